@@ -1,0 +1,121 @@
+import type { ServerTarget } from '../url.js';
+
+/** Entries per chunk: large enough that chunk turnover is rare, small enough that an idle queue stays small. */
+const CHUNK_SIZE = 1024;
+
+/** A fixed-size slice of the queue; chunks form a singly linked list from head to tail. */
+class Chunk {
+  readonly lines: (string | undefined)[] = new Array<string | undefined>(CHUNK_SIZE).fill(undefined);
+  readonly sizes = new Uint32Array(CHUNK_SIZE);
+  readonly targets: (ServerTarget | undefined)[] = new Array<ServerTarget | undefined>(CHUNK_SIZE).fill(undefined);
+  next: Chunk | undefined = undefined;
+}
+
+/** Entries taken off the queue for one request: all for the same server, in order. */
+export interface Batch {
+  readonly target: ServerTarget;
+  readonly lines: string[];
+  /** Sum of the entries' serialized sizes, in bytes. */
+  readonly bytes: number;
+}
+
+/**
+ * The in-memory FIFO of serialized entries waiting to be sent.
+ *
+ * Each entry costs its string plus a size and a target reference in preallocated chunk slots, so that
+ * `push` allocates nothing per entry and every operation is O(1) whatever the queue length.
+ * Bounds are enforced by the caller, which sees `length` and `bytes`.
+ */
+export class EntryQueue {
+  #head = new Chunk();
+  #tail = this.#head;
+  /** Index of the first live slot in the head chunk. */
+  #headIndex = 0;
+  /** Index of the first free slot in the tail chunk. */
+  #tailIndex = 0;
+  /** One emptied chunk kept for reuse, so a queue that oscillates around a chunk boundary does not churn. */
+  #spare: Chunk | undefined;
+  #length = 0;
+  #bytes = 0;
+
+  /** Entries queued. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Sum of the queued entries' serialized sizes, in bytes. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Appends one serialized entry of `size` bytes addressed to `target`. */
+  push(line: string, size: number, target: ServerTarget): void {
+    if (this.#tailIndex === CHUNK_SIZE) {
+      const chunk = this.#spare ?? new Chunk();
+      this.#spare = undefined;
+      this.#tail.next = chunk;
+      this.#tail = chunk;
+      this.#tailIndex = 0;
+    }
+    const i = this.#tailIndex++;
+    this.#tail.lines[i] = line;
+    this.#tail.sizes[i] = size;
+    this.#tail.targets[i] = target;
+    this.#length++;
+    this.#bytes += size;
+  }
+
+  /** Removes the oldest entry (for the drop-oldest policy). Does nothing when empty. */
+  dropOldest(): void {
+    if (this.#length > 0) this.#shift();
+  }
+
+  /**
+   * Removes and returns the oldest entries that go to the same server as the oldest one, up to
+   * `maxEntries` and `maxBytes`. The first entry is always taken, even when it alone exceeds `maxBytes`.
+   * @returns `undefined` when the queue is empty.
+   */
+  take(maxEntries: number, maxBytes: number): Batch | undefined {
+    if (this.#length === 0) return undefined;
+    const target = this.#head.targets[this.#headIndex] as ServerTarget;
+    const lines: string[] = [];
+    let bytes = 0;
+    while (this.#length > 0 && lines.length < maxEntries) {
+      const i = this.#headIndex;
+      const size = this.#head.sizes[i] as number;
+      if (lines.length > 0 && (bytes + size > maxBytes || this.#head.targets[i] !== target)) break;
+      lines.push(this.#shift());
+      bytes += size;
+    }
+    return { target, lines, bytes };
+  }
+
+  /** Removes every entry. */
+  clear(): void {
+    while (this.#length > 0) this.#shift();
+  }
+
+  #shift(): string {
+    const chunk = this.#head;
+    const i = this.#headIndex;
+    const line = chunk.lines[i] as string;
+    this.#bytes -= chunk.sizes[i] as number;
+    chunk.lines[i] = undefined;
+    chunk.targets[i] = undefined;
+    this.#length--;
+    this.#headIndex++;
+    if (this.#length === 0) {
+      // Rewind in place: an empty queue reuses its head chunk from the start.
+      this.#headIndex = 0;
+      this.#tailIndex = 0;
+      this.#tail = chunk;
+      chunk.next = undefined;
+    } else if (this.#headIndex === CHUNK_SIZE) {
+      this.#head = chunk.next as Chunk;
+      this.#headIndex = 0;
+      chunk.next = undefined;
+      this.#spare = chunk;
+    }
+    return line;
+  }
+}

@@ -1,0 +1,150 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import got, { type Agents, type Got, type HttpsOptions, RequestError } from 'got';
+import type { ServerTarget } from '../url.js';
+import { DeliveryError } from './delivery-error.js';
+import { isRetryableStatus, parseRetryAfter } from './retry.js';
+
+const gzipAsync = promisify(gzip);
+
+/** Bodies smaller than this are not worth compressing. */
+export const COMPRESS_MIN_BYTES = 1024;
+
+/** Network error codes after which the same request may well succeed. */
+const RETRYABLE_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+/** How the sender talks HTTP. */
+export interface HttpSenderOptions {
+  /** Per-attempt deadline in ms, from the start of the request to the end of the response. */
+  readonly timeoutMs: number;
+  /** Headers sent with every request, after the encoder's own (so they may override them). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Gzip bodies of at least {@link COMPRESS_MIN_BYTES}. */
+  readonly compress: boolean;
+  /** Passed to got: custom `http`/`https` agents (proxies, keep-alive tuning). */
+  readonly agent?: Agents | undefined;
+  /** Passed to got: TLS options (CA, client certificate, `rejectUnauthorized`). */
+  readonly https?: HttpsOptions | undefined;
+  /** The `User-Agent` header. */
+  readonly userAgent: string;
+}
+
+/** A request ready to be sent, possibly several times. */
+export interface PreparedRequest {
+  readonly target: ServerTarget;
+  readonly body: string | Buffer;
+  readonly headers: Readonly<Record<string, string>>;
+  /** How many entries it carries (for error reports). */
+  readonly entries: number;
+}
+
+/** What one attempt came to. */
+export type SendResult =
+  | { readonly ok: true; readonly statusCode: number; readonly body: string }
+  | {
+      readonly ok: false;
+      readonly error: DeliveryError;
+      /** Worth another attempt of the same request. */
+      readonly retryable: boolean;
+      /** The server's `Retry-After`, in ms. */
+      readonly retryAfterMs: number | undefined;
+    };
+
+/** Performs POSTs with got: no retries, no redirects, no thrown HTTP errors; every outcome is a {@link SendResult}. */
+export class HttpSender {
+  readonly #client: Got;
+  readonly #compress: boolean;
+  readonly #timeoutMs: number;
+
+  constructor(options: HttpSenderOptions) {
+    this.#compress = options.compress;
+    this.#timeoutMs = options.timeoutMs;
+    this.#client = got.extend({
+      headers: { 'user-agent': options.userAgent, ...options.headers },
+      timeout: { request: options.timeoutMs },
+      retry: { limit: 0 },
+      followRedirect: false,
+      throwHttpErrors: false,
+      agent: options.agent ?? {},
+      https: options.https ?? {},
+    });
+  }
+
+  /** Builds the request once (compressing it if enabled), so that retries resend the same bytes. */
+  async prepare(
+    target: ServerTarget,
+    body: string,
+    headers: Readonly<Record<string, string>>,
+    entries: number,
+  ): Promise<PreparedRequest> {
+    if (!this.#compress || Buffer.byteLength(body) < COMPRESS_MIN_BYTES) return { target, body, headers, entries };
+    return { target, body: await gzipAsync(body), headers: { ...headers, 'content-encoding': 'gzip' }, entries };
+  }
+
+  /**
+   * Sends one attempt. Never throws.
+   * @param holdProcess - when false, the attempt's socket does not keep the process alive.
+   */
+  async send(
+    request: PreparedRequest,
+    extraHeaders: Readonly<Record<string, string>>,
+    signal: AbortSignal,
+    holdProcess: boolean,
+  ): Promise<SendResult> {
+    const { target, entries } = request;
+    try {
+      const pending = this.#client.post(target.url, {
+        body: request.body,
+        headers: { ...request.headers, ...extraHeaders },
+        signal,
+      });
+      if (!holdProcess) pending.on('request', (req) => req.once('socket', (socket: Socket) => socket.unref()));
+      const response = await pending;
+      const { statusCode } = response;
+      if (statusCode >= 200 && statusCode < 300) return { ok: true, statusCode, body: response.body };
+      const redirect = statusCode >= 300 && statusCode < 400 ? ' (redirects are not followed)' : '';
+      return {
+        ok: false,
+        error: new DeliveryError({
+          code: `HTTP_${statusCode}`,
+          statusCode,
+          url: target.displayUrl,
+          entries,
+          reason: `HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}`.trimEnd() + redirect,
+        }),
+        retryable: isRetryableStatus(statusCode),
+        retryAfterMs: parseRetryAfter(headerValue(response.headers['retry-after']), Date.now()),
+      };
+    } catch (cause) {
+      // got's errors carry the request options (headers, URL with credentials): keep only the code.
+      const code = (cause instanceof RequestError || cause instanceof Error) && 'code' in cause ? String(cause.code) : '';
+      const errorCode = code === '' || code === 'undefined' ? 'ERR_REQUEST_FAILED' : code;
+      const reason = errorCode === 'ETIMEDOUT' ? `ETIMEDOUT (no response within ${this.#timeoutMs} ms)` : errorCode;
+      return {
+        ok: false,
+        error: new DeliveryError({ code: errorCode, url: target.displayUrl, entries, reason }),
+        retryable: RETRYABLE_ERROR_CODES.has(errorCode),
+        retryAfterMs: undefined,
+      };
+    }
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,42 @@
+/** Retry policy: which failures are worth another attempt, and how long to wait before it. */
+
+/** When and how a failed request is tried again. */
+export interface RetryPolicy {
+  /** First backoff ceiling in ms. */
+  readonly minDelayMs: number;
+  /** Largest wait between attempts in ms; also caps `Retry-After`. */
+  readonly maxDelayMs: number;
+  /** Give a request up after this long since its first attempt, in ms (`Infinity`: never). */
+  readonly maxElapsedMs: number;
+}
+
+/** HTTP statuses that mean "try again later": everything else that is not 2xx is final. */
+const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+/** True for a status that is worth retrying. */
+export function isRetryableStatus(statusCode: number): boolean {
+  return RETRYABLE_STATUSES.has(statusCode);
+}
+
+/**
+ * Exponential backoff with full jitter: a uniform wait in [0, min(maxDelayMs, minDelayMs·2^attempt)],
+ * so that many senders recovering together do not retry in lockstep.
+ * @param attempt - 0 for the wait after the first failure.
+ * @param random - a source of [0, 1), `Math.random` by default.
+ */
+export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** Math.min(attempt, 30));
+  return Math.round(random() * ceiling);
+}
+
+/**
+ * Reads a `Retry-After` header: delay-seconds or an HTTP date.
+ * @returns the wait in ms (never negative), or `undefined` when the header is absent or unreadable.
+ */
+export function parseRetryAfter(header: string | undefined, nowMs: number): number | undefined {
+  if (header === undefined) return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}

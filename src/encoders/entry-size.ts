@@ -1,0 +1,39 @@
+import type { Encoder, LogInfo } from './encoder.js';
+
+/**
+ * Re-encodes an entry whose serialized form is over `maxBytes` with its `message` cut short and marked
+ * `…[truncated N bytes]`, so that the entry still arrives.
+ * @param size - the serialized size of the entry as first encoded, in bytes.
+ * @returns the shortened serialized entry, or `undefined` when the message is not a string or the entry is
+ *   still too large without it (the caller drops it).
+ */
+export function encodeTruncated(
+  encoder: Encoder,
+  info: LogInfo,
+  timeMs: number,
+  maxBytes: number,
+  size: number,
+): string | undefined {
+  const message = info.message;
+  if (typeof message !== 'string') return undefined;
+  const raw = Buffer.from(message);
+  // JSON escapes make the encoded message at least as long as its raw bytes, so cutting the excess from the raw
+  // bytes fits after one more pass at most; the slack leaves room for the marker.
+  let keep = raw.length - (size - maxBytes) - 64;
+  for (let pass = 0; pass < 3 && keep >= 0; pass++) {
+    const kept = utf8Prefix(raw, keep);
+    const truncated = `${kept}…[truncated ${raw.length - Buffer.byteLength(kept)} bytes]`;
+    const line = encoder.encodeEntry({ ...info, message: truncated }, timeMs);
+    const lineSize = Buffer.byteLength(line);
+    if (lineSize <= maxBytes) return line;
+    keep -= lineSize - maxBytes + 64;
+  }
+  return undefined;
+}
+
+/** The longest prefix of `bytes` of at most `max` bytes that does not split a UTF-8 character. */
+function utf8Prefix(bytes: Buffer, max: number): string {
+  let end = Math.min(max, bytes.length);
+  while (end > 0 && end < bytes.length && ((bytes[end] as number) & 0xc0) === 0x80) end--;
+  return bytes.toString('utf8', 0, end);
+}

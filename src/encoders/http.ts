@@ -1,0 +1,115 @@
+import type { BatchLimits, EncodedRequest } from '../delivery/engine.js';
+import type { Encoder, LogInfo } from './encoder.js';
+import { isFlatRecord, toJsonValue } from './json-value.js';
+import { isoTimestamp } from './timestamp.js';
+
+/**
+ * The request body's shape for the plain `'http'` protocol:
+ * - `'json'`: the entry's own fields (`level`, `message`, meta) plus `timestamp` when it has none;
+ * - `'logstream'`: the Rust logstream `LogEntry` (`level`, `message`, `target`, `module`, `file`, `line`, `timestamp`);
+ * - a function: its return value, JSON-encoded.
+ */
+export type Payload = 'json' | 'logstream' | ((info: LogInfo) => unknown);
+
+/** How several entries share one request body. */
+export type BatchEncoding = 'ndjson' | 'json-array';
+
+/** The Rust logger's levels. */
+export type LogstreamLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+const LOGSTREAM_LEVELS: Readonly<Record<string, LogstreamLevel>> = {
+  error: 'error',
+  warn: 'warn',
+  info: 'info',
+  http: 'info',
+  verbose: 'debug',
+  debug: 'debug',
+  silly: 'trace',
+};
+
+/** Maps a winston level to the Rust logger's: unknown levels become `info`. */
+export function toLogstreamLevel(level: unknown): LogstreamLevel {
+  return (typeof level === 'string' && Object.hasOwn(LOGSTREAM_LEVELS, level) && LOGSTREAM_LEVELS[level]) || 'info';
+}
+
+/** JSON text of any value: never throws for values `toJsonValue` can read; `null` for what JSON would omit. */
+export function stringifyValue(value: unknown): string {
+  return JSON.stringify(toJsonValue(value) ?? null);
+}
+
+/**
+ * The `'json'` payload of one entry: every own enumerable string-keyed property, plus `timestamp` (RFC 3339)
+ * when the entry has none. Flat entries take the fast path; anything else goes through {@link toJsonValue}.
+ */
+export function encodeJsonPayload(info: LogInfo, timeMs: number): string {
+  let text: string;
+  try {
+    text = isFlatRecord(info) ? JSON.stringify(info) : stringifyValue(info);
+  } catch {
+    text = stringifyValue(info); // a getter threw during the flatness check
+  }
+  if (info.timestamp !== undefined || text[0] !== '{') return text;
+  const stamp = `"timestamp":"${isoTimestamp(timeMs)}"`;
+  return text === '{}' ? `{${stamp}}` : `${text.slice(0, -1)},${stamp}}`;
+}
+
+function stringField(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function messageText(message: unknown): string {
+  if (typeof message === 'string') return message;
+  if (message === undefined || message === null) return '';
+  return typeof message === 'object' ? stringifyValue(message) : String(message);
+}
+
+/** The `'logstream'` payload: exactly the Rust `LogEntry`, keys in its order. */
+export function encodeLogstreamPayload(info: LogInfo, timeMs: number): string {
+  const module = stringField(info.module);
+  const line = info.line;
+  return JSON.stringify({
+    level: toLogstreamLevel(info.level),
+    message: messageText(info.message),
+    target: stringField(info.target) || module,
+    module,
+    file: stringField(info.file),
+    line: typeof line === 'number' && Number.isSafeInteger(line) && line >= 0 ? line : 0,
+    timestamp: isoTimestamp(timeMs),
+  });
+}
+
+/** Options of {@link createHttpEncoder}. */
+export interface HttpEncoderOptions {
+  readonly payload: Payload;
+  /** `undefined`: one entry per request, its body the payload itself. */
+  readonly batch: (BatchLimits & { readonly encoding: BatchEncoding }) | undefined;
+}
+
+/** The plain `'http'` protocol: one JSON payload per request, or NDJSON / JSON-array batches of them. */
+export function createHttpEncoder(options: HttpEncoderOptions): Encoder {
+  const { payload, batch } = options;
+  const encodeEntry =
+    payload === 'json'
+      ? encodeJsonPayload
+      : payload === 'logstream'
+        ? encodeLogstreamPayload
+        : (info: LogInfo): string => stringifyValue(payload(info));
+  if (batch === undefined) {
+    return {
+      encodeEntry,
+      batch: { maxEntries: 1, maxBytes: Infinity, maxDelayMs: 0 },
+      encode: (lines): EncodedRequest => ({ body: lines[0] ?? '', headers: JSON_HEADERS }),
+    };
+  }
+  return {
+    encodeEntry,
+    batch,
+    encode:
+      batch.encoding === 'ndjson'
+        ? (lines): EncodedRequest => ({ body: `${lines.join('\n')}\n`, headers: NDJSON_HEADERS })
+        : (lines): EncodedRequest => ({ body: `[${lines.join(',')}]`, headers: JSON_HEADERS }),
+  };
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+const NDJSON_HEADERS = { 'content-type': 'application/x-ndjson' } as const;

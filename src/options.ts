@@ -1,0 +1,198 @@
+import type { Agents, HttpsOptions } from 'got';
+import type TransportStream from 'winston-transport';
+import type { BatchLimits, OverflowPolicy, QueueLimits } from './delivery/engine.js';
+import type { RetryPolicy } from './delivery/retry.js';
+import type { BatchEncoding, Payload } from './encoders/http.js';
+import type { Logstream } from './logstream.js';
+import { parseServerUrl, type ServerTarget } from './url.js';
+
+/** Batching settings; every field is optional and defaults as documented. */
+export interface BatchOptions {
+  /** Most entries in one request. Default 1000. */
+  maxEntries?: number;
+  /** Most body bytes in one request (before compression). Default 1 MiB. An entry larger than this is sent alone. */
+  maxBytes?: number;
+  /** How long to wait for more entries before sending a batch that is not full, in ms. Default 0 (send at once). */
+  maxDelayMs?: number;
+  /** `'ndjson'` (one entry per line, `application/x-ndjson`; the default) or `'json-array'` (`application/json`). */
+  encoding?: BatchEncoding;
+}
+
+/** Retry settings; see the README's "Delivery guarantees". */
+export interface RetryOptions {
+  /** First backoff ceiling, in ms. Default 250. */
+  minDelayMs?: number;
+  /** Largest wait between attempts, in ms; also caps `Retry-After`. Default 30,000. */
+  maxDelayMs?: number;
+  /** Give a request up after this long since its first attempt, in ms. Default `Infinity` (never). */
+  maxElapsedMs?: number;
+}
+
+/** Options of {@link LogstreamTransport}: winston's usual transport options plus these. */
+export interface LogstreamTransportOptions extends TransportStream.TransportStreamOptions {
+  /**
+   * The log server. Default: none (unless `logstream` is given), and then every entry is counted as skipped.
+   * @throws TypeError at construction when it is not an absolute http(s) URL.
+   */
+  url?: string | URL;
+  /** A shared server setting, read at every `log()`; exclusive with `url`. */
+  logstream?: Logstream;
+  /** Extra request headers, for example `Authorization`. Values never appear in diagnostics. Default none. */
+  headers?: Record<string, string>;
+  /** The body's shape (see {@link Payload}). Default `'json'`. */
+  payload?: Payload;
+  /** Per-attempt request timeout, in ms. Default 5000. */
+  timeoutMs?: number;
+  /** Send several entries per request: `true` for the defaults of {@link BatchOptions}. Default `false` (one entry per request). */
+  batch?: boolean | BatchOptions;
+  /** Most entries waiting in memory. Default 100,000. */
+  maxQueueEntries?: number;
+  /** Most bytes (serialized size) waiting in memory. Default 64 MiB. */
+  maxQueueBytes?: number;
+  /** Which entries to drop when the queue is full. Default `'drop-newest'`. */
+  overflow?: OverflowPolicy;
+  /** Retry settings, or `false` for one attempt per request. Default: retries on, see {@link RetryOptions}. */
+  retry?: boolean | RetryOptions;
+  /** Deadline of `logger.end()` and of `finish()` without `timeoutMs`, in ms; also how long a failing request may keep the process alive. Default 10,000. */
+  shutdownTimeoutMs?: number;
+  /** Gzip request bodies of 1 KiB or more. Default `false`. */
+  compress?: boolean | 'gzip';
+  /** Custom agents for got (`{ http, https }`), for proxies or keep-alive tuning. Default: Node's global agents. */
+  agent?: Agents;
+  /** TLS options for got (`certificateAuthority`, `key`, `certificate`, `rejectUnauthorized`, …). Default: Node's (verification on). */
+  https?: HttpsOptions;
+  /** Largest serialized entry, in bytes: a larger one has its message truncated, or is dropped. Default 256 KiB. */
+  maxEntryBytes?: number;
+  /** Called with the first delivery failure of each outage instead of printing it to stderr. Default: print. */
+  onDeliveryError?: (error: Error) => void;
+}
+
+/** Options of {@link LogstreamTransport.finish}. */
+export interface FinishOptions {
+  /** How long to wait before abandoning what is left, in ms. Default: the transport's `shutdownTimeoutMs`; `Infinity` waits for good. */
+  timeoutMs?: number;
+}
+
+/** The settings a transport runs with, every default filled in and every value checked. */
+export interface ResolvedOptions {
+  readonly target: ServerTarget | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly payload: Payload;
+  readonly timeoutMs: number;
+  readonly batch: (BatchLimits & { readonly encoding: BatchEncoding }) | undefined;
+  readonly queue: QueueLimits;
+  readonly retry: RetryPolicy | false;
+  readonly shutdownTimeoutMs: number;
+  readonly compress: boolean;
+  readonly maxEntryBytes: number;
+}
+
+const MiB = 1024 * 1024;
+
+/** Defaults, in one place; the README's options table mirrors this. */
+export const DEFAULTS = {
+  timeoutMs: 5000,
+  batch: { maxEntries: 1000, maxBytes: MiB, maxDelayMs: 0, encoding: 'ndjson' },
+  maxQueueEntries: 100_000,
+  maxQueueBytes: 64 * MiB,
+  overflow: 'drop-newest',
+  retry: { minDelayMs: 250, maxDelayMs: 30_000, maxElapsedMs: Infinity },
+  shutdownTimeoutMs: 10_000,
+  maxEntryBytes: 256 * 1024,
+} as const;
+
+/**
+ * Checks every option and fills in defaults.
+ * @throws TypeError naming the offending option; the message never contains a URL's credentials or a header value.
+ */
+export function resolveOptions(options: LogstreamTransportOptions): ResolvedOptions {
+  if (options.url !== undefined && options.logstream !== undefined) {
+    throw new TypeError('winston-logstream: give either option "url" or option "logstream", not both');
+  }
+  return {
+    target: options.url === undefined ? undefined : parseServerUrl(options.url, 'option "url"'),
+    headers: checkHeaders(options.headers),
+    payload: checkPayload(options.payload),
+    timeoutMs: positive(options.timeoutMs, 'timeoutMs', DEFAULTS.timeoutMs),
+    batch: resolveBatch(options.batch),
+    queue: {
+      maxEntries: positive(options.maxQueueEntries, 'maxQueueEntries', DEFAULTS.maxQueueEntries),
+      maxBytes: positive(options.maxQueueBytes, 'maxQueueBytes', DEFAULTS.maxQueueBytes),
+      overflow: oneOf(options.overflow, 'overflow', ['drop-newest', 'drop-oldest'], DEFAULTS.overflow),
+    },
+    retry: resolveRetry(options.retry),
+    shutdownTimeoutMs: positive(options.shutdownTimeoutMs, 'shutdownTimeoutMs', DEFAULTS.shutdownTimeoutMs, true),
+    compress: resolveCompress(options.compress),
+    maxEntryBytes: positive(options.maxEntryBytes, 'maxEntryBytes', DEFAULTS.maxEntryBytes),
+  };
+}
+
+function resolveBatch(batch: LogstreamTransportOptions['batch']): ResolvedOptions['batch'] {
+  if (batch === undefined || batch === false) return undefined;
+  const given: BatchOptions = batch === true ? {} : batch;
+  if (typeof given !== 'object' || given === null) throw new TypeError('winston-logstream: option "batch" must be a boolean or an object');
+  const defaults = DEFAULTS.batch;
+  return {
+    maxEntries: positive(given.maxEntries, 'batch.maxEntries', defaults.maxEntries),
+    maxBytes: positive(given.maxBytes, 'batch.maxBytes', defaults.maxBytes),
+    maxDelayMs: nonNegative(given.maxDelayMs, 'batch.maxDelayMs', defaults.maxDelayMs),
+    encoding: oneOf(given.encoding, 'batch.encoding', ['ndjson', 'json-array'], defaults.encoding),
+  };
+}
+
+function resolveRetry(retry: LogstreamTransportOptions['retry']): RetryPolicy | false {
+  if (retry === false) return false;
+  const given: RetryOptions = retry === undefined || retry === true ? {} : retry;
+  if (typeof given !== 'object' || given === null) throw new TypeError('winston-logstream: option "retry" must be a boolean or an object');
+  const defaults = DEFAULTS.retry;
+  const minDelayMs = nonNegative(given.minDelayMs, 'retry.minDelayMs', defaults.minDelayMs);
+  const maxDelayMs = nonNegative(given.maxDelayMs, 'retry.maxDelayMs', defaults.maxDelayMs);
+  if (maxDelayMs < minDelayMs) throw new TypeError('winston-logstream: option "retry.maxDelayMs" must not be below "retry.minDelayMs"');
+  return { minDelayMs, maxDelayMs, maxElapsedMs: positive(given.maxElapsedMs, 'retry.maxElapsedMs', defaults.maxElapsedMs, true) };
+}
+
+function resolveCompress(compress: LogstreamTransportOptions['compress']): boolean {
+  if (compress === undefined || compress === false) return false;
+  if (compress === true || compress === 'gzip') return true;
+  throw new TypeError('winston-logstream: option "compress" must be a boolean or "gzip"');
+}
+
+function checkHeaders(headers: LogstreamTransportOptions['headers']): Record<string, string> {
+  if (headers === undefined) return {};
+  if (typeof headers !== 'object' || headers === null) throw new TypeError('winston-logstream: option "headers" must be an object');
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    // The value is never echoed: it may be a token.
+    if (typeof value !== 'string' || /[\r\n]/.test(value)) {
+      throw new TypeError(`winston-logstream: option "headers.${name}" must be a string without line breaks`);
+    }
+    result[name.toLowerCase()] = value;
+  }
+  return result;
+}
+
+function checkPayload(payload: LogstreamTransportOptions['payload']): Payload {
+  if (payload === undefined) return 'json';
+  if (payload === 'json' || payload === 'logstream' || typeof payload === 'function') return payload;
+  throw new TypeError('winston-logstream: option "payload" must be "json", "logstream" or a function');
+}
+
+function oneOf<T extends string>(value: T | undefined, name: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (allowed.includes(value)) return value;
+  throw new TypeError(`winston-logstream: option "${name}" must be one of ${allowed.map((a) => `"${a}"`).join(', ')}`);
+}
+
+/** A number > 0 (integer unless `Infinity` is allowed). */
+function positive(value: number | undefined, name: string, fallback: number, allowInfinity = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && value > 0 && (Number.isSafeInteger(value) || (allowInfinity && value === Infinity))) return value;
+  throw new TypeError(`winston-logstream: option "${name}" must be a positive integer${allowInfinity ? ' or Infinity' : ''}`);
+}
+
+/** A whole number >= 0. */
+function nonNegative(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  throw new TypeError(`winston-logstream: option "${name}" must be a whole number >= 0`);
+}

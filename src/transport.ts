@@ -1,0 +1,219 @@
+import TransportStream from 'winston-transport';
+import { DeliveryEngine, type DeliveryObserver } from './delivery/engine.js';
+import type { DeliveryError } from './delivery/delivery-error.js';
+import { HttpSender } from './delivery/http-sender.js';
+import type { Encoder, LogInfo } from './encoders/encoder.js';
+import { encodeTruncated } from './encoders/entry-size.js';
+import { createHttpEncoder } from './encoders/http.js';
+import type { Logstream } from './logstream.js';
+import { type FinishOptions, type LogstreamTransportOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import type { ServerTarget } from './url.js';
+
+/** Every diagnostic line starts with this. */
+const PREFIX = 'winston-logstream: ';
+const USER_AGENT = 'winston-logstream';
+
+/** Delivery counts since the transport was made. */
+export interface DeliveryStats {
+  /** Entries handed to the transport (`log()` calls that passed the level filter). */
+  logged: number;
+  /** Entries the server accepted. */
+  delivered: number;
+  /** Entries given up: refused by the server, out of retries, or impossible to serialize. */
+  failed: number;
+  /** Entries dropped because the queue was full, or because they were over `maxEntryBytes` even truncated. */
+  dropped: number;
+  /** Entries logged while no server was set. */
+  skipped: number;
+  /** Entries abandoned when a `finish()` or shutdown deadline ran out. */
+  pending: number;
+  /** Entries in memory now: queued, or in the request being sent. */
+  queued: number;
+  /** HTTP attempts made, retries included. */
+  requests: number;
+  /** Attempts that were retries of an earlier one. */
+  retries: number;
+}
+
+/** Adds up several transports' stats. */
+export function sumStats(all: readonly DeliveryStats[]): DeliveryStats {
+  const total = emptyStats();
+  for (const stats of all) {
+    for (const key of Object.keys(total) as (keyof DeliveryStats)[]) total[key] += stats[key];
+  }
+  return total;
+}
+
+function emptyStats(): DeliveryStats {
+  return { logged: 0, delivered: 0, failed: 0, dropped: 0, skipped: 0, pending: 0, queued: 0, requests: 0, retries: 0 };
+}
+
+function printNotice(message: string): void {
+  process.stderr.write(`${PREFIX}${message}\n`);
+}
+
+/** Transports with entries in memory, so that an exit with entries undelivered is reported once. */
+const busyTransports = new Set<LogstreamTransport>();
+let exitListenerInstalled = false;
+
+function markBusy(transport: LogstreamTransport): void {
+  busyTransports.add(transport);
+  if (exitListenerInstalled) return;
+  exitListenerInstalled = true;
+  process.on('exit', reportUndeliveredAtExit);
+}
+
+function reportUndeliveredAtExit(): void {
+  let undelivered = 0;
+  for (const transport of busyTransports) undelivered += transport.stats().queued;
+  if (undelivered > 0) printNotice(`process exiting with ${undelivered} log entries not delivered`);
+}
+
+/**
+ * A winston transport that ships every entry to an HTTP log server, in order, without making the caller wait
+ * for the network. See the README for the options, guarantees and failure reporting.
+ *
+ * Emits `'warn'` with a {@link DeliveryError} for every failed attempt; never emits `'error'` for a delivery
+ * problem.
+ */
+export class LogstreamTransport extends TransportStream {
+  readonly #options: ResolvedOptions;
+  readonly #logstream: Logstream | undefined;
+  readonly #encoder: Encoder;
+  readonly #engine: DeliveryEngine;
+  readonly #onDeliveryError: ((error: Error) => void) | undefined;
+  /** Counts of what never reached the engine. */
+  readonly #intake = { logged: 0, skipped: 0, failed: 0, dropped: 0 };
+  #serializationReported = false;
+  #oversizeReported = false;
+
+  /** @throws TypeError naming the option when an option is invalid. */
+  constructor(options: LogstreamTransportOptions = {}) {
+    super(options);
+    this.#options = resolveOptions(options);
+    this.#logstream = options.logstream;
+    this.#onDeliveryError = options.onDeliveryError;
+    this.#encoder = createHttpEncoder({ payload: this.#options.payload, batch: this.#options.batch });
+    this.#engine = new DeliveryEngine({
+      sender: new HttpSender({
+        timeoutMs: this.#options.timeoutMs,
+        headers: this.#options.headers,
+        compress: this.#options.compress,
+        agent: options.agent,
+        https: options.https,
+        userAgent: USER_AGENT,
+      }),
+      codec: this.#encoder,
+      batch: this.#encoder.batch,
+      queue: this.#options.queue,
+      retry: this.#options.retry,
+      holdProcessMs: this.#options.shutdownTimeoutMs,
+      observer: this.#observer(),
+    });
+  }
+
+  /**
+   * Serializes the entry now and queues it for the server in force now; calls `callback` at once. Never throws:
+   * an entry that cannot be serialized is counted as failed, one that does not fit is counted as dropped.
+   */
+  override log(info: LogInfo, callback: () => void): void {
+    this.#intake.logged++;
+    const target = this.#logstream === undefined ? this.#options.target : this.#logstream.currentTarget();
+    if (target === undefined) this.#intake.skipped++;
+    else this.#accept(info, target);
+    callback();
+  }
+
+  #accept(info: LogInfo, target: ServerTarget): void {
+    const timeMs = Date.now();
+    let line: string | undefined;
+    try {
+      line = this.#encoder.encodeEntry(info, timeMs);
+      let size = Buffer.byteLength(line);
+      if (size > this.#options.maxEntryBytes) {
+        line = encodeTruncated(this.#encoder, info, timeMs, this.#options.maxEntryBytes, size);
+        if (line === undefined) return this.#dropOversize(size);
+        size = Buffer.byteLength(line);
+      }
+      if (this.#engine.unsettled === 0) markBusy(this);
+      this.#engine.enqueue(line, size, target);
+    } catch (error) {
+      this.#intake.failed++;
+      if (this.#serializationReported) return;
+      this.#serializationReported = true;
+      printNotice(`could not serialize a log entry (${error instanceof Error ? error.name : typeof error}); it was not sent`);
+    }
+  }
+
+  #dropOversize(size: number): void {
+    this.#intake.dropped++;
+    if (this.#oversizeReported) return;
+    this.#oversizeReported = true;
+    printNotice(`dropped a log entry of ${size} bytes: over maxEntryBytes (${this.#options.maxEntryBytes}) even with its message truncated`);
+  }
+
+  /**
+   * Resolves when every entry logged before the call has been delivered or given up, or at the deadline: then
+   * what is left is abandoned, counted as `pending`, and one stderr line says how many. Callers may overlap; the
+   * transport stays usable afterwards.
+   */
+  async finish(options: FinishOptions = {}): Promise<DeliveryStats> {
+    const timeoutMs = options.timeoutMs ?? this.#options.shutdownTimeoutMs;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
+      throw new TypeError('winston-logstream: option "timeoutMs" of finish() must be a number >= 0');
+    }
+    await this.#engine.finish(timeoutMs);
+    return this.stats();
+  }
+
+  /** The counts so far. */
+  stats(): DeliveryStats {
+    const engine = this.#engine.counts;
+    const intake = this.#intake;
+    return {
+      logged: intake.logged,
+      delivered: engine.delivered,
+      failed: engine.failed + intake.failed,
+      dropped: engine.dropped + intake.dropped,
+      skipped: intake.skipped,
+      pending: engine.pending,
+      queued: this.#engine.unsettled,
+      requests: engine.requests,
+      retries: engine.retries,
+    };
+  }
+
+  /** winston's `logger.end()` / `transport.end()`: `'finish'` is emitted only once the queue has drained (or the shutdown deadline ran out). */
+  override _final(callback: (error?: Error | null) => void): void {
+    this.finish().then(
+      () => callback(),
+      () => callback(),
+    );
+  }
+
+  /** Called by winston when the transport is removed from a logger: queued entries are still delivered. */
+  override close(): void {
+    // Nothing to release: the engine holds no resources while idle and keeps sending what is queued.
+  }
+
+  #observer(): DeliveryObserver {
+    return {
+      onFailure: (error: DeliveryError, firstOfOutage: boolean) => {
+        if (firstOfOutage) this.#reportError(error);
+        this.emit('warn', error);
+      },
+      onRejected: (error: DeliveryError) => this.#reportError(error),
+      onNotice: printNotice,
+      onIdle: () => busyTransports.delete(this),
+    };
+  }
+
+  #reportError(error: DeliveryError): void {
+    if (this.#onDeliveryError === undefined) return printNotice(error.message);
+    try {
+      this.#onDeliveryError(error);
+    } catch {
+      printNotice(`onDeliveryError threw while handling: ${error.message}`);
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The test receiver: a node:http log server in its own process, controlled by its parent over IPC.
+ * It records every request (headers, decoded body, how it was answered) and misbehaves on command:
+ * see {@link FaultRule}. Started by {@link TestReceiver.start}; not meant to run by hand.
+ */
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import type { FaultRule, ReceivedRequest, ReceiverCommand, ReceiverReply } from './receiver-protocol.js';
+
+const requests: ReceivedRequest[] = [];
+let rules: FaultRule[] = [];
+let maxBodyBytes = Infinity;
+let port = Number(process.env.RECEIVER_PORT ?? 0);
+const sockets = new Set<Socket>();
+const hanging = new Set<http.ServerResponse>();
+
+const server = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => {
+    const raw = Buffer.concat(chunks);
+    const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
+    const rule = nextRule();
+    const outcome: ReceivedRequest['outcome'] =
+      rule?.kind ?? (raw.length > maxBodyBytes ? 'too-large' : 'accepted');
+    requests.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body,
+      rawBytes: raw.length,
+      outcome,
+      status: rule?.kind === 'status' ? rule.status : outcome === 'too-large' ? 413 : 200,
+      at: Date.now(),
+    });
+    if (rule === undefined) {
+      if (outcome === 'too-large') return void res.writeHead(413).end('payload too large');
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    }
+    switch (rule.kind) {
+      case 'status':
+        res.writeHead(rule.status, rule.headers ?? {}).end(rule.body ?? '');
+        return;
+      case 'hang':
+        hanging.add(res); // never answered; freed when the connection closes
+        res.on('close', () => hanging.delete(res));
+        return;
+      case 'reset':
+        req.socket.resetAndDestroy();
+        return;
+    }
+  });
+});
+server.on('connection', (socket) => {
+  sockets.add(socket);
+  socket.on('close', () => sockets.delete(socket));
+});
+
+/** The first rule with uses left, used up by one. */
+function nextRule(): FaultRule | undefined {
+  const rule = rules[0];
+  if (rule === undefined) return undefined;
+  if (rule.times !== undefined && --rule.times <= 0) rules.shift();
+  return rule;
+}
+
+function listen(): Promise<number> {
+  return new Promise((resolve) => {
+    server.listen(port, '127.0.0.1', () => {
+      port = (server.address() as AddressInfo).port;
+      resolve(port);
+    });
+  });
+}
+
+function stop(): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    for (const socket of sockets) socket.destroy();
+  });
+}
+
+async function handle(command: ReceiverCommand): Promise<ReceiverReply> {
+  switch (command.cmd) {
+    case 'requests':
+      return { requests };
+    case 'reset':
+      requests.length = 0;
+      rules = [];
+      maxBodyBytes = Infinity;
+      return {};
+    case 'faults':
+      rules = command.rules.map((rule) => ({ ...rule }));
+      return {};
+    case 'max-body':
+      maxBodyBytes = command.bytes;
+      return {};
+    case 'stop':
+      await stop();
+      return {};
+    case 'start':
+      return { port: await listen() };
+  }
+}
+
+process.on('message', (message: { id: number; command: ReceiverCommand }) => {
+  void handle(message.command).then((reply) => process.send?.({ id: message.id, reply }));
+});
+process.on('disconnect', () => process.exit(0));
+
+void listen().then((listening) => process.send?.({ id: 0, reply: { port: listening } }));

@@ -1,0 +1,41 @@
+/** Messages between the test receiver process and the tests. */
+import type { IncomingHttpHeaders } from 'node:http';
+
+/**
+ * How the receiver answers the next requests; rules apply in order, each for `times` requests (for ever if
+ * `times` is absent). With no rule left, requests are accepted (200), unless over the max body size (413).
+ */
+export type FaultRule =
+  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string; times?: number }
+  /** Read the request, never answer. */
+  | { kind: 'hang'; times?: number }
+  /** Read the request, then reset the connection. */
+  | { kind: 'reset'; times?: number };
+
+/** One request as the receiver saw it. */
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** The body, gunzipped if it was sent gzipped. */
+  body: string;
+  /** The body's size on the wire. */
+  rawBytes: number;
+  outcome: 'accepted' | 'too-large' | FaultRule['kind'];
+  status: number;
+  /** Date.now() when it was read. */
+  at: number;
+}
+
+export type ReceiverCommand =
+  | { cmd: 'requests' }
+  | { cmd: 'reset' }
+  | { cmd: 'faults'; rules: FaultRule[] }
+  | { cmd: 'max-body'; bytes: number }
+  | { cmd: 'stop' }
+  | { cmd: 'start' };
+
+export interface ReceiverReply {
+  requests?: ReceivedRequest[];
+  port?: number;
+}
