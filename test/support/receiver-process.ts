@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import type { FaultRule, ReceivedRequest, ReceiverCommand, ReceiverReply } from './receiver-protocol.js';
+import { RESPONDERS } from './responders.js';
 
 const requests: ReceivedRequest[] = [];
 let rules: FaultRule[] = [];
@@ -49,6 +50,13 @@ const server = http.createServer((req, res) => {
       case 'reset':
         req.socket.resetAndDestroy();
         return;
+      case 'respond': {
+        const responder = RESPONDERS[rule.responder];
+        if (responder === undefined) return void res.writeHead(500).end(`no responder ${rule.responder}`);
+        const answer = responder(body, req.headers);
+        res.writeHead(answer.status, answer.headers ?? {}).end(answer.body ?? '');
+        return;
+      }
     }
   });
 });

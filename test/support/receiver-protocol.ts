@@ -10,7 +10,9 @@ export type FaultRule =
   /** Read the request, never answer. */
   | { kind: 'hang'; times?: number }
   /** Read the request, then reset the connection. */
-  | { kind: 'reset'; times?: number };
+  | { kind: 'reset'; times?: number }
+  /** Answer with a named responder from `responders.ts` (backends that answer per entry). */
+  | { kind: 'respond'; responder: string; times?: number };
 
 /** One request as the receiver saw it. */
 export interface ReceivedRequest {
