@@ -13,5 +13,14 @@ export type {
 } from './options.js';
 export type { BatchEncoding, LogstreamLevel, Payload } from './encoders/http.js';
 export type { LogInfo } from './encoders/encoder.js';
+export type { Protocol } from './encoders/index.js';
+export type {
+  DatadogOptions,
+  ElasticsearchOptions,
+  LokiOptions,
+  OtlpOptions,
+  ProtocolOptions,
+  SplunkHecOptions,
+} from './protocol-options.js';
 export type { OverflowPolicy } from './delivery/engine.js';
 export { DeliveryError } from './delivery/delivery-error.js';

@@ -44,12 +44,12 @@ export class Logstream {
 
   /**
    * Sets the server for entries logged from now on; entries already queued still go where they were logged to.
-   * Ignored (without throwing) after {@link disable}.
-   * @throws TypeError when `url` is not an http(s) URL (also when disabled).
+   * Ignored after {@link disable}, without checking or throwing.
+   * @throws TypeError when `url` is not an http(s) URL (unless disabled).
    */
   setServer(url: string | URL): void {
-    const target = parseServerUrl(url, 'setServer(url)');
-    if (!this.#disabled) this.#target = target;
+    if (this.#disabled) return;
+    this.#target = parseServerUrl(url, 'setServer(url)');
   }
 
   /** Removes the server: entries logged from now on are skipped. */
@@ -73,7 +73,10 @@ export class Logstream {
     return this.#target?.url;
   }
 
-  /** The current server, read by transports at every `log()`. */
+  /**
+   * The current server, read by transports at every `log()`.
+   * @internal
+   */
   currentTarget(): ServerTarget | undefined {
     return this.#target;
   }

@@ -3,7 +3,9 @@ import type TransportStream from 'winston-transport';
 import type { BatchLimits, OverflowPolicy, QueueLimits } from './delivery/engine.js';
 import type { RetryPolicy } from './delivery/retry.js';
 import type { BatchEncoding, Payload } from './encoders/http.js';
+import { BACKEND_LIMITS, type ProtocolSettings } from './encoders/index.js';
 import type { Logstream } from './logstream.js';
+import { type ProtocolOptions, resolveProtocol } from './protocol-options.js';
 import { parseServerUrl, type ServerTarget } from './url.js';
 
 /** Batching settings; every field is optional and defaults as documented. */
@@ -29,7 +31,7 @@ export interface RetryOptions {
 }
 
 /** Options of {@link LogstreamTransport}: winston's usual transport options plus these. */
-export interface LogstreamTransportOptions extends TransportStream.TransportStreamOptions {
+export interface LogstreamTransportOptions extends TransportStream.TransportStreamOptions, ProtocolOptions {
   /**
    * The log server. Default: none (unless `logstream` is given), and then every entry is counted as skipped.
    * @throws TypeError at construction when it is not an absolute http(s) URL.
@@ -39,11 +41,22 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
   logstream?: Logstream;
   /** Extra request headers, for example `Authorization`. Values never appear in diagnostics. Default none. */
   headers?: Record<string, string>;
-  /** The body's shape (see {@link Payload}). Default `'json'`. */
+  /**
+   * The wire protocol: `'http'` (plain JSON POSTs shaped by `payload` and `batch`), or a backend's ingestion API
+   * (`'otlp'`, `'loki'`, `'elasticsearch'`, `'splunk-hec'`, `'datadog'`), configured by the option of the same
+   * name (`splunkHec` for `'splunk-hec'`). Backend protocols always batch, within the backend's request limits
+   * (`batch` may lower them), and set their own content type. Default `'http'`.
+   * @throws TypeError at construction when a backend protocol's option is invalid or a required credential is missing.
+   */
+  protocol?: ProtocolOptions['protocol'];
+  /** The body's shape for `protocol: 'http'` (see {@link Payload}). Default `'json'`. */
   payload?: Payload;
   /** Per-attempt request timeout, in ms. Default 5000. */
   timeoutMs?: number;
-  /** Send several entries per request: `true` for the defaults of {@link BatchOptions}. Default `false` (one entry per request). */
+  /**
+   * Send several entries per request: `true` for the defaults of {@link BatchOptions}. Default `false` (one entry
+   * per request) for `'http'`; backend protocols always batch, and limits given here may only lower theirs.
+   */
   batch?: boolean | BatchOptions;
   /** Most entries waiting in memory. Default 100,000. */
   maxQueueEntries?: number;
@@ -55,7 +68,7 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
   retry?: boolean | RetryOptions;
   /** Deadline of `logger.end()` and of `finish()` without `timeoutMs`, in ms; also how long a failing request may keep the process alive. Default 10,000. */
   shutdownTimeoutMs?: number;
-  /** Gzip request bodies of 1 KiB or more. Default `false`. */
+  /** Gzip request bodies of 1 KiB or more. Default `false`, except `true` for `protocol: 'datadog'`. */
   compress?: boolean | 'gzip';
   /** Custom agents for got (`{ http, https }`), for proxies or keep-alive tuning. Default: Node's global agents. */
   agent?: Agents;
@@ -77,6 +90,7 @@ export interface FinishOptions {
 export interface ResolvedOptions {
   readonly target: ServerTarget | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  readonly protocol: ProtocolSettings;
   readonly payload: Payload;
   readonly timeoutMs: number;
   readonly batch: (BatchLimits & { readonly encoding: BatchEncoding }) | undefined;
@@ -109,12 +123,17 @@ export function resolveOptions(options: LogstreamTransportOptions): ResolvedOpti
   if (options.url !== undefined && options.logstream !== undefined) {
     throw new TypeError('winston-logstream: give either option "url" or option "logstream", not both');
   }
+  const headers = checkHeaders(options.headers);
+  const protocol = resolveProtocol(options, headers);
+  const backend = protocol.settings.name === 'http' ? undefined : BACKEND_LIMITS[protocol.settings.name];
+  if (backend !== undefined) checkHttpOnly(options, protocol.settings.name);
   return {
     target: options.url === undefined ? undefined : parseServerUrl(options.url, 'option "url"'),
-    headers: checkHeaders(options.headers),
+    headers: { ...protocol.headers, ...headers },
+    protocol: protocol.settings,
     payload: checkPayload(options.payload),
     timeoutMs: positive(options.timeoutMs, 'timeoutMs', DEFAULTS.timeoutMs),
-    batch: resolveBatch(options.batch),
+    batch: resolveBatch(options.batch, backend),
     queue: {
       maxEntries: positive(options.maxQueueEntries, 'maxQueueEntries', DEFAULTS.maxQueueEntries),
       maxBytes: positive(options.maxQueueBytes, 'maxQueueBytes', DEFAULTS.maxQueueBytes),
@@ -122,19 +141,24 @@ export function resolveOptions(options: LogstreamTransportOptions): ResolvedOpti
     },
     retry: resolveRetry(options.retry),
     shutdownTimeoutMs: positive(options.shutdownTimeoutMs, 'shutdownTimeoutMs', DEFAULTS.shutdownTimeoutMs, true),
-    compress: resolveCompress(options.compress),
+    compress: options.compress === undefined ? protocol.compressByDefault : resolveCompress(options.compress),
     maxEntryBytes: positive(options.maxEntryBytes, 'maxEntryBytes', DEFAULTS.maxEntryBytes),
   };
 }
 
-function resolveBatch(batch: LogstreamTransportOptions['batch']): ResolvedOptions['batch'] {
-  if (batch === undefined || batch === false) return undefined;
-  const given: BatchOptions = batch === true ? {} : batch;
+/**
+ * The batching limits in force. With a backend protocol (`backend` given) batching is always on and its limits
+ * are the ceiling: larger values given are lowered to them.
+ */
+function resolveBatch(batch: LogstreamTransportOptions['batch'], backend?: BatchLimits): ResolvedOptions['batch'] {
+  if (backend === undefined && (batch === undefined || batch === false)) return undefined;
+  if (batch === false) throw new TypeError('winston-logstream: option "batch" cannot be false with a backend protocol: it always batches');
+  const given: BatchOptions = batch === true || batch === undefined ? {} : batch;
   if (typeof given !== 'object' || given === null) throw new TypeError('winston-logstream: option "batch" must be a boolean or an object');
-  const defaults = DEFAULTS.batch;
+  const defaults = { ...DEFAULTS.batch, ...backend };
   return {
-    maxEntries: positive(given.maxEntries, 'batch.maxEntries', defaults.maxEntries),
-    maxBytes: positive(given.maxBytes, 'batch.maxBytes', defaults.maxBytes),
+    maxEntries: Math.min(positive(given.maxEntries, 'batch.maxEntries', defaults.maxEntries), backend?.maxEntries ?? Infinity),
+    maxBytes: Math.min(positive(given.maxBytes, 'batch.maxBytes', defaults.maxBytes), backend?.maxBytes ?? Infinity),
     maxDelayMs: nonNegative(given.maxDelayMs, 'batch.maxDelayMs', defaults.maxDelayMs),
     encoding: oneOf(given.encoding, 'batch.encoding', ['ndjson', 'json-array'], defaults.encoding),
   };
@@ -169,6 +193,13 @@ function checkHeaders(headers: LogstreamTransportOptions['headers']): Record<str
     result[name.toLowerCase()] = value;
   }
   return result;
+}
+
+/** Options that shape `'http'` bodies only: refused with a backend protocol rather than silently ignored. */
+function checkHttpOnly(options: LogstreamTransportOptions, protocol: string): void {
+  const batchEncoding = typeof options.batch === 'object' && options.batch !== null ? options.batch.encoding : undefined;
+  if (options.payload !== undefined) throw new TypeError(`winston-logstream: option "payload" does not apply to protocol "${protocol}"`);
+  if (batchEncoding !== undefined) throw new TypeError(`winston-logstream: option "batch.encoding" does not apply to protocol "${protocol}"`);
 }
 
 function checkPayload(payload: LogstreamTransportOptions['payload']): Payload {

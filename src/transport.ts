@@ -4,7 +4,7 @@ import type { DeliveryError } from './delivery/delivery-error.js';
 import { HttpSender } from './delivery/http-sender.js';
 import type { Encoder, LogInfo } from './encoders/encoder.js';
 import { encodeTruncated } from './encoders/entry-size.js';
-import { createHttpEncoder } from './encoders/http.js';
+import { createEncoder } from './encoders/index.js';
 import type { Logstream } from './logstream.js';
 import { type FinishOptions, type LogstreamTransportOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import type { ServerTarget } from './url.js';
@@ -93,7 +93,7 @@ export class LogstreamTransport extends TransportStream {
     this.#options = resolveOptions(options);
     this.#logstream = options.logstream;
     this.#onDeliveryError = options.onDeliveryError;
-    this.#encoder = createHttpEncoder({ payload: this.#options.payload, batch: this.#options.batch });
+    this.#encoder = createEncoder(this.#options);
     this.#engine = new DeliveryEngine({
       sender: new HttpSender({
         timeoutMs: this.#options.timeoutMs,

@@ -1,5 +1,6 @@
 /** Why a request did not deliver its entries. Built from safe parts only: never from a request's options. */
 export class DeliveryError extends Error {
+  /** Always `'DeliveryError'`. */
   override readonly name = 'DeliveryError';
   /** `ECONNREFUSED`, `ETIMEDOUT`, … for network errors; `HTTP_<status>` for a non-2xx answer; `REJECTED` when the server refused some entries of a 2xx answer. */
   readonly code: string;
@@ -10,7 +11,7 @@ export class DeliveryError extends Error {
   /** How many entries the failed request carried. */
   readonly entries: number;
 
-  /** @param reason - a short, secret-free description (an error code or `HTTP 503 Service Unavailable`). */
+  /** @param fields - the properties above, plus `reason`: a short, secret-free description (an error code or `HTTP 503 Service Unavailable`). */
   constructor(fields: { code: string; statusCode?: number; url: string; entries: number; reason: string }) {
     super(`failed to send log entry to ${fields.url}: ${fields.reason}`);
     this.code = fields.code;

@@ -9,6 +9,9 @@ import { backoffDelay, type RetryPolicy } from './retry.js';
 /** What to do with a new entry when the queue is full. */
 export type OverflowPolicy = 'drop-newest' | 'drop-oldest';
 
+/** Longest delay a Node timer takes (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The header that identifies a request across its retries, so a receiver can drop repeats. */
 export const REQUEST_ID_HEADER = 'logstream-request-id';
 
@@ -74,8 +77,9 @@ export interface DeliveryEngineOptions {
   /** `false`: one attempt per request. */
   readonly retry: RetryPolicy | false;
   /**
-   * How long a failing request may keep the process alive, in ms since its first failure. After that,
-   * retries go on only while something else keeps the process running.
+   * How long a failing transport may keep the process alive, in ms since the start of the first failed attempt
+   * (since the last success, or since the engine was last idle). After that, sending and retrying go on only while
+   * something else keeps the process running.
    */
   readonly holdProcessMs: number;
   /** Notices one-line reports; see {@link DeliveryObserver}. */
@@ -91,7 +95,9 @@ export interface EngineCounts {
   failed: number;
   dropped: number;
   pending: number;
+  /** HTTP attempts made, retries included. */
   requests: number;
+  /** Attempts that repeat earlier ones: the same request after a failure, or entries a server asked to have again. */
   retries: number;
 }
 
@@ -145,8 +151,10 @@ export class DeliveryEngine {
   #overloadDrops = 0;
   #outage = false;
   #rejectionReported = false;
-  /** When the current head request first failed; bounds how long it may hold the process. */
+  /** Start of the first failed attempt since the last success or idle time; bounds how long work holds the process. */
   #failingSince: number | undefined;
+  /** The one ref'd handle that keeps the process alive while there is work (sockets and retry timers are unref'd). */
+  #holdTimer: NodeJS.Timeout | undefined;
 
   constructor(options: DeliveryEngineOptions) {
     this.#options = options;
@@ -184,6 +192,7 @@ export class DeliveryEngine {
     }
     queue.push(line, size, target);
     this.#counts.accepted++;
+    if (this.#holdTimer === undefined && this.#failingSince === undefined) this.#holdProcess();
     if (!this.#taskScheduled) this.#scheduleTask();
     else if (this.#wakeLinger !== undefined && this.#batchIsFull()) this.#wakeLinger();
     return true;
@@ -209,7 +218,10 @@ export class DeliveryEngine {
           resolve();
         },
       });
-      if (Number.isFinite(timeoutMs)) timer = setTimeout(() => this.#abandon(), Math.max(0, timeoutMs));
+      // A caller waiting without a deadline keeps the process alive, whatever the hold budget says.
+      timer = Number.isFinite(timeoutMs)
+        ? setTimeout(() => this.#abandon(), Math.max(0, timeoutMs))
+        : setInterval(() => undefined, MAX_TIMER_MS);
     });
   }
 
@@ -223,7 +235,29 @@ export class DeliveryEngine {
     if (abandoned > 0) this.#options.observer.onNotice(`${abandoned} log entries were not delivered before the deadline`);
     this.#endOverload();
     this.#settle();
+    this.#becomeIdle();
+  }
+
+  /** Nothing is queued or in flight: release the process and start the next outage's hold budget afresh. */
+  #becomeIdle(): void {
+    this.#failingSince = undefined;
+    this.#holdProcess();
     this.#options.observer.onIdle();
+  }
+
+  /**
+   * Keeps the process alive while entries are unsettled, for at most `holdProcessMs` once delivery is failing.
+   * Called when work starts, when delivery starts failing or recovers, and when the engine goes idle.
+   */
+  #holdProcess(): void {
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+    if (this.unsettled >= 0) return;
+    const left =
+      this.#failingSince === undefined
+        ? MAX_TIMER_MS
+        : this.#failingSince + this.#options.holdProcessMs - Date.now();
+    if (left > 0) this.#holdTimer = setTimeout(() => this.#holdProcess(), Math.min(left, MAX_TIMER_MS));
   }
 
   #countDrops(dropped: number): void {
@@ -294,7 +328,7 @@ export class DeliveryEngine {
     }
     if (this.#inFlight === inFlight) this.#inFlight = undefined;
     this.#settle();
-    if (this.unsettled === 0) this.#options.observer.onIdle();
+    if (this.unsettled === 0) this.#becomeIdle();
   }
 
   async #linger(): Promise<void> {
@@ -302,6 +336,7 @@ export class DeliveryEngine {
     if (maxDelayMs <= 0 || this.#flushing > 0 || this.#batchIsFull()) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(wake, maxDelayMs);
+      timer.unref(); // the hold timer decides whether the process stays alive
       const self = this;
       function wake(): void {
         clearTimeout(timer);
@@ -320,49 +355,63 @@ export class DeliveryEngine {
     const { sender, codec } = this.#options;
     const started = Date.now();
     let lines = batch.lines;
-    let attempt = 0;
+    /** Attempts made for these entries so far: every one after the first is a retry, and sets the backoff. */
+    let attempts = 0;
     while (lines.length > 0) {
       const encoded = codec.encode(lines);
       const request = await sender.prepare(batch.target, encoded.body, encoded.headers, lines.length);
       const idHeaders = { [REQUEST_ID_HEADER]: randomUUID() };
       let resend: string[] = [];
-      for (; ; attempt++) {
-        if (signal.aborted) return;
-        const result = await sender.send(request, idHeaders, signal, this.#mayHoldProcess());
+      for (;;) {
         if (signal.aborted) return;
         this.#counts.requests++;
+        if (attempts++ > 0) this.#counts.retries++;
+        const attemptStarted = Date.now();
+        const result = await sender.send(request, idHeaders, signal);
+        if (signal.aborted) return;
         if (result.ok) {
-          this.#outage = false;
-          this.#failingSince = undefined;
+          this.#recovered();
           resend = this.#countAnswer(batch.target, lines, result.body);
           break;
         }
-        this.#failingSince ??= Date.now();
-        this.#options.observer.onFailure(result.error, !this.#outage);
-        this.#outage = true;
+        this.#failed(result.error, attemptStarted);
         if (result.error.statusCode === 413 && lines.length > 1) {
           await this.#sendHalves({ target: batch.target, lines, bytes: 0 }, signal);
           return;
         }
-        const delay = this.#retryDelay(result, attempt, started);
+        const delay = this.#retryDelay(result, attempts - 1, started);
         if (delay === undefined) {
           this.#counts.failed += lines.length;
-          this.#failingSince = undefined;
           return;
         }
-        this.#counts.retries++;
         await this.#sleep(delay, signal);
       }
       if (resend.length === 0) return;
-      const delay = this.#retryDelay({ retryable: true, retryAfterMs: undefined }, attempt++, started);
+      const delay = this.#retryDelay({ retryable: true, retryAfterMs: undefined }, attempts - 1, started);
       if (delay === undefined) {
         this.#counts.failed += resend.length;
         return;
       }
-      this.#counts.retries++;
       await this.#sleep(delay, signal);
       lines = resend;
     }
+  }
+
+  /** A 2xx answer: the outage, if any, is over. */
+  #recovered(): void {
+    this.#outage = false;
+    if (this.#failingSince === undefined) return;
+    this.#failingSince = undefined;
+    this.#holdProcess();
+  }
+
+  /** A failed attempt: reported (on stderr only if it is the first of an outage), and the hold budget starts. */
+  #failed(error: DeliveryError, attemptStarted: number): void {
+    this.#options.observer.onFailure(error, !this.#outage);
+    this.#outage = true;
+    if (this.#failingSince !== undefined) return;
+    this.#failingSince = attemptStarted;
+    this.#holdProcess();
   }
 
   /** A 413 for a batch: send each half as its own request, first half first. */
@@ -417,30 +466,17 @@ export class DeliveryEngine {
     return delay;
   }
 
-  #mayHoldProcess(): boolean {
-    return this.#failingSince === undefined || Date.now() - this.#failingSince < this.#options.holdProcessMs;
-  }
-
-  /**
-   * Waits `ms` unless aborted. The wait keeps the process alive only within the hold budget: past it, the
-   * retry happens if the process is still running for other reasons.
-   */
+  /** Waits `ms` unless aborted. The timer is unref'd: whether the process waits for it is up to the hold timer. */
   #sleep(ms: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.resolve();
-    const holdMs =
-      this.#failingSince === undefined
-        ? ms
-        : Math.min(ms, this.#options.holdProcessMs - (Date.now() - this.#failingSince));
     return new Promise<void>((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);
-        clearTimeout(hold);
         signal.removeEventListener('abort', wake);
         resolve();
       };
       const timer = setTimeout(wake, ms);
       timer.unref();
-      const hold = holdMs > 0 ? setTimeout(() => undefined, holdMs) : undefined;
       signal.addEventListener('abort', wake, { once: true });
     });
   }

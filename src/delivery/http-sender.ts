@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import got, { type Agents, type Got, type HttpsOptions, RequestError } from 'got';
+import got, { type Agents, type Got, type HttpsOptions } from 'got';
 import type { ServerTarget } from '../url.js';
 import { DeliveryError } from './delivery-error.js';
 import { isRetryableStatus, parseRetryAfter } from './retry.js';
@@ -47,6 +47,8 @@ export interface HttpSenderOptions {
 /** A request ready to be sent, possibly several times. */
 export interface PreparedRequest {
   readonly target: ServerTarget;
+  /** Where it goes: the target's URL, without user info when an `Authorization` header is given. */
+  readonly url: string;
   readonly body: string | Buffer;
   readonly headers: Readonly<Record<string, string>>;
   /** How many entries it carries (for error reports). */
@@ -70,10 +72,13 @@ export class HttpSender {
   readonly #client: Got;
   readonly #compress: boolean;
   readonly #timeoutMs: number;
+  /** An `Authorization` header is given: it wins over user info in the URL (got would replace it with Basic auth). */
+  readonly #explicitAuthorization: boolean;
 
   constructor(options: HttpSenderOptions) {
     this.#compress = options.compress;
     this.#timeoutMs = options.timeoutMs;
+    this.#explicitAuthorization = Object.keys(options.headers).some((name) => name.toLowerCase() === 'authorization');
     this.#client = got.extend({
       headers: { 'user-agent': options.userAgent, ...options.headers },
       timeout: { request: options.timeoutMs },
@@ -92,28 +97,28 @@ export class HttpSender {
     headers: Readonly<Record<string, string>>,
     entries: number,
   ): Promise<PreparedRequest> {
-    if (!this.#compress || Buffer.byteLength(body) < COMPRESS_MIN_BYTES) return { target, body, headers, entries };
-    return { target, body: await gzipAsync(body), headers: { ...headers, 'content-encoding': 'gzip' }, entries };
+    const url = this.#explicitAuthorization ? withoutUserInfo(target.url) : target.url;
+    if (!this.#compress || Buffer.byteLength(body) < COMPRESS_MIN_BYTES) return { target, url, body, headers, entries };
+    return { target, url, body: await gzipAsync(body), headers: { ...headers, 'content-encoding': 'gzip' }, entries };
   }
 
   /**
-   * Sends one attempt. Never throws.
-   * @param holdProcess - when false, the attempt's socket does not keep the process alive.
+   * Sends one attempt. Never throws. The attempt's socket does not keep the process alive: the caller decides
+   * that (the engine holds the process while it has work, within its budget).
    */
   async send(
     request: PreparedRequest,
     extraHeaders: Readonly<Record<string, string>>,
     signal: AbortSignal,
-    holdProcess: boolean,
   ): Promise<SendResult> {
     const { target, entries } = request;
     try {
-      const pending = this.#client.post(target.url, {
+      const pending = this.#client.post(request.url, {
         body: request.body,
         headers: { ...request.headers, ...extraHeaders },
         signal,
       });
-      if (!holdProcess) pending.on('request', (req) => req.once('socket', (socket: Socket) => socket.unref()));
+      pending.on('request', (req) => req.once('socket', (socket: Socket) => socket.unref()));
       const response = await pending;
       const { statusCode } = response;
       if (statusCode >= 200 && statusCode < 300) return { ok: true, statusCode, body: response.body };
@@ -131,9 +136,10 @@ export class HttpSender {
         retryAfterMs: parseRetryAfter(headerValue(response.headers['retry-after']), Date.now()),
       };
     } catch (cause) {
-      // got's errors carry the request options (headers, URL with credentials): keep only the code.
-      const code = (cause instanceof RequestError || cause instanceof Error) && 'code' in cause ? String(cause.code) : '';
-      const errorCode = code === '' || code === 'undefined' ? 'ERR_REQUEST_FAILED' : code;
+      // got's errors carry the request options (headers, URL with credentials): keep only the code, and only
+      // when it looks like one.
+      const code = cause instanceof Error && 'code' in cause ? String(cause.code) : '';
+      const errorCode = /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : 'ERR_REQUEST_FAILED';
       const reason = errorCode === 'ETIMEDOUT' ? `ETIMEDOUT (no response within ${this.#timeoutMs} ms)` : errorCode;
       return {
         ok: false,
@@ -143,6 +149,14 @@ export class HttpSender {
       };
     }
   }
+}
+
+function withoutUserInfo(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.username === '' && parsed.password === '') return url;
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.href;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

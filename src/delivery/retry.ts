@@ -30,13 +30,15 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: () =>
 }
 
 /**
- * Reads a `Retry-After` header: delay-seconds or an HTTP date.
- * @returns the wait in ms (never negative), or `undefined` when the header is absent or unreadable.
+ * Reads a `Retry-After` header: delay-seconds (`120`) or an HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`).
+ * @returns the wait in ms (0 for a date in the past), or `undefined` when the header is absent or unreadable.
  */
 export function parseRetryAfter(header: string | undefined, nowMs: number): number | undefined {
   if (header === undefined) return undefined;
   const text = header.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // Date.parse reads almost anything ("1.5", "-5"); an HTTP date always names its month and zone.
+  if (!/[a-z]/i.test(text)) return undefined;
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }

@@ -1,11 +1,13 @@
-import type { BatchLimits, RequestCodec } from '../delivery/engine.js';
+import type { BatchLimits, RequestCodec, ResponseVerdict } from '../delivery/engine.js';
 
 /**
  * One log entry as winston hands it to a transport, after formats: `level`, `message`, and any meta.
  * Symbol-keyed properties (winston's `LEVEL`, `MESSAGE`, `SPLAT`) are never sent.
  */
 export interface LogInfo {
+  /** The winston level name (`'info'`, `'error'`, …), possibly colourized by a format. */
   level: string;
+  /** The log message; usually a string, but any value is sent as given. */
   message?: unknown;
   [key: string]: unknown;
 }
@@ -24,3 +26,9 @@ export interface Encoder extends RequestCodec {
   /** Batching limits this protocol sends with. */
   readonly batch: BatchLimits;
 }
+
+/** The verdict on an answer that accepted every entry of the request. */
+export const ALL_ACCEPTED: ResponseVerdict = Object.freeze({ rejected: 0, retry: Object.freeze([]), reason: undefined });
+
+/** JSON request headers, shared by the protocols whose body is one JSON document. */
+export const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' });

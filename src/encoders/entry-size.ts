@@ -17,9 +17,11 @@ export function encodeTruncated(
   const message = info.message;
   if (typeof message !== 'string') return undefined;
   const raw = Buffer.from(message);
-  // JSON escapes make the encoded message at least as long as its raw bytes, so cutting the excess from the raw
-  // bytes fits after one more pass at most; the slack leaves room for the marker.
-  let keep = raw.length - (size - maxBytes) - 64;
+  // JSON escapes make the encoded message longer than its raw bytes (up to 6x), so the first cut is scaled by
+  // that ratio; removing the remaining excess from the raw bytes then fits after one more pass at most. The
+  // slack leaves room for the marker.
+  const encodedBytes = Buffer.byteLength(JSON.stringify(message)) - 2;
+  let keep = Math.floor((raw.length * (encodedBytes - (size - maxBytes) - 64)) / encodedBytes);
   for (let pass = 0; pass < 3 && keep >= 0; pass++) {
     const kept = utf8Prefix(raw, keep);
     const truncated = `${kept}…[truncated ${raw.length - Buffer.byteLength(kept)} bytes]`;

@@ -1,6 +1,6 @@
 import type { BatchLimits, EncodedRequest } from '../delivery/engine.js';
 import type { Encoder, LogInfo } from './encoder.js';
-import { isFlatRecord, toJsonValue } from './json-value.js';
+import { isFlatRecord, messageText, toJsonValue } from './json-value.js';
 import { isoTimestamp } from './timestamp.js';
 
 /**
@@ -55,12 +55,6 @@ export function encodeJsonPayload(info: LogInfo, timeMs: number): string {
 
 function stringField(value: unknown): string {
   return typeof value === 'string' ? value : '';
-}
-
-function messageText(message: unknown): string {
-  if (typeof message === 'string') return message;
-  if (message === undefined || message === null) return '';
-  return typeof message === 'object' ? stringifyValue(message) : String(message);
 }
 
 /** The `'logstream'` payload: exactly the Rust `LogEntry`, keys in its order. */

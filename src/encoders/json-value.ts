@@ -107,3 +107,30 @@ export function isFlatRecord(record: object): boolean {
   }
   return true;
 }
+
+/**
+ * An entry's fields as a plain JSON object (see {@link toJsonValue}), for encoders that place fields one by one.
+ * Flat entries are copied without conversion; fields JSON would omit (`undefined`, functions) are left out.
+ */
+export function toJsonFields(info: object): { [key: string]: JsonValue } {
+  let flat: boolean;
+  try {
+    flat = isFlatRecord(info);
+  } catch {
+    flat = false; // a getter threw: convert, which marks that field
+  }
+  if (!flat) {
+    const converted = toJsonValue(info);
+    return typeof converted === 'object' && converted !== null && !Array.isArray(converted) ? converted : {};
+  }
+  const fields: { [key: string]: JsonValue } = {};
+  for (const [key, value] of Object.entries(info)) if (value !== undefined) fields[key] = value as JsonValue;
+  return fields;
+}
+
+/** A message as text: strings as they are, nothing as `''`, objects as JSON, anything else through `String`. */
+export function messageText(message: unknown): string {
+  if (typeof message === 'string') return message;
+  if (message === undefined || message === null) return '';
+  return typeof message === 'object' ? JSON.stringify(toJsonValue(message) ?? null) : String(message);
+}

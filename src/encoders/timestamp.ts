@@ -19,3 +19,9 @@ export function isoTimestamp(ms: number): string {
 export function unixNanoString(ms: number): string {
   return `${Math.trunc(ms)}000000`;
 }
+
+/** Seconds since the Unix epoch with exactly three decimals (`1433188255.500`), from a millisecond time (Splunk HEC). */
+export function epochSecondsText(ms: number): string {
+  const whole = Math.trunc(ms);
+  return `${Math.floor(whole / 1000)}.${String(((whole % 1000) + 1000) % 1000).padStart(3, '0')}`;
+}

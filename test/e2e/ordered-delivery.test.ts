@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import winston from 'winston';
 import { LogstreamTransport } from '../../src/index.js';
 import { TestReceiver } from '../support/receiver.js';
+import { StderrCapture } from '../support/stderr.js';
 
 describe('end to end: a real server in another process', function () {
   let receiver: TestReceiver;
@@ -32,18 +33,49 @@ describe('end to end: a real server in another process', function () {
     });
   }
 
-  it("emits 'finish' on logger.end() only after the server has every entry", async function () {
-    const transport = new LogstreamTransport({ url: receiver.url() });
-    const logger = winston.createLogger({ transports: [transport] });
-    for (let seq = 0; seq < 200; seq++) logger.info('entry', { seq });
+  for (const batch of [false, true]) {
+    it(`emits 'finish' on logger.end() only after the server has every entry (${batch ? 'batched' : 'one per request'})`, async function () {
+      const transport = new LogstreamTransport({ url: receiver.url(), batch });
+      const logger = winston.createLogger({ transports: [transport] });
+      for (let seq = 0; seq < 200; seq++) logger.info('entry', { seq });
 
-    await new Promise<void>((resolve) => {
-      logger.on('finish', resolve);
-      logger.end();
+      const atFinish = await new Promise<ReturnType<LogstreamTransport['stats']>>((resolve) => {
+        logger.on('finish', () => resolve(transport.stats()));
+        logger.end();
+      });
+
+      expect(atFinish).to.include({ logged: 200, delivered: 200, queued: 0, pending: 0 });
+      const entries = await receiver.entries();
+      expect(entries.map((entry) => entry.seq)).to.deep.equal(Array.from({ length: 200 }, (_, i) => i));
     });
+  }
+
+  it('keeps the order through a receiver that stalls, then resumes', async function () {
+    await receiver.faults([{ kind: 'hang', times: 1 }]);
+    const transport = new LogstreamTransport({
+      url: receiver.url(),
+      batch: { maxEntries: 50 },
+      timeoutMs: 300,
+      retry: { minDelayMs: 1, maxDelayMs: 5 },
+    });
+    const logger = winston.createLogger({ transports: [transport] });
+    for (let seq = 0; seq < 300; seq++) logger.info('entry', { seq });
+    const warnings: unknown[] = [];
+    transport.on('warn', (error) => warnings.push(error));
+    const stderr = StderrCapture.start();
+    let stats;
+    try {
+      stats = await transport.finish();
+    } finally {
+      stderr.restore();
+    }
 
     const entries = await receiver.entries();
-    expect(entries).to.have.length(200);
-    expect(transport.stats()).to.include({ delivered: 200, queued: 0 });
+    expect(entries.map((entry) => entry.seq)).to.deep.equal(Array.from({ length: 300 }, (_, i) => i));
+    expect(warnings).to.have.length(1);
+    expect(stats).to.include({ delivered: 300, failed: 0, retries: 1 });
+    expect(stderr.lines()).to.deep.equal([
+      `winston-logstream: failed to send log entry to ${receiver.url()}: ETIMEDOUT (no response within 300 ms)`,
+    ]);
   });
 });

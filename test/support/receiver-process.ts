@@ -4,6 +4,7 @@
  * see {@link FaultRule}. Started by {@link TestReceiver.start}; not meant to run by hand.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import type { FaultRule, ReceivedRequest, ReceiverCommand, ReceiverReply } from './receiver-protocol.js';
@@ -16,13 +17,20 @@ let port = Number(process.env.RECEIVER_PORT ?? 0);
 const sockets = new Set<Socket>();
 const hanging = new Set<http.ServerResponse>();
 
-const server = http.createServer((req, res) => {
+/** PEM key and certificate: serve HTTPS instead of HTTP (see `TestReceiver.start`). */
+const tls =
+  process.env.RECEIVER_TLS_KEY && process.env.RECEIVER_TLS_CERT
+    ? { key: process.env.RECEIVER_TLS_KEY, cert: process.env.RECEIVER_TLS_CERT }
+    : undefined;
+
+const handler: http.RequestListener = (req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
     const raw = Buffer.concat(chunks);
     const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
-    const rule = nextRule();
+    const faultRule = nextRule();
+    const rule = faultRule?.kind === 'accept' ? undefined : faultRule;
     const outcome: ReceivedRequest['outcome'] =
       rule?.kind ?? (raw.length > maxBodyBytes ? 'too-large' : 'accepted');
     requests.push({
@@ -54,13 +62,15 @@ const server = http.createServer((req, res) => {
         const responder = RESPONDERS[rule.responder];
         if (responder === undefined) return void res.writeHead(500).end(`no responder ${rule.responder}`);
         const answer = responder(body, req.headers);
+        (requests.at(-1) as ReceivedRequest).status = answer.status; // record what the responder answered
         res.writeHead(answer.status, answer.headers ?? {}).end(answer.body ?? '');
         return;
       }
     }
   });
-});
-server.on('connection', (socket) => {
+};
+const server = tls === undefined ? http.createServer(handler) : https.createServer(tls, handler);
+server.on('connection', (socket: Socket) => {
   sockets.add(socket);
   socket.on('close', () => sockets.delete(socket));
 });

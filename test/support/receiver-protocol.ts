@@ -6,6 +6,9 @@ import type { IncomingHttpHeaders } from 'node:http';
  * `times` is absent). With no rule left, requests are accepted (200), unless over the max body size (413).
  */
 export type FaultRule =
+  /** Accept (200), as with no rule: lets a rule list interleave successes with faults. */
+  | { kind: 'accept'; times?: number }
+  /** Answer with this status (with `Location` in `headers` for a redirect, `Retry-After` for a 429/503). */
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string; times?: number }
   /** Read the request, never answer. */
   | { kind: 'hang'; times?: number }
@@ -23,7 +26,7 @@ export interface ReceivedRequest {
   body: string;
   /** The body's size on the wire. */
   rawBytes: number;
-  outcome: 'accepted' | 'too-large' | FaultRule['kind'];
+  outcome: 'accepted' | 'too-large' | Exclude<FaultRule['kind'], 'accept'>;
   status: number;
   /** Date.now() when it was read. */
   at: number;

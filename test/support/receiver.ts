@@ -26,24 +26,36 @@ export class TestReceiver {
   #nextId = 1;
   readonly #pending = new Map<number, (reply: ReceiverReply) => void>();
 
-  private constructor(child: ChildProcess, port: number) {
+  readonly #protocol: 'http' | 'https';
+
+  private constructor(child: ChildProcess, port: number, protocol: 'http' | 'https') {
     this.#child = child;
     this.#port = port;
+    this.#protocol = protocol;
     child.on('message', (message: { id: number; reply: ReceiverReply }) => {
       this.#pending.get(message.id)?.(message.reply);
       this.#pending.delete(message.id);
     });
   }
 
-  /** Starts a receiver process; resolves once it listens. */
-  static start(): Promise<TestReceiver> {
-    const child = fork(PROCESS_SCRIPT, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /**
+   * Starts a receiver process; resolves once it listens.
+   * @param options.tls - PEM `key` and `cert`: serve HTTPS with them.
+   */
+  static start(options: { tls?: { key: string; cert: string } } = {}): Promise<TestReceiver> {
+    const { tls } = options;
+    const env = tls === undefined ? process.env : { ...process.env, RECEIVER_TLS_KEY: tls.key, RECEIVER_TLS_CERT: tls.cert };
+    const child = fork(PROCESS_SCRIPT, [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env,
+    });
     return new Promise((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`test receiver exited with ${code}`)));
       child.once('message', (message: { reply: ReceiverReply }) => {
         child.removeAllListeners('exit');
-        resolve(new TestReceiver(child, message.reply.port as number));
+        resolve(new TestReceiver(child, message.reply.port as number, tls === undefined ? 'http' : 'https'));
       });
     });
   }
@@ -55,7 +67,7 @@ export class TestReceiver {
 
   /** A URL on this receiver. */
   url(path = '/logs'): string {
-    return `http://127.0.0.1:${this.#port}${path}`;
+    return `${this.#protocol}://127.0.0.1:${this.#port}${path}`;
   }
 
   #send(command: ReceiverCommand): Promise<ReceiverReply> {

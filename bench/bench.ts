@@ -1,0 +1,345 @@
+/**
+ * `npm run bench`: this transport against winston's own Http transport, a no-op transport and plain got, on
+ * one receiver in its own process on 127.0.0.1. Each variant runs in a fresh child process.
+ *
+ *   npm run bench -- [--entries N] [--rounds R] [--json] [--only a,b] [--cpu-prof DIR]
+ *
+ * --entries N   entries for the fast variants (default 100,000; rounded up to a multiple of 1,000 so that
+ *               winston's batchCount-1000 batches are all full); the one-entry-per-request variants use N/40.
+ * --rounds R    run every variant R times, in turn (default 3); the table shows each figure's median.
+ * --json        print one JSON object instead of the table.
+ * --only a,b    run only these variants (ratios needing the others are left out).
+ * --cpu-prof D  write a V8 CPU profile of each variant process into directory D.
+ *
+ * Exits non-zero when this transport's variants did not deliver every entry, in order.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import {
+  type ReceiverCommand,
+  type ReceiverMessage,
+  type RunCount,
+  type RunSpec,
+  VARIANTS,
+  type VariantCommand,
+  type VariantMessage,
+  type VariantName,
+  type VariantResult,
+} from './protocol.js';
+
+const DEFAULT_ENTRIES = 100_000;
+const DEFAULT_ROUNDS = 3;
+/** The one-entry-per-request variants run at a few thousand entries per second: they get this fraction. */
+const ONE_PER_REQUEST_SHARE = 1 / 40;
+
+const DESCRIPTIONS: Record<VariantName, string> = {
+  noop: 'winston → no-op transport (ceiling)',
+  'winston-http': 'winston transports.Http, batch, batchCount 1000',
+  'one-per-request': 'winston-logstream, one entry per request',
+  batched: 'winston-logstream, batch: true',
+  'plain-got': 'plain got, one POST at a time (floor)',
+};
+
+interface Options {
+  entries: number;
+  rounds: number;
+  json: boolean;
+  only: readonly VariantName[];
+  cpuProfDir: string | undefined;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const options: Options = { entries: DEFAULT_ENTRIES, rounds: DEFAULT_ROUNDS, json: false, only: VARIANTS, cpuProfDir: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = (): string => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${arg} needs a value`);
+      return next;
+    };
+    if (arg === '--json') options.json = true;
+    else if (arg === '--entries') options.entries = Number(value());
+    else if (arg === '--rounds') options.rounds = Number(value());
+    else if (arg === '--cpu-prof') options.cpuProfDir = value();
+    else if (arg === '--only') {
+      const names = value().split(',');
+      for (const name of names) if (!(VARIANTS as readonly string[]).includes(name)) throw new Error(`unknown variant ${name}`);
+      options.only = names as VariantName[];
+    } else throw new Error(`unknown argument ${arg}`);
+  }
+  if (!Number.isSafeInteger(options.entries) || options.entries < 1000) throw new Error('--entries must be an integer >= 1000');
+  if (!Number.isSafeInteger(options.rounds) || options.rounds < 1) throw new Error('--rounds must be an integer >= 1');
+  options.entries = Math.ceil(options.entries / 1000) * 1000;
+  return options;
+}
+
+function entriesFor(variant: VariantName, entries: number): number {
+  return variant === 'one-per-request' || variant === 'plain-got' ? Math.max(100, Math.round(entries * ONE_PER_REQUEST_SHARE)) : entries;
+}
+
+/**
+ * Entries of the warm-up run before each measured run: enough for V8 to optimize the code on the way, a
+ * multiple of 1,000 for winston's transport (so that its one batch goes out at once).
+ */
+function warmupEntries(variant: VariantName, entries: number): number {
+  return variant === 'one-per-request' || variant === 'plain-got' ? Math.min(500, Math.ceil(entries / 5)) : 1000;
+}
+
+/** Node's options for a child: TypeScript through tsx, and a CPU profile when asked. */
+function childExecArgv(cpuProfDir: string | undefined): string[] {
+  const execArgv = ['--import', 'tsx'];
+  if (cpuProfDir !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`);
+  return execArgv;
+}
+
+function script(name: string): string {
+  return fileURLToPath(new URL(name, import.meta.url));
+}
+
+class Receiver {
+  readonly #child: ChildProcess;
+  readonly #onComplete = new Map<string, (at: number) => void>();
+  readonly #onCount = new Map<string, (count: RunCount) => void>();
+  port = 0;
+
+  private constructor(child: ChildProcess) {
+    this.#child = child;
+  }
+
+  static start(): Promise<Receiver> {
+    const receiver = new Receiver(fork(script('./receiver-process.ts'), [], { execArgv: childExecArgv(undefined) }));
+    return new Promise((resolve, reject) => {
+      receiver.#child.once('exit', (code) => reject(new Error(`the receiver exited (${code})`)));
+      receiver.#child.on('message', (message: ReceiverMessage) => {
+        if (message.type === 'ready') {
+          receiver.port = message.port;
+          resolve(receiver);
+        } else if (message.type === 'complete') receiver.#onComplete.get(message.run)?.(message.at);
+        else receiver.#onCount.get(message.run)?.(message.count);
+      });
+    });
+  }
+
+  #send(command: ReceiverCommand): void {
+    this.#child.send(command);
+  }
+
+  expect(run: string, entries: number, onComplete: (at: number) => void): void {
+    this.#onComplete.set(run, onComplete);
+    this.#send({ type: 'expect', run, entries });
+  }
+
+  count(run: string): Promise<RunCount> {
+    return new Promise((resolve) => {
+      this.#onCount.set(run, resolve);
+      this.#send({ type: 'count', run });
+    });
+  }
+
+  stop(): void {
+    this.#child.disconnect();
+  }
+}
+
+/** One run of one variant. */
+interface Measurement {
+  readonly usPerLog: number | undefined;
+  readonly entriesPerSecond: number;
+  readonly elapsedMs: number;
+  readonly feedMs: number;
+  readonly requests: number;
+  readonly peakRssMiB: number;
+  readonly received: RunCount;
+  readonly stats: Readonly<Record<string, number>> | undefined;
+}
+
+type Figure = 'usPerLog' | 'entriesPerSecond' | 'elapsedMs' | 'feedMs' | 'requests' | 'peakRssMiB';
+
+/** One variant over every round: each figure's median, and every run for the record. */
+interface Row {
+  readonly variant: VariantName;
+  readonly description: string;
+  readonly entries: number;
+  readonly median: Readonly<Record<Figure, number | undefined>>;
+  /** Every round delivered every entry in order (informational for the variants that do not promise order). */
+  readonly inOrder: boolean;
+  readonly rounds: readonly Measurement[];
+}
+
+function median(values: readonly (number | undefined)[]): number | undefined {
+  const known = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  if (known.length === 0) return undefined;
+  const middle = Math.floor(known.length / 2);
+  return known.length % 2 === 1 ? known[middle] : ((known[middle - 1] as number) + (known[middle] as number)) / 2;
+}
+
+function summarize(variant: VariantName, entries: number, rounds: readonly Measurement[]): Row {
+  const figures: Figure[] = ['usPerLog', 'entriesPerSecond', 'elapsedMs', 'feedMs', 'requests', 'peakRssMiB'];
+  const medians = Object.fromEntries(figures.map((f) => [f, median(rounds.map((r) => r[f]))])) as Record<Figure, number | undefined>;
+  return { variant, description: DESCRIPTIONS[variant], entries, median: medians, inOrder: rounds.every((r) => r.received.inOrder), rounds };
+}
+
+function runVariant(
+  variant: VariantName,
+  run: string,
+  entries: number,
+  receiver: Receiver,
+  cpuProfDir: string | undefined,
+): Promise<VariantResult> {
+  const child = fork(script('./variant-process.ts'), [], { execArgv: childExecArgv(cpuProfDir) });
+  const send = (command: VariantCommand): void => void child.send(command);
+  const spec = (name: string, count: number): RunSpec => {
+    receiver.expect(name, count, (at) => send({ type: 'complete', run: name, at }));
+    return { url: `http://127.0.0.1:${receiver.port}/${name}`, entries: count };
+  };
+  const warmup = spec(`${run}-warmup`, warmupEntries(variant, entries));
+  const measured = spec(run, entries);
+  return new Promise((resolve, reject) => {
+    let result: VariantResult | undefined;
+    child.on('message', (message: VariantMessage) => {
+      if (message.type === 'ready') send({ type: 'start', variant, warmup, measured });
+      else result = message.result;
+    });
+    child.once('exit', (code) => (result === undefined ? reject(new Error(`variant ${variant} exited (${code})`)) : resolve(result)));
+  });
+}
+
+async function measure(variant: VariantName, run: string, entries: number, receiver: Receiver, options: Options): Promise<Measurement> {
+  const result = await runVariant(variant, run, entries, receiver, options.cpuProfDir);
+  const received = await receiver.count(run);
+  return {
+    usPerLog: result.usPerLog,
+    entriesPerSecond: (entries * 1000) / result.elapsedMs,
+    elapsedMs: result.elapsedMs,
+    feedMs: result.feedMs,
+    requests: received.requests,
+    peakRssMiB: result.peakRssBytes / 2 ** 20,
+    received,
+    stats: result.stats,
+  };
+}
+
+function ratio(numerator: number | undefined, denominator: number | undefined): number | undefined {
+  return numerator === undefined || denominator === undefined || denominator === 0 ? undefined : numerator / denominator;
+}
+
+interface Target {
+  readonly name: string;
+  readonly value: number | undefined;
+  readonly bound: string;
+  readonly met: boolean | undefined;
+}
+
+function targets(rows: ReadonlyMap<VariantName, Row>): Target[] {
+  const rate = (v: VariantName): number | undefined => rows.get(v)?.median.entriesPerSecond;
+  const usPerLog = (v: VariantName): number | undefined => rows.get(v)?.median.usPerLog;
+  const atLeast = (name: string, value: number | undefined, bound: number): Target => ({
+    name,
+    value,
+    bound: `>= ${bound}`,
+    met: value === undefined ? undefined : value >= bound,
+  });
+  const atMost = (name: string, value: number | undefined, bound: number): Target => ({
+    name,
+    value,
+    bound: `<= ${bound}`,
+    met: value === undefined ? undefined : value <= bound,
+  });
+  return [
+    atLeast('batched rate / winston Http rate', ratio(rate('batched'), rate('winston-http')), 1.5),
+    atLeast('batched rate / no-op rate', ratio(rate('batched'), rate('noop')), 0.5),
+    atLeast('one-per-request rate / plain got rate', ratio(rate('one-per-request'), rate('plain-got')), 0.9),
+    atMost('batched µs per log() / no-op', ratio(usPerLog('batched'), usPerLog('noop')), 1.5),
+    atMost('one-per-request µs per log() / no-op', ratio(usPerLog('one-per-request'), usPerLog('noop')), 1.5),
+  ];
+}
+
+/** This transport's variants must deliver every entry, once, in order. */
+function deliveryProblems(rows: ReadonlyMap<VariantName, Row>): string[] {
+  const problems: string[] = [];
+  for (const variant of ['one-per-request', 'batched'] as const) {
+    const row = rows.get(variant);
+    if (row === undefined) continue;
+    row.rounds.forEach(({ received, stats }, i) => {
+      const run = `${variant} (round ${i + 1})`;
+      if (received.entries !== row.entries) problems.push(`${run}: the receiver got ${received.entries} of ${row.entries} entries`);
+      if (!received.inOrder) problems.push(`${run}: out of order: ${received.firstDisorder ?? 'entries missing at the end'}`);
+      if (received.unreadable > 0) problems.push(`${run}: ${received.unreadable} entries without a readable seq`);
+      if (stats?.delivered !== row.entries) problems.push(`${run}: stats().delivered is ${stats?.delivered}, not ${row.entries}`);
+    });
+  }
+  return problems;
+}
+
+function machine(): Record<string, string | number> {
+  return { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), node: process.version, platform: `${os.platform()} ${os.release()}` };
+}
+
+function format(value: number | undefined, digits: number): string {
+  return value === undefined ? '—' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function printTable(rows: readonly Row[], results: readonly Target[], problems: readonly string[], rounds: number): void {
+  const m = machine();
+  console.log(`winston-logstream benchmark: ${m.cpu}, ${m.cores} cores, Node ${m.node}`);
+  console.log(`receiver in its own process on 127.0.0.1; each variant in a fresh process; medians of ${rounds} round(s)`);
+  console.log('');
+  const header = ['variant', 'entries', 'µs/log()', 'entries/s', 'elapsed ms', 'requests', 'peak RSS MiB', 'in order'];
+  const lines = rows.map(({ variant, entries, median: m, inOrder }) => [
+    DESCRIPTIONS[variant],
+    format(entries, 0),
+    format(m.usPerLog, 2),
+    format(m.entriesPerSecond, 0),
+    format(m.elapsedMs, 0),
+    variant === 'noop' ? '—' : format(m.requests, 0),
+    format(m.peakRssMiB, 1),
+    variant === 'noop' ? '—' : inOrder ? 'yes' : 'no',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
+  const render = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+  console.log(render(header));
+  for (const line of lines) console.log(render(line));
+  console.log('');
+  for (const t of results) {
+    const verdict = t.met === undefined ? 'not measured' : t.met ? 'met' : 'NOT met';
+    console.log(`${t.name.padEnd(40)} ${format(t.value, 2).padStart(6)}  (target ${t.bound}: ${verdict})`);
+  }
+  console.log('');
+  if (problems.length === 0) console.log("delivery check: every entry arrived, once and in order, for this transport's variants");
+  else for (const problem of problems) console.log(`delivery check FAILED: ${problem}`);
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const receiver = await Receiver.start();
+  const measured = new Map<VariantName, Measurement[]>();
+  try {
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const variant of options.only) {
+        const runs = measured.get(variant) ?? [];
+        measured.set(variant, runs);
+        runs.push(await measure(variant, `${variant}-${round}`, entriesFor(variant, options.entries), receiver, options));
+      }
+    }
+  } finally {
+    receiver.stop();
+  }
+  const rows = new Map<VariantName, Row>();
+  for (const variant of VARIANTS) {
+    const runs = measured.get(variant);
+    if (runs !== undefined) rows.set(variant, summarize(variant, entriesFor(variant, options.entries), runs));
+  }
+  const results = targets(rows);
+  const problems = deliveryProblems(rows);
+  if (options.json) {
+    console.log(JSON.stringify({ machine: machine(), rounds: options.rounds, variants: [...rows.values()], targets: results, problems }));
+  } else printTable([...rows.values()], results, problems, options.rounds);
+  if (problems.length > 0) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

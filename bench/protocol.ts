@@ -1,0 +1,72 @@
+/**
+ * Messages between the benchmark's processes: the coordinator (bench/bench.ts), the receiver
+ * (bench/receiver-process.ts) and one variant at a time (bench/variant-process.ts), all over IPC.
+ * @module
+ */
+
+/** The variants, in the order they run. */
+export const VARIANTS = ['noop', 'winston-http', 'one-per-request', 'batched', 'plain-got'] as const;
+export type VariantName = (typeof VARIANTS)[number];
+
+/** What the receiver counted for one run (one URL path). */
+export interface RunCount {
+  readonly entries: number;
+  readonly requests: number;
+  /** Every entry's `seq` was one more than the previous one's, starting at 0. */
+  readonly inOrder: boolean;
+  /** The first out-of-order arrival, for the report. */
+  readonly firstDisorder: string | undefined;
+  /** Entries whose body could not be read (bad JSON, no `seq`). */
+  readonly unreadable: number;
+  /** When the expected count was reached, in ms since the epoch (high resolution); undefined if not (yet). */
+  readonly completedAt: number | undefined;
+  /** CPU time the receiver spent on this run, in ms. */
+  readonly cpuMs: number;
+}
+
+/** Coordinator → receiver. */
+export type ReceiverCommand =
+  | { readonly type: 'expect'; readonly run: string; readonly entries: number }
+  | { readonly type: 'count'; readonly run: string };
+
+/** Receiver → coordinator. */
+export type ReceiverMessage =
+  | { readonly type: 'ready'; readonly port: number }
+  | { readonly type: 'complete'; readonly run: string; readonly at: number }
+  | { readonly type: 'count'; readonly run: string; readonly count: RunCount };
+
+/** One run's address (its path names it on the receiver) and size. */
+export interface RunSpec {
+  readonly url: string;
+  readonly entries: number;
+}
+
+/**
+ * Coordinator → variant: start (a warm-up run, then the measured run), then, for each run, when the receiver
+ * has every entry (winston's transport has no other way to tell).
+ */
+export type VariantCommand =
+  | { readonly type: 'start'; readonly variant: VariantName; readonly warmup: RunSpec; readonly measured: RunSpec }
+  | { readonly type: 'complete'; readonly run: string; readonly at: number };
+
+/** Variant → coordinator. */
+export type VariantMessage = { readonly type: 'ready' } | { readonly type: 'result'; readonly result: VariantResult };
+
+/** One variant's own measurements. */
+export interface VariantResult {
+  /** Mean time the application spent in one `logger.info()` call, in µs; undefined for plain got. */
+  readonly usPerLog: number | undefined;
+  /** From the first `log()` to the end of `finish()` (or the receiver's last entry), in ms. */
+  readonly elapsedMs: number;
+  /** From the first `log()` to the return of the last, in ms. */
+  readonly feedMs: number;
+  /** The process's peak resident set size, in bytes. */
+  readonly peakRssBytes: number;
+  /** `stats()` of this package's transport, for its variants. */
+  readonly stats: Readonly<Record<string, number>> | undefined;
+}
+
+/** The current time in ms since the epoch, at sub-millisecond resolution, comparable across processes. */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}

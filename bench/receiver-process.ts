@@ -1,0 +1,126 @@
+/**
+ * The benchmark's receiver: a minimal node:http log server on 127.0.0.1, in its own process, started by
+ * bench/bench.ts. Each run logs to its own path (`/<run>`). For every request it counts the entries by content
+ * type (NDJSON: one per line; JSON: an array's elements, or one object) and checks that their `seq` fields
+ * arrive as 0, 1, 2, … It answers every request `200 {}` at once and reports counts over IPC.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { epochNow, type ReceiverCommand, type ReceiverMessage, type RunCount } from './protocol.js';
+
+interface RunState {
+  expected: number;
+  entries: number;
+  requests: number;
+  nextSeq: number;
+  firstDisorder: string | undefined;
+  unreadable: number;
+  completedAt: number | undefined;
+  cpuAtStart: number;
+  cpuMs: number;
+}
+
+const runs = new Map<string, RunState>();
+
+function send(message: ReceiverMessage): void {
+  process.send?.(message);
+}
+
+function cpuMsNow(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+function runFor(path: string): RunState | undefined {
+  return runs.get(path.slice(1));
+}
+
+function countEntry(run: RunState, entry: unknown): void {
+  run.entries++;
+  const seq = typeof entry === 'object' && entry !== null ? (entry as { seq?: unknown }).seq : undefined;
+  if (typeof seq !== 'number') {
+    run.unreadable++;
+    return;
+  }
+  if (seq !== run.nextSeq && run.firstDisorder === undefined) {
+    run.firstDisorder = `seq ${seq} arrived when ${run.nextSeq} was expected`;
+  }
+  run.nextSeq = seq + 1;
+}
+
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function countBody(run: RunState, contentType: string, body: string): void {
+  if (contentType.startsWith('application/x-ndjson')) {
+    for (let start = 0; start < body.length; ) {
+      let end = body.indexOf('\n', start);
+      if (end === -1) end = body.length;
+      if (end > start) countEntry(run, parseOrUndefined(body.slice(start, end)));
+      start = end + 1;
+    }
+    return;
+  }
+  const parsed = parseOrUndefined(body);
+  if (Array.isArray(parsed)) for (const entry of parsed) countEntry(run, entry);
+  else countEntry(run, parsed);
+}
+
+const server = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => {
+    const run = runFor(req.url ?? '');
+    if (run !== undefined) {
+      run.requests++;
+      countBody(run, req.headers['content-type'] ?? '', Buffer.concat(chunks).toString('utf8'));
+      if (run.completedAt === undefined && run.entries >= run.expected) {
+        run.completedAt = epochNow();
+        run.cpuMs = cpuMsNow() - run.cpuAtStart;
+        send({ type: 'complete', run: req.url!.slice(1), at: run.completedAt });
+      }
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+});
+
+process.on('message', (command: ReceiverCommand) => {
+  switch (command.type) {
+    case 'expect':
+      runs.set(command.run, {
+        expected: command.entries,
+        entries: 0,
+        requests: 0,
+        nextSeq: 0,
+        firstDisorder: undefined,
+        unreadable: 0,
+        completedAt: undefined,
+        cpuAtStart: cpuMsNow(),
+        cpuMs: 0,
+      });
+      return;
+    case 'count': {
+      const run = runs.get(command.run);
+      const count: RunCount = {
+        entries: run?.entries ?? 0,
+        requests: run?.requests ?? 0,
+        inOrder: run !== undefined && run.firstDisorder === undefined && run.nextSeq === run.entries,
+        firstDisorder: run?.firstDisorder,
+        unreadable: run?.unreadable ?? 0,
+        completedAt: run?.completedAt,
+        cpuMs: run === undefined ? 0 : run.completedAt === undefined ? cpuMsNow() - run.cpuAtStart : run.cpuMs,
+      };
+      send({ type: 'count', run: command.run, count });
+      return;
+    }
+  }
+});
+process.on('disconnect', () => process.exit(0));
+
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', () => send({ type: 'ready', port: (server.address() as AddressInfo).port }));

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Packaging test: packs the package as npm would publish it, installs the tarball into a scratch project and
+# checks what a user gets: the tarball's contents, ESM import, CommonJS require, a TypeScript consumer
+# (moduleResolution nodenext) type-checking against the published types, and the bin.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/winston-logstream-pack.XXXXXX")"
+trap 'rm -rf "$scratch"' EXIT
+fail() { echo "pack-test: FAIL: $*" >&2; exit 1; }
+step() { echo "pack-test: $*"; }
+
+cd "$root"
+step 'npm pack (its prepack script builds dist/)'
+npm pack --silent --json --pack-destination "$scratch" > "$scratch/pack.json"
+tarball="$scratch/$(node -p "require('$scratch/pack.json')[0].filename")"
+
+step 'tarball holds only dist/ (JS and .d.ts), the bin, README, LICENSE, CHANGELOG and package.json'
+node - "$scratch/pack.json" <<'JS'
+const files = require(process.argv[2])[0].files.map((file) => file.path);
+const allowed = /^(dist\/.+\.(js|d\.ts)|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/;
+const unexpected = files.filter((path) => !allowed.test(path));
+const required = ['dist/index.js', 'dist/index.d.ts', 'dist/receiver/cli.js', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json'];
+const missing = required.filter((path) => !files.includes(path));
+if (unexpected.length || missing.length) {
+  console.error('unexpected:', unexpected, 'missing:', missing);
+  process.exit(1);
+}
+console.log(`pack-test:   ${files.length} files`);
+JS
+
+step 'install the tarball and winston into a scratch project'
+consumer="$scratch/consumer"
+mkdir "$consumer"
+echo '{ "name": "consumer", "version": "1.0.0", "private": true }' > "$consumer/package.json"
+(cd "$consumer" && npm install --silent --no-audit --no-fund --prefer-offline "$tarball" winston@3) || fail 'npm install'
+
+step 'ESM import: a real entry delivered to the packaged dev receiver'
+cat > "$consumer/esm.mjs" <<'JS'
+import winston from 'winston';
+import { LogstreamTransport, Logstream, DeliveryError } from 'winston-logstream';
+import { createReceiver } from 'winston-logstream/receiver';
+
+const lines = [];
+const receiver = createReceiver({ port: 0, json: true, stdout: { write: (text) => lines.push(text) } });
+const url = await receiver.start();
+const transport = new LogstreamTransport({ url });
+winston.createLogger({ transports: [transport] }).info('from ESM', { seq: 1 });
+const stats = await transport.finish();
+await receiver.stop();
+if (stats.delivered !== 1 || !lines.join('').includes('"from ESM"')) throw new Error(`not delivered: ${JSON.stringify(stats)}`);
+if (typeof Logstream.fromEnv !== 'function' || typeof DeliveryError !== 'function') throw new Error('exports missing');
+console.log('pack-test:   ESM ok');
+JS
+(cd "$consumer" && node esm.mjs) || fail 'ESM import'
+
+step 'CommonJS require'
+cat > "$consumer/cjs.cjs" <<'JS'
+const winston = require('winston');
+const { LogstreamTransport, Logstream } = require('winston-logstream');
+const { createReceiver } = require('winston-logstream/receiver');
+if (typeof LogstreamTransport !== 'function' || typeof Logstream !== 'function' || typeof createReceiver !== 'function') {
+  throw new Error(`require() returned ${Object.keys(require('winston-logstream'))}`);
+}
+const transport = new LogstreamTransport({ logstream: new Logstream() });
+winston.createLogger({ transports: [transport] }).info('no server set: skipped');
+if (transport.stats().skipped !== 1) throw new Error('transport did not take the entry');
+console.log('pack-test:   CommonJS ok');
+JS
+(cd "$consumer" && node cjs.cjs) || fail 'CommonJS require'
+
+step 'TypeScript consumer (module/moduleResolution nodenext) type-checks against the published types'
+cat > "$consumer/tsconfig.json" <<JSON
+{
+  "compilerOptions": {
+    "module": "nodenext",
+    "moduleResolution": "nodenext",
+    "target": "es2022",
+    "strict": true,
+    "noEmit": true,
+    "skipLibCheck": false,
+    "typeRoots": ["$root/node_modules/@types"],
+    "types": ["node"]
+  },
+  "files": ["consumer.mts", "consumer.cts"]
+}
+JSON
+cat > "$consumer/consumer.mts" <<'TS'
+import winston from 'winston';
+import { type DeliveryStats, Logstream, LogstreamTransport, type LogstreamTransportOptions } from 'winston-logstream';
+import { createReceiver, type ReceiverSummary } from 'winston-logstream/receiver';
+
+const options: LogstreamTransportOptions = { url: 'http://127.0.0.1:8080/logs', batch: { maxEntries: 100 }, timeoutMs: 1000 };
+const transport = new LogstreamTransport(options);
+const logger: winston.Logger = Logstream.fromEnv().makeLogger({ level: 'info', transports: [transport] });
+logger.info('typed');
+const stats: DeliveryStats = await transport.finish({ timeoutMs: 100 });
+const delivered: number = stats.delivered;
+const summary: ReceiverSummary = createReceiver({ port: 0 }).summary();
+// @ts-expect-error: the payload is 'json', 'logstream' or a function
+new LogstreamTransport({ payload: 'xml' });
+export { delivered, summary };
+TS
+cat > "$consumer/consumer.cts" <<'TS'
+import logstream = require('winston-logstream');
+const transport: logstream.LogstreamTransport = new logstream.LogstreamTransport({ url: 'http://127.0.0.1/logs' });
+export = transport;
+TS
+"$root/node_modules/.bin/tsc" -p "$consumer" || fail 'TypeScript consumer'
+echo 'pack-test:   TypeScript ok'
+
+step 'the bin runs'
+bin="$consumer/node_modules/.bin/winston-logstream-receiver"
+[ -x "$(readlink -f "$bin")" ] || fail 'bin is not executable'
+"$bin" --help | grep -q 'Usage: winston-logstream-receiver' || fail 'bin --help'
+[ "$("$bin" --version)" = "$(node -p "require('$root/package.json').version")" ] || fail 'bin --version'
+echo 'pack-test:   bin ok'
+echo 'pack-test: all checks passed'

@@ -1,0 +1,83 @@
+/**
+ * The Elasticsearch / OpenSearch `_bulk` API: NDJSON of `create` actions, each followed by its document.
+ * @see https://www.elastic.co/guide/en/elasticsearch/reference/current/docs-bulk.html
+ * @module
+ */
+import type { BatchLimits, EncodedRequest, ResponseVerdict } from '../delivery/engine.js';
+import { ALL_ACCEPTED, type Encoder, type LogInfo } from './encoder.js';
+import { toJsonFields } from './json-value.js';
+import { isoTimestamp } from './timestamp.js';
+
+/** The resolved settings of the `'elasticsearch'` protocol. */
+export interface ElasticsearchSettings {
+  /** The index, alias or data stream every document is created in. */
+  readonly index: string;
+}
+
+/**
+ * Batching limits for `_bulk`: Elastic advises bulk requests of a few MB (and caps them at `http.max_content_length`,
+ * 100 MB by default); 5 MiB and 1,000 documents keep one rejected request cheap to resend.
+ */
+export const ELASTICSEARCH_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 5 * 1024 * 1024, maxDelayMs: 0 };
+
+const NDJSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/x-ndjson' });
+
+/** One item of a bulk response: `{ "create": { "status": 201, "error": { … } } }`. */
+type BulkItem = Record<string, { status?: unknown; error?: { type?: unknown; reason?: unknown } } | undefined>;
+
+/**
+ * The `'elasticsearch'` protocol. An entry is its document: `@timestamp` (the time it was logged, which data
+ * streams require) followed by the entry's fields (a field named `@timestamp` takes its place). The answer is
+ * read item by item when it says `"errors": true`: items refused with 429 are sent again, others fail.
+ */
+export function createElasticsearchEncoder(settings: ElasticsearchSettings, batch: BatchLimits): Encoder {
+  const action = JSON.stringify({ create: { _index: settings.index } });
+  return {
+    batch,
+    encodeEntry: (info: LogInfo, timeMs: number): string =>
+      JSON.stringify({ '@timestamp': isoTimestamp(timeMs), ...toJsonFields(info) }),
+    encode: (lines): EncodedRequest => {
+      let body = '';
+      for (const line of lines) body += `${action}\n${line}\n`;
+      return { body, headers: NDJSON_HEADERS };
+    },
+    readResponse: readBulkResponse,
+  };
+}
+
+/**
+ * Reads a bulk response. Item statuses: 2xx delivered, 429 (queue full, circuit breaker) to be sent again,
+ * anything else refused for good, the first refusal's `type: reason` reported. An unreadable 2xx body, or items
+ * missing from it, count as delivered: the server said 2xx and named no failure.
+ */
+function readBulkResponse(body: string, entryCount: number): ResponseVerdict {
+  if (!/"errors"\s*:\s*true/.test(body)) return ALL_ACCEPTED;
+  let items: unknown;
+  try {
+    items = (JSON.parse(body) as { items?: unknown }).items;
+  } catch {
+    return ALL_ACCEPTED;
+  }
+  if (!Array.isArray(items)) return ALL_ACCEPTED;
+  const retry: number[] = [];
+  let rejected = 0;
+  let reason: string | undefined;
+  const count = Math.min(entryCount, items.length);
+  for (let position = 0; position < count; position++) {
+    const result = Object.values((items[position] ?? {}) as BulkItem)[0];
+    const status = Number(result?.status);
+    if (!(status >= 300)) continue; // 2xx, or no status given
+    if (status === 429) {
+      retry.push(position);
+      continue;
+    }
+    rejected++;
+    reason ??= describeError(status, result?.error);
+  }
+  return rejected === 0 && retry.length === 0 ? ALL_ACCEPTED : { rejected, retry, reason };
+}
+
+function describeError(status: number, error: { type?: unknown; reason?: unknown } | undefined): string {
+  const type = typeof error?.type === 'string' ? error.type : `status ${status}`;
+  return typeof error?.reason === 'string' ? `${type}: ${error.reason}` : type;
+}

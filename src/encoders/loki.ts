@@ -1,0 +1,66 @@
+/**
+ * Grafana Loki's push API with the JSON body (`POST /loki/api/v1/push`): `streams`, each a label set and its
+ * `[ "<unix ns>", "<line>" ]` values.
+ * @see https://grafana.com/docs/loki/latest/reference/loki-http-api/#ingest-logs
+ * @module
+ */
+import type { BatchLimits, EncodedRequest } from '../delivery/engine.js';
+import { type Encoder, JSON_HEADERS, type LogInfo } from './encoder.js';
+import { toJsonFields } from './json-value.js';
+import { unixNanoString } from './timestamp.js';
+
+/** The resolved settings of the `'loki'` protocol. */
+export interface LokiSettings {
+  /** Labels every stream carries. */
+  readonly staticLabels: Readonly<Record<string, string>>;
+  /** Entry fields promoted to labels (of the same name), and so left out of the line. */
+  readonly labelFields: readonly string[];
+}
+
+/** Batching limits for Loki: Promtail's defaults (1 MiB batches), well under the distributor's 4 MiB message limit. */
+export const LOKI_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 1024 * 1024, maxDelayMs: 0 };
+
+/**
+ * Separates an entry's label set from its value in the serialized entry. JSON text never contains a raw NUL
+ * (it escapes control characters), so the first NUL is always the separator.
+ */
+const SEPARATOR = '\u0000';
+
+/**
+ * The `'loki'` protocol. An entry is stored as `<labels JSON>\0<value JSON>` so that a request can group its
+ * entries by label set; the value's line is the JSON of every field not promoted to a label. Streams appear
+ * in the order of their first entry, and entries keep their order within a stream.
+ */
+export function createLokiEncoder(settings: LokiSettings, batch: BatchLimits): Encoder {
+  const { staticLabels, labelFields } = settings;
+  return {
+    batch,
+    encodeEntry(info: LogInfo, timeMs: number): string {
+      const fields = toJsonFields(info);
+      const labels: Record<string, string> = { ...staticLabels };
+      for (const name of labelFields) {
+        if (!Object.hasOwn(fields, name)) continue;
+        const value = fields[name];
+        delete fields[name];
+        const text = typeof value === 'string' ? value : JSON.stringify(value);
+        if (text !== '') labels[name] = text; // Loki treats an empty label as absent
+      }
+      return `${JSON.stringify(labels)}${SEPARATOR}${JSON.stringify([unixNanoString(timeMs), JSON.stringify(fields)])}`;
+    },
+    encode: (lines): EncodedRequest => ({ body: encodeStreams(lines), headers: JSON_HEADERS }),
+  };
+}
+
+function encodeStreams(lines: readonly string[]): string {
+  const streams = new Map<string, string[]>();
+  for (const line of lines) {
+    const split = line.indexOf(SEPARATOR);
+    const labels = line.slice(0, split);
+    const values = streams.get(labels);
+    if (values === undefined) streams.set(labels, [line.slice(split + 1)]);
+    else values.push(line.slice(split + 1));
+  }
+  const parts: string[] = [];
+  for (const [labels, values] of streams) parts.push(`{"stream":${labels},"values":[${values.join(',')}]}`);
+  return `{"streams":[${parts.join(',')}]}`;
+}

@@ -1,0 +1,165 @@
+/**
+ * OTLP/HTTP with the JSON encoding (`POST …/v1/logs`): one `ExportLogsServiceRequest` per batch, with one
+ * resource and one scope, each entry a `LogRecord`.
+ * @see https://opentelemetry.io/docs/specs/otlp/#otlphttp
+ * @see https://opentelemetry.io/docs/specs/otel/logs/data-model/
+ * @module
+ */
+import type { BatchLimits, EncodedRequest, ResponseVerdict } from '../delivery/engine.js';
+import { ALL_ACCEPTED, type Encoder, JSON_HEADERS, type LogInfo } from './encoder.js';
+import { type JsonValue, toJsonFields } from './json-value.js';
+import { unixNanoString } from './timestamp.js';
+
+/** An OTLP `AnyValue` in the JSON encoding. 64-bit integers are decimal strings, as the protobuf JSON mapping writes them. */
+export type OtlpAnyValue =
+  | { stringValue: string }
+  | { boolValue: boolean }
+  | { intValue: string }
+  | { doubleValue: number }
+  | { arrayValue: { values: OtlpAnyValue[] } }
+  | { kvlistValue: { values: OtlpKeyValue[] } }
+  | Record<string, never>;
+
+/** An OTLP `KeyValue`: one attribute. */
+export interface OtlpKeyValue {
+  key: string;
+  value: OtlpAnyValue;
+}
+
+/** The resolved settings of the `'otlp'` protocol. */
+export interface OtlpSettings {
+  /** Resource attributes, `service.name` included. */
+  readonly resource: Readonly<Record<string, JsonValue>>;
+  /** The instrumentation scope every record is reported under. */
+  readonly scope: { readonly name: string; readonly version: string | undefined };
+}
+
+/**
+ * Batching limits for OTLP/HTTP. The Collector's `otlphttp` receiver accepts 20 MiB per request by default
+ * (`max_request_body_size`); 4 MiB also stays under the 4 MiB gRPC message limit of collectors that forward over gRPC.
+ */
+export const OTLP_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 4 * 1024 * 1024, maxDelayMs: 0 };
+
+/** OpenTelemetry `SeverityNumber` values by name (log data model, "Field: SeverityNumber"). */
+const SEVERITY = {
+  TRACE: 1,
+  TRACE2: 2,
+  TRACE4: 4,
+  DEBUG: 5,
+  DEBUG2: 6,
+  DEBUG3: 7,
+  INFO: 9,
+  INFO2: 10,
+  INFO3: 11,
+  WARN: 13,
+  ERROR: 17,
+  FATAL: 21,
+  FATAL2: 22,
+  FATAL3: 23,
+} as const;
+
+/**
+ * winston's npm, syslog and cli levels as OpenTelemetry severity numbers: the same table as the OpenTelemetry
+ * winston instrumentation (`@opentelemetry/winston-transport`), so both agree in a backend. winston's levels more
+ * verbose than `info` fall below `INFO` (9) to keep the data model's order: `http` DEBUG3 (7), `verbose` DEBUG2 (6).
+ */
+const LEVEL_SEVERITY: Readonly<Record<string, number>> = {
+  emerg: SEVERITY.FATAL3,
+  alert: SEVERITY.FATAL2,
+  crit: SEVERITY.FATAL,
+  error: SEVERITY.ERROR,
+  warn: SEVERITY.WARN,
+  warning: SEVERITY.WARN,
+  help: SEVERITY.INFO3,
+  notice: SEVERITY.INFO2,
+  data: SEVERITY.INFO2,
+  info: SEVERITY.INFO,
+  http: SEVERITY.DEBUG3,
+  verbose: SEVERITY.DEBUG2,
+  debug: SEVERITY.DEBUG,
+  prompt: SEVERITY.TRACE4,
+  input: SEVERITY.TRACE2,
+  silly: SEVERITY.TRACE,
+};
+
+/** The OpenTelemetry severity number of a winston level; `undefined` (SEVERITY_NUMBER_UNSPECIFIED) for custom levels. */
+export function otlpSeverityNumber(level: unknown): number | undefined {
+  return typeof level === 'string' && Object.hasOwn(LEVEL_SEVERITY, level) ? LEVEL_SEVERITY[level] : undefined;
+}
+
+/** A JSON value as a typed `AnyValue`: safe integers as `intValue`, other numbers `doubleValue`, objects `kvlistValue`. */
+export function toAnyValue(value: JsonValue): OtlpAnyValue {
+  switch (typeof value) {
+    case 'string':
+      return { stringValue: value };
+    case 'boolean':
+      return { boolValue: value };
+    case 'number':
+      return Number.isSafeInteger(value) ? { intValue: String(value) } : { doubleValue: value };
+  }
+  if (value === null) return {};
+  if (Array.isArray(value)) return { arrayValue: { values: value.map(toAnyValue) } };
+  return { kvlistValue: { values: toKeyValues(value) } };
+}
+
+/** An object's fields as OTLP attributes, in their order. */
+export function toKeyValues(fields: Readonly<Record<string, JsonValue>>): OtlpKeyValue[] {
+  return Object.entries(fields).map(([key, value]) => ({ key, value: toAnyValue(value) }));
+}
+
+/**
+ * The `'otlp'` protocol. An entry is one `LogRecord`: `timeUnixNano` and `observedTimeUnixNano` the time it was
+ * logged, `severityNumber` from the level (see {@link otlpSeverityNumber}), `severityText` the level itself,
+ * `body` the message, every other field an attribute. A `partialSuccess` answer counts its
+ * `rejectedLogRecords` as failed.
+ */
+export function createOtlpEncoder(settings: OtlpSettings, batch: BatchLimits): Encoder {
+  const scope = settings.scope.version === undefined ? { name: settings.scope.name } : settings.scope;
+  // Everything around the records is the same for every request: built once.
+  const [head, tail] = JSON.stringify({
+    resourceLogs: [
+      {
+        resource: { attributes: toKeyValues(settings.resource) },
+        scopeLogs: [{ scope, logRecords: ['\u0000'] }],
+      },
+    ],
+  }).split('"\\u0000"') as [string, string];
+  return {
+    batch,
+    encodeEntry: encodeLogRecord,
+    encode: (lines): EncodedRequest => ({ body: `${head}${lines.join(',')}${tail}`, headers: JSON_HEADERS }),
+    readResponse: readPartialSuccess,
+  };
+}
+
+function encodeLogRecord(info: LogInfo, timeMs: number): string {
+  const { level, message, ...rest } = toJsonFields(info);
+  const time = unixNanoString(timeMs);
+  const severityNumber = otlpSeverityNumber(level);
+  return JSON.stringify({
+    timeUnixNano: time,
+    observedTimeUnixNano: time,
+    severityNumber,
+    severityText: typeof level === 'string' ? level : undefined,
+    body: message === undefined ? undefined : toAnyValue(message),
+    attributes: toKeyValues(rest),
+  });
+}
+
+/**
+ * Reads an `ExportLogsServiceResponse`: `partialSuccess.rejectedLogRecords` entries failed (the response does
+ * not say which), with `errorMessage` as the reason. An empty or unreadable 2xx body means all were accepted.
+ */
+function readPartialSuccess(body: string, entryCount: number): ResponseVerdict {
+  if (!body.includes('partialSuccess')) return ALL_ACCEPTED;
+  let partial: { rejectedLogRecords?: unknown; errorMessage?: unknown } | undefined;
+  try {
+    partial = (JSON.parse(body) as { partialSuccess?: typeof partial }).partialSuccess;
+  } catch {
+    return ALL_ACCEPTED;
+  }
+  const rejected = Math.min(entryCount, Math.max(0, Math.trunc(Number(partial?.rejectedLogRecords ?? 0)) || 0));
+  if (rejected === 0) return ALL_ACCEPTED;
+  const reason = typeof partial?.errorMessage === 'string' && partial.errorMessage !== '' ? partial.errorMessage : undefined;
+  return { rejected, retry: [], reason };
+}

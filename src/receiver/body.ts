@@ -1,0 +1,115 @@
+/**
+ * Request bodies as the dev receiver reads them: content negotiation, decompression, and parsing into entries.
+ * Pure functions; every refusal is a {@link RejectedBody} carrying the HTTP status and a message for the client.
+ * @module
+ */
+import { promisify } from 'node:util';
+import { gunzip, inflate } from 'node:zlib';
+
+const gunzipAsync = promisify(gunzip);
+const inflateAsync = promisify(inflate);
+
+/** A request body the receiver refuses: `status` is the HTTP answer, `message` says why in one line. */
+export class RejectedBody extends Error {
+  override readonly name = 'RejectedBody';
+
+  constructor(
+    /** 400 (unreadable), 413 (too large) or 415 (unsupported type or encoding). */
+    readonly status: 400 | 413 | 415,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** How a body holds entries: one JSON value (an object, or an array of entries), or one JSON value per line. */
+export type BodyFormat = 'json' | 'ndjson';
+
+const NDJSON_TYPES = new Set([
+  'application/x-ndjson',
+  'application/ndjson',
+  'application/jsonl',
+  'application/x-jsonlines',
+  'application/jsonlines',
+]);
+
+/**
+ * The body format named by a `Content-Type` header. A missing header or `text/plain` is read as JSON.
+ * @throws RejectedBody 415 for any other media type.
+ */
+export function bodyFormat(contentType: string | undefined): BodyFormat {
+  const mediaType = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  if (NDJSON_TYPES.has(mediaType)) return 'ndjson';
+  if (
+    mediaType === '' ||
+    mediaType === 'application/json' ||
+    mediaType === 'text/plain' ||
+    mediaType.endsWith('+json')
+  ) {
+    return 'json';
+  }
+  throw new RejectedBody(415, `unsupported Content-Type "${mediaType}": send application/json or application/x-ndjson`);
+}
+
+/**
+ * The body as text, decompressed per `Content-Encoding` (`gzip`, `deflate` or none).
+ * @param maxBytes - largest decompressed size accepted.
+ * @throws RejectedBody 413 when the decompressed body is over `maxBytes`, 400 when it does not decompress or is
+ *   not UTF-8, 415 for another encoding.
+ */
+export async function decodeBody(raw: Buffer, contentEncoding: string | undefined, maxBytes: number): Promise<string> {
+  const encoding = (contentEncoding ?? '').trim().toLowerCase();
+  let bytes: Buffer;
+  if (encoding === '' || encoding === 'identity') bytes = raw;
+  else if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') {
+    const decompress = encoding === 'deflate' ? inflateAsync : gunzipAsync;
+    try {
+      bytes = await decompress(raw, { maxOutputLength: maxBytes });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new RejectedBody(413, `body over the ${maxBytes}-byte limit once decompressed`);
+      }
+      throw new RejectedBody(400, `body is not valid ${encoding === 'deflate' ? 'deflate' : 'gzip'} data`);
+    }
+  } else {
+    throw new RejectedBody(
+      415,
+      `unsupported Content-Encoding "${encoding}": send gzip, deflate or an uncompressed body`,
+    );
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new RejectedBody(400, 'body is not valid UTF-8');
+  }
+}
+
+/**
+ * The entries of a decoded body: the elements of a JSON array, the one JSON value otherwise, or one value per
+ * non-blank NDJSON line.
+ * @throws RejectedBody 400 naming the problem (and the NDJSON line) when the body is not valid JSON.
+ */
+export function parseEntries(text: string, format: BodyFormat): unknown[] {
+  if (format === 'ndjson') {
+    const entries: unknown[] = [];
+    text.split('\n').forEach((line, index) => {
+      if (line.trim() !== '') entries.push(parseJson(line, `line ${index + 1}`));
+    });
+    return entries;
+  }
+  if (text.trim() === '') throw new RejectedBody(400, 'empty body: expected a JSON object or array');
+  const value = parseJson(text, 'body');
+  return Array.isArray(value) ? value : [value];
+}
+
+const MAX_REASON_LENGTH = 160;
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    const reason = (error as Error).message;
+    const shortReason = reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH)}…` : reason;
+    throw new RejectedBody(400, `invalid JSON (${where}): ${shortReason}`);
+  }
+}

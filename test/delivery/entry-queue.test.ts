@@ -1,0 +1,95 @@
+import { expect } from 'chai';
+import { EntryQueue } from '../../src/delivery/entry-queue.js';
+import type { ServerTarget } from '../../src/url.js';
+
+const A: ServerTarget = { url: 'http://a.test/logs', displayUrl: 'http://a.test/logs' };
+const B: ServerTarget = { url: 'http://b.test/logs', displayUrl: 'http://b.test/logs' };
+
+function fill(queue: EntryQueue, count: number, target = A, from = 0): void {
+  for (let i = from; i < from + count; i++) queue.push(`entry ${i}`, 10, target);
+}
+
+describe('EntryQueue: the in-memory FIFO of serialized entries', function () {
+  it('gives entries back in order across many chunks, counting length and bytes', function () {
+    const queue = new EntryQueue();
+    fill(queue, 5000);
+    expect(queue.length).to.equal(5000);
+    expect(queue.bytes).to.equal(50_000);
+
+    const taken: string[] = [];
+    for (let batch = queue.take(1500, Infinity); batch !== undefined; batch = queue.take(1500, Infinity)) {
+      expect(batch.target).to.equal(A);
+      expect(batch.bytes).to.equal(batch.lines.length * 10);
+      taken.push(...batch.lines);
+    }
+    expect(taken).to.deep.equal(Array.from({ length: 5000 }, (_, i) => `entry ${i}`));
+    expect(queue.length).to.equal(0);
+    expect(queue.bytes).to.equal(0);
+  });
+
+  it('keeps order when pushes and takes interleave around chunk boundaries', function () {
+    const queue = new EntryQueue();
+    const taken: string[] = [];
+    let next = 0;
+    for (let round = 0; round < 50; round++) {
+      fill(queue, 97, A, next);
+      next += 97;
+      taken.push(...(queue.take(60, Infinity)?.lines ?? []));
+    }
+    while (queue.length > 0) taken.push(...(queue.take(1000, Infinity)?.lines ?? []));
+    expect(taken).to.deep.equal(Array.from({ length: next }, (_, i) => `entry ${i}`));
+  });
+
+  it('takes at most maxEntries, and at most maxBytes (a batch may reach it exactly)', function () {
+    const queue = new EntryQueue();
+    fill(queue, 10);
+    expect(queue.take(4, Infinity)?.lines).to.have.length(4);
+    expect(queue.take(100, 30)?.lines).to.deep.equal(['entry 4', 'entry 5', 'entry 6']);
+    expect(queue.take(100, 29)?.lines).to.deep.equal(['entry 7', 'entry 8']);
+    expect(queue.length).to.equal(1);
+  });
+
+  it('takes an entry larger than maxBytes on its own, alone', function () {
+    const queue = new EntryQueue();
+    queue.push('small', 5, A);
+    queue.push('huge', 500, A);
+    queue.push('small again', 5, A);
+    expect(queue.take(100, 100)?.lines).to.deep.equal(['small']);
+    expect(queue.take(100, 100)).to.deep.equal({ target: A, lines: ['huge'], bytes: 500 });
+    expect(queue.take(100, 100)?.lines).to.deep.equal(['small again']);
+  });
+
+  it('never mixes servers in one batch', function () {
+    const queue = new EntryQueue();
+    fill(queue, 2, A, 0);
+    fill(queue, 2, B, 2);
+    fill(queue, 1, A, 4);
+    const batches = [];
+    for (let batch = queue.take(100, Infinity); batch !== undefined; batch = queue.take(100, Infinity)) {
+      batches.push([batch.target.url, batch.lines]);
+    }
+    expect(batches).to.deep.equal([
+      [A.url, ['entry 0', 'entry 1']],
+      [B.url, ['entry 2', 'entry 3']],
+      [A.url, ['entry 4']],
+    ]);
+  });
+
+  it('drops the oldest entry on request, and clears', function () {
+    const queue = new EntryQueue();
+    fill(queue, 3);
+    queue.dropOldest();
+    expect(queue.length).to.equal(2);
+    expect(queue.bytes).to.equal(20);
+    expect(queue.take(10, Infinity)?.lines).to.deep.equal(['entry 1', 'entry 2']);
+    queue.dropOldest();
+    expect(queue.length).to.equal(0);
+
+    fill(queue, 2000);
+    queue.clear();
+    expect([queue.length, queue.bytes]).to.deep.equal([0, 0]);
+    expect(queue.take(10, Infinity)).to.equal(undefined);
+    fill(queue, 1, B);
+    expect(queue.take(10, Infinity)).to.deep.equal({ target: B, lines: ['entry 0'], bytes: 10 });
+  });
+});

@@ -1,0 +1,242 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import { expect } from 'chai';
+import nock from 'nock';
+import winston from 'winston';
+import { COMPRESS_MIN_BYTES, HttpSender, type HttpSenderOptions, type SendResult } from '../../src/delivery/http-sender.js';
+import { LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
+import { parseServerUrl } from '../../src/url.js';
+import { TestReceiver } from '../support/receiver.js';
+
+const ORIGIN = 'http://logs.test';
+const TARGET = parseServerUrl(`http://ops:Pa55word@logs.test/logs?token=QueryToken`, 'url');
+
+function sender(options: Partial<HttpSenderOptions> = {}): HttpSender {
+  return new HttpSender({ timeoutMs: 1000, headers: {}, compress: false, userAgent: 'winston-logstream', ...options });
+}
+
+async function sendOnce(httpSender: HttpSender, body = '{"message":"entry"}', extra: Record<string, string> = {}): Promise<SendResult> {
+  const request = await httpSender.prepare(TARGET, body, { 'content-type': 'application/json' }, 1);
+  return httpSender.send(request, extra, new AbortController().signal);
+}
+
+function failure(result: SendResult): Extract<SendResult, { ok: false }> {
+  expect(result.ok, 'the attempt failed').to.equal(false);
+  return result as Extract<SendResult, { ok: false }>;
+}
+
+describe('HttpSender', function () {
+  before(function () {
+    nock.disableNetConnect();
+  });
+  after(function () {
+    nock.enableNetConnect();
+  });
+  afterEach(function () {
+    nock.cleanAll();
+  });
+
+  it('POSTs the body with its headers, the extra headers, and the configured ones, to the URL with its query', async function () {
+    let seen: { body: unknown; headers: Record<string, string | string[]> } | undefined;
+    nock(ORIGIN)
+      .post('/logs')
+      .query({ token: 'QueryToken' })
+      .reply(function (_uri, body) {
+        seen = { body, headers: this.req.headers };
+        return [202, 'thanks'];
+      });
+    const result = await sendOnce(sender({ headers: { 'x-api-key': 'k' } }), '{"message":"entry"}', { 'logstream-request-id': 'id-1' });
+    expect(result).to.deep.equal({ ok: true, statusCode: 202, body: 'thanks' });
+    expect(seen?.body).to.deep.equal({ message: 'entry' });
+    expect(seen?.headers).to.include({
+      'content-type': 'application/json',
+      'x-api-key': 'k',
+      'logstream-request-id': 'id-1',
+      'user-agent': 'winston-logstream',
+      authorization: `Basic ${Buffer.from('ops:Pa55word').toString('base64')}`,
+    });
+  });
+
+  it('sends an explicit Authorization header instead of the URL user info', async function () {
+    let authorization: unknown;
+    nock(ORIGIN)
+      .post('/logs')
+      .query(true)
+      .reply(function () {
+        authorization = this.req.headers.authorization;
+        return [200];
+      });
+    await sendOnce(sender({ headers: { authorization: 'Bearer T' } }));
+    expect(authorization).to.equal('Bearer T');
+  });
+
+  it('turns a retryable status into a retryable failure with the status, code and Retry-After', async function () {
+    nock(ORIGIN).post('/logs').query(true).reply(503, 'busy', { 'Retry-After': '7' });
+    const result = failure(await sendOnce(sender()));
+    expect(result).to.include({ retryable: true, retryAfterMs: 7000 });
+    expect(result.error).to.include({ code: 'HTTP_503', statusCode: 503, url: 'http://logs.test/logs', entries: 1 });
+    expect(result.error.message).to.equal('failed to send log entry to http://logs.test/logs: HTTP 503 Service Unavailable');
+  });
+
+  it('turns any other non-2xx into a final failure', async function () {
+    nock(ORIGIN).post('/logs').query(true).reply(400, 'bad');
+    const result = failure(await sendOnce(sender()));
+    expect(result).to.include({ retryable: false, retryAfterMs: undefined });
+    expect(result.error).to.include({ code: 'HTTP_400', statusCode: 400 });
+  });
+
+  it('does not follow a redirect: a final failure with the status', async function () {
+    nock(ORIGIN).post('/logs').query(true).reply(308, '', { Location: `${ORIGIN}/elsewhere` });
+    const elsewhere = nock(ORIGIN).post('/elsewhere').reply(200);
+    const result = failure(await sendOnce(sender()));
+    expect(result.retryable).to.equal(false);
+    expect(result.error).to.include({ code: 'HTTP_308', statusCode: 308 });
+    expect(result.error.message).to.match(/HTTP 308 Permanent Redirect \(redirects are not followed\)$/);
+    expect(elsewhere.isDone(), 'the redirect was followed').to.equal(false);
+  });
+
+  it('turns a network error into a retryable failure that keeps only its code', async function () {
+    nock(ORIGIN)
+      .post('/logs')
+      .query(true)
+      .replyWithError(Object.assign(new Error('socket hang up near Pa55word QueryToken'), { code: 'ECONNRESET' }));
+    const result = failure(await sendOnce(sender()));
+    expect(result.retryable).to.equal(true);
+    expect(result.error).to.include({ code: 'ECONNRESET', statusCode: undefined });
+    expect(result.error.message).to.equal('failed to send log entry to http://logs.test/logs: ECONNRESET');
+    expect(Object.keys(result.error)).not.to.include('cause');
+  });
+
+  it('does not trust an error code that is not a code', async function () {
+    nock(ORIGIN).post('/logs').query(true).replyWithError(Object.assign(new Error('x'), { code: 'token=QueryToken' }));
+    const result = failure(await sendOnce(sender()));
+    expect(result).to.include({ retryable: false });
+    expect(result.error.code).to.equal('ERR_REQUEST_FAILED');
+  });
+
+  it('times out an attempt after timeoutMs: retryable, and says how long it waited', async function () {
+    nock(ORIGIN).post('/logs').query(true).delay(2000).reply(200);
+    const result = failure(await sendOnce(sender({ timeoutMs: 100 })));
+    expect(result.retryable).to.equal(true);
+    expect(result.error.code).to.equal('ETIMEDOUT');
+    expect(result.error.message).to.match(/: ETIMEDOUT \(no response within 100 ms\)$/);
+  });
+
+  describe('compression', function () {
+    const wrapper = Buffer.byteLength(JSON.stringify({ message: '' }));
+    const large = JSON.stringify({ message: 'x'.repeat(COMPRESS_MIN_BYTES - wrapper) }); // exactly 1 KiB
+    const small = JSON.stringify({ message: 'x'.repeat(COMPRESS_MIN_BYTES - wrapper - 1) });
+
+    it('gzips bodies of at least 1 KiB and marks them Content-Encoding: gzip', async function () {
+      expect(Buffer.byteLength(large)).to.equal(COMPRESS_MIN_BYTES);
+      const request = await sender({ compress: true }).prepare(TARGET, large, { 'content-type': 'application/json' }, 1);
+      expect(request.headers).to.include({ 'content-encoding': 'gzip', 'content-type': 'application/json' });
+      expect(Buffer.isBuffer(request.body)).to.equal(true);
+      expect(gunzipSync(request.body as Buffer).toString()).to.equal(large);
+    });
+
+    it('leaves smaller bodies, and every body when compression is off, as they are', async function () {
+      expect(Buffer.byteLength(small)).to.equal(COMPRESS_MIN_BYTES - 1);
+      for (const [compress, body] of [[true, small], [false, large]] as const) {
+        const request = await sender({ compress }).prepare(TARGET, body, {}, 1);
+        expect(request.body).to.equal(body);
+        expect(request.headers).not.to.have.property('content-encoding');
+      }
+    });
+  });
+});
+
+describe('HttpSender against a real server: compress, agent, https', function () {
+  let receiver: TestReceiver;
+
+  before(async function () {
+    receiver = await TestReceiver.start();
+  });
+  after(async function () {
+    await receiver.close();
+  });
+  beforeEach(async function () {
+    await receiver.reset();
+  });
+
+  async function deliver(url: string, options: LogstreamTransportOptions, messages: string[]) {
+    const transport = new LogstreamTransport({ url, onDeliveryError: () => {}, ...options });
+    const errors: Error[] = [];
+    transport.on('warn', (error: Error) => errors.push(error));
+    const logger = winston.createLogger({ transports: [transport] });
+    for (const message of messages) logger.info(message);
+    return { stats: await transport.finish({ timeoutMs: 5000 }), errors };
+  }
+
+  for (const batch of [false, true]) {
+    it(`compress: true sends bodies of 1 KiB or more gzipped, smaller ones plain (${batch ? 'batched' : 'one entry per request'})`, async function () {
+      const messages = ['small', 'x'.repeat(2000)];
+      // One request each, also when batched: the first is sent before the second is logged.
+      const transport = new LogstreamTransport({ url: receiver.url(), compress: 'gzip', batch });
+      const logger = winston.createLogger({ transports: [transport] });
+      logger.info(messages[0]);
+      await transport.finish();
+      logger.info(messages[1]);
+      await transport.finish();
+
+      const [plain, gzipped] = await receiver.accepted();
+      expect(plain?.headers['content-encoding']).to.equal(undefined);
+      expect(plain?.rawBytes).to.equal(Buffer.byteLength(plain?.body ?? ''));
+      expect(gzipped?.headers['content-encoding']).to.equal('gzip');
+      expect(gzipped?.rawBytes).to.be.below(Buffer.byteLength(gzipped?.body ?? '') / 4);
+      expect((await receiver.entries()).map((entry) => entry.message)).to.deep.equal(messages);
+    });
+  }
+
+  it('sends through the agent given in option "agent"', async function () {
+    const connections: string[] = [];
+    class CountingAgent extends http.Agent {
+      override createConnection(...args: Parameters<http.Agent['createConnection']>): Duplex {
+        connections.push(`${String(args[0].host)}:${String(args[0].port)}`);
+        return super.createConnection(...args) as Duplex;
+      }
+    }
+    const agent = new CountingAgent({ keepAlive: true });
+    try {
+      const { stats } = await deliver(receiver.url(), { agent: { http: agent } }, ['one', 'two']);
+      expect(stats.delivered).to.equal(2);
+      expect(connections.length).to.be.within(1, 2);
+      expect(connections[0]).to.equal(`127.0.0.1:${receiver.port}`);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  describe('https (a TLS receiver with a self-signed certificate)', function () {
+    const cert = readFileSync(new URL('../fixtures/fault-tls-cert.pem', import.meta.url), 'utf8');
+    const key = readFileSync(new URL('../fixtures/fault-tls-key.pem', import.meta.url), 'utf8');
+    let tlsReceiver: TestReceiver;
+
+    before(async function () {
+      tlsReceiver = await TestReceiver.start({ tls: { key, cert } });
+    });
+    after(async function () {
+      await tlsReceiver.close();
+    });
+
+    it('verifies the certificate by default: an untrusted one fails at once, without retries', async function () {
+      const { stats, errors } = await deliver(tlsReceiver.url(), {}, ['entry']);
+      expect(stats).to.include({ delivered: 0, failed: 1, requests: 1 });
+      expect(errors.map((error) => (error as { code?: string }).code)).to.deep.equal(['DEPTH_ZERO_SELF_SIGNED_CERT']);
+      expect(await tlsReceiver.requests()).to.have.length(0);
+    });
+
+    it('trusts the certificate authority given in option "https"', async function () {
+      const { stats } = await deliver(tlsReceiver.url(), { https: { certificateAuthority: cert } }, ['entry']);
+      expect(stats).to.include({ delivered: 1, failed: 0 });
+      expect((await tlsReceiver.entries()).map((entry) => entry.message)).to.include('entry');
+    });
+
+    it('passes rejectUnauthorized: false through when asked', async function () {
+      const { stats } = await deliver(tlsReceiver.url(), { https: { rejectUnauthorized: false } }, ['entry']);
+      expect(stats).to.include({ delivered: 1 });
+    });
+  });
+});

@@ -1,0 +1,191 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import winston from 'winston';
+import { DeliveryEngine } from '../../src/delivery/engine.js';
+import { HttpSender } from '../../src/delivery/http-sender.js';
+import { backoffDelay, isRetryableStatus, parseRetryAfter, type RetryPolicy } from '../../src/delivery/retry.js';
+import { createHttpEncoder } from '../../src/encoders/http.js';
+import { LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
+import { parseServerUrl } from '../../src/url.js';
+
+const ORIGIN = 'http://logs.test';
+const URL_ = `${ORIGIN}/logs`;
+
+describe('retry policy', function () {
+  describe('isRetryableStatus', function () {
+    it('retries 408, 429, 500, 502, 503 and 504, and nothing else', function () {
+      for (const status of [408, 429, 500, 502, 503, 504]) expect(isRetryableStatus(status), String(status)).to.equal(true);
+      for (const status of [301, 302, 307, 400, 401, 403, 404, 409, 413, 422, 501, 505]) {
+        expect(isRetryableStatus(status), String(status)).to.equal(false);
+      }
+    });
+  });
+
+  describe('backoffDelay: exponential with full jitter', function () {
+    const policy: RetryPolicy = { minDelayMs: 100, maxDelayMs: 1000, maxElapsedMs: Infinity };
+    const almostOne = 1 - Number.EPSILON;
+
+    it('has a ceiling that doubles from minDelayMs at each attempt, up to maxDelayMs', function () {
+      const ceilings = [0, 1, 2, 3, 4, 5, 30, 31, 1000].map((attempt) => backoffDelay(attempt, policy, () => almostOne));
+      expect(ceilings).to.deep.equal([100, 200, 400, 800, 1000, 1000, 1000, 1000, 1000]);
+    });
+
+    it('draws the delay uniformly between 0 and the ceiling (the injected random picks the point)', function () {
+      expect([0, 0.25, 0.5].map((r) => backoffDelay(2, policy, () => r))).to.deep.equal([0, 100, 200]);
+    });
+
+    it('with Math.random, spreads delays over the whole range and never leaves it', function () {
+      const delays = Array.from({ length: 2000 }, () => backoffDelay(3, policy));
+      expect(Math.min(...delays)).to.be.at.least(0).and.below(100);
+      expect(Math.max(...delays)).to.be.at.most(800).and.above(700);
+    });
+  });
+
+  describe('parseRetryAfter', function () {
+    const now = Date.UTC(2026, 10, 27, 12, 0, 0);
+
+    it('reads delay-seconds', function () {
+      expect(parseRetryAfter('120', now)).to.equal(120_000);
+      expect(parseRetryAfter(' 0 ', now)).to.equal(0);
+    });
+
+    it('reads an HTTP date, as the time left until then', function () {
+      expect(parseRetryAfter(new Date(now + 7000).toUTCString(), now)).to.equal(7000);
+      expect(parseRetryAfter('Fri, 27 Nov 2026 12:01:00 GMT', now)).to.equal(60_000);
+    });
+
+    it('takes a date in the past as "now"', function () {
+      expect(parseRetryAfter(new Date(now - 60_000).toUTCString(), now)).to.equal(0);
+    });
+
+    it('ignores an absent or unreadable header', function () {
+      for (const header of [undefined, '', 'soon', '1.5', '-5', '2e3']) expect(parseRetryAfter(header, now), String(header)).to.equal(undefined);
+    });
+  });
+});
+
+describe('retry behaviour (unit-level HTTP with nock)', function () {
+  before(function () {
+    nock.disableNetConnect();
+  });
+  after(function () {
+    nock.enableNetConnect();
+  });
+  afterEach(function () {
+    nock.cleanAll();
+  });
+
+  function makeLogger(options: LogstreamTransportOptions) {
+    const transport = new LogstreamTransport({ url: URL_, onDeliveryError: () => {}, ...options });
+    return { transport, logger: winston.createLogger({ transports: [transport] }) };
+  }
+
+  async function timedFinish(transport: LogstreamTransport, timeoutMs = 10_000) {
+    const started = Date.now();
+    const stats = await transport.finish({ timeoutMs });
+    return { stats, elapsedMs: Date.now() - started };
+  }
+
+  it('honours Retry-After in seconds', async function () {
+    const scope = nock(ORIGIN).post('/logs').reply(503, '', { 'Retry-After': '1' }).post('/logs').reply(200);
+    const { transport, logger } = makeLogger({ retry: { minDelayMs: 0, maxDelayMs: 5000 } });
+    logger.info('entry');
+    const { stats, elapsedMs } = await timedFinish(transport);
+    expect(elapsedMs).to.be.at.least(950);
+    expect(stats).to.include({ delivered: 1, requests: 2, retries: 1 });
+    expect(scope.isDone()).to.equal(true);
+  });
+
+  it('honours Retry-After as an HTTP date', async function () {
+    nock(ORIGIN)
+      .post('/logs')
+      .reply(429, '', { 'Retry-After': new Date(Date.now() + 2000).toUTCString() })
+      .post('/logs')
+      .reply(200);
+    const { transport, logger } = makeLogger({ retry: { minDelayMs: 0, maxDelayMs: 5000 } });
+    logger.info('entry');
+    const { stats, elapsedMs } = await timedFinish(transport);
+    // The date has whole seconds: the wait is between 1 and 2 s.
+    expect(elapsedMs).to.be.at.least(950);
+    expect(stats).to.include({ delivered: 1, retries: 1 });
+  });
+
+  it('caps Retry-After (seconds or date) at retry.maxDelayMs', async function () {
+    nock(ORIGIN)
+      .post('/logs')
+      .reply(503, '', { 'Retry-After': '3600' })
+      .post('/logs')
+      .reply(503, '', { 'Retry-After': new Date(Date.now() + 3_600_000).toUTCString() })
+      .post('/logs')
+      .reply(200);
+    const { transport, logger } = makeLogger({ retry: { minDelayMs: 0, maxDelayMs: 50 } });
+    logger.info('entry');
+    const { stats, elapsedMs } = await timedFinish(transport, 5000);
+    expect(stats).to.include({ delivered: 1, pending: 0, requests: 3, retries: 2 });
+    expect(elapsedMs).to.be.below(2000);
+  });
+
+  it('gives a request up after retry.maxElapsedMs, counts it failed, and sends the next one', async function () {
+    const withMessage = (message: string) => (body: { message?: string }) => body.message === message;
+    nock(ORIGIN).post('/logs', withMessage('doomed')).times(1000).reply(503).post('/logs', withMessage('next')).reply(200);
+    const { transport, logger } = makeLogger({ retry: { minDelayMs: 5, maxDelayMs: 20, maxElapsedMs: 200 } });
+    logger.info('doomed');
+    logger.info('next');
+    const { stats, elapsedMs } = await timedFinish(transport);
+    expect(stats).to.include({ delivered: 1, failed: 1 });
+    expect(stats.requests).to.be.above(3);
+    expect(stats.retries).to.equal(stats.requests - 2);
+    expect(elapsedMs).to.be.at.least(150).and.below(2000);
+  });
+
+  it('retry: false makes one attempt per request', async function () {
+    nock(ORIGIN).post('/logs').reply(503).post('/logs').reply(200);
+    const { transport, logger } = makeLogger({ retry: false });
+    logger.info('first');
+    logger.info('second');
+    const { stats } = await timedFinish(transport);
+    expect(stats).to.include({ delivered: 1, failed: 1, requests: 2, retries: 0 });
+  });
+
+  it('does not retry a final status', async function () {
+    nock(ORIGIN).post('/logs').reply(400).post('/logs').reply(200);
+    const { transport, logger } = makeLogger({ retry: { minDelayMs: 0, maxDelayMs: 10 } });
+    logger.info('refused');
+    logger.info('accepted');
+    expect((await timedFinish(transport)).stats).to.include({ delivered: 1, failed: 1, requests: 2, retries: 0 });
+  });
+
+  it('waits longer after each failure, up to maxDelayMs (engine with an injected random at its maximum)', async function () {
+    const attemptTimes: number[] = [];
+    nock(ORIGIN)
+      .post('/logs')
+      .times(5)
+      .reply(() => {
+        attemptTimes.push(Date.now());
+        return [503, ''];
+      })
+      .post('/logs')
+      .reply(() => {
+        attemptTimes.push(Date.now());
+        return [200, ''];
+      });
+    const engine = new DeliveryEngine({
+      sender: new HttpSender({ timeoutMs: 1000, headers: {}, compress: false, userAgent: 'test' }),
+      codec: createHttpEncoder({ payload: 'json', batch: undefined }),
+      batch: { maxEntries: 1, maxBytes: Infinity, maxDelayMs: 0 },
+      queue: { maxEntries: 10, maxBytes: 1 << 20, overflow: 'drop-newest' },
+      retry: { minDelayMs: 40, maxDelayMs: 200, maxElapsedMs: Infinity },
+      holdProcessMs: 10_000,
+      observer: { onFailure: () => {}, onRejected: () => {}, onNotice: () => {}, onIdle: () => {} },
+      random: () => 1 - Number.EPSILON,
+    });
+    engine.enqueue('{"message":"entry"}', 19, parseServerUrl(URL_, 'url'));
+    await engine.finish(10_000);
+
+    const gaps = attemptTimes.slice(1).map((time, i) => time - (attemptTimes[i] as number));
+    expect(gaps).to.have.length(5);
+    const expected = [40, 80, 160, 200, 200];
+    gaps.forEach((gap, i) => expect(gap, `gap ${i}: ${gaps.join(', ')}`).to.be.at.least((expected[i] as number) - 5));
+    expect(engine.counts).to.include({ delivered: 1, requests: 6, retries: 5 });
+  });
+});

@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import { createDatadogEncoder, DATADOG_LIMITS, datadogStatus } from '../../src/encoders/datadog.js';
+
+/**
+ * Golden bodies written from Datadog's API reference, "Send logs" (v2, `POST /api/v2/logs`: a JSON array of
+ * logs with `ddsource`, `ddtags`, `hostname`, `message`, `service`; limits 5 MB uncompressed and 1,000 logs):
+ * https://docs.datadoghq.com/api/latest/logs/#send-logs
+ */
+describe('encoders/datadog', function () {
+  const timeMs = Date.UTC(2019, 10, 19, 14, 37, 58, 995);
+  const settings = { ddsource: 'nginx', ddtags: 'env:staging,version:5.1', hostname: 'i-012345678', service: 'payment' };
+
+  it('writes a JSON array of logs with the reserved attributes, message, status and timestamp', function () {
+    const encoder = createDatadogEncoder(settings, DATADOG_LIMITS);
+    const request = encoder.encode([
+      encoder.encodeEntry({ level: 'info', message: 'Hello World' }, timeMs),
+      encoder.encodeEntry({ level: 'warn', message: 'slow', durationMs: 950 }, timeMs),
+    ]);
+    expect(request.headers['content-type']).to.equal('application/json');
+    expect(JSON.parse(request.body)).to.deep.equal([
+      {
+        ddsource: 'nginx',
+        ddtags: 'env:staging,version:5.1',
+        hostname: 'i-012345678',
+        service: 'payment',
+        message: 'Hello World',
+        status: 'info',
+        timestamp: '2019-11-19T14:37:58.995Z',
+      },
+      {
+        ddsource: 'nginx',
+        ddtags: 'env:staging,version:5.1',
+        hostname: 'i-012345678',
+        service: 'payment',
+        message: 'slow',
+        status: 'warning',
+        timestamp: '2019-11-19T14:37:58.995Z',
+        durationMs: 950,
+      },
+    ]);
+  });
+
+  it('lets an entry set its own service or timestamp, but never its message or status', function () {
+    const encoder = createDatadogEncoder(settings, DATADOG_LIMITS);
+    const log = JSON.parse(encoder.encodeEntry({ level: 'error', message: { code: 1 }, service: 'billing', timestamp: 'x', status: 500 }, timeMs));
+    expect(log).to.include({ service: 'billing', timestamp: 'x', message: '{"code":1}', status: 'error' });
+  });
+
+  it('maps winston levels to Datadog statuses', function () {
+    const statuses = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly', 'crit', 'emerg', 'custom'].map(datadogStatus);
+    expect(statuses).to.deep.equal(['error', 'warning', 'info', 'info', 'debug', 'debug', 'debug', 'critical', 'emergency', 'custom']);
+  });
+
+  it('batches within the intake limits, brackets and commas included', function () {
+    expect(DATADOG_LIMITS.maxEntries).to.equal(1000);
+    expect(DATADOG_LIMITS.maxBytes + DATADOG_LIMITS.maxEntries + 1).to.be.at.most(5_000_000);
+  });
+});

@@ -1,0 +1,157 @@
+import { Client } from '@elastic/elasticsearch';
+import { expect } from 'chai';
+import winston from 'winston';
+import { createElasticsearchEncoder, ELASTICSEARCH_LIMITS } from '../../src/encoders/elasticsearch.js';
+import { LogstreamTransport } from '../../src/index.js';
+import { type ReceivedRequest, TestReceiver } from '../support/receiver.js';
+
+/** The NDJSON lines of a bulk body, checking it ends with the newline `_bulk` requires. */
+function bulkLines(body: string): string[] {
+  expect(body.endsWith('\n'), 'bulk body ends with a newline').to.equal(true);
+  return body.slice(0, -1).split('\n');
+}
+
+/** The documents of bulk requests, in order. */
+function bulkDocuments(requests: readonly ReceivedRequest[]): Record<string, unknown>[] {
+  return requests.flatMap((request) =>
+    bulkLines(request.body)
+      .filter((_, i) => i % 2 === 1)
+      .map((line) => JSON.parse(line) as Record<string, unknown>),
+  );
+}
+
+describe('encoders/elasticsearch', function () {
+  const encoder = createElasticsearchEncoder({ index: 'logs-app-default' }, ELASTICSEARCH_LIMITS);
+  const read = encoder.readResponse as NonNullable<typeof encoder.readResponse>;
+  const timeMs = Date.UTC(2026, 4, 6, 7, 8, 9, 10);
+
+  it('writes a create action into the index before each document, @timestamp first, as NDJSON', function () {
+    const lines = [
+      encoder.encodeEntry({ level: 'info', message: 'one', user: { id: 7 } }, timeMs),
+      encoder.encodeEntry({ level: 'error', message: 'two' }, timeMs + 1),
+    ];
+    const request = encoder.encode(lines);
+    expect(request.headers['content-type']).to.equal('application/x-ndjson');
+    expect(request.body).to.equal(
+      '{"create":{"_index":"logs-app-default"}}\n' +
+        '{"@timestamp":"2026-05-06T07:08:09.010Z","level":"info","message":"one","user":{"id":7}}\n' +
+        '{"create":{"_index":"logs-app-default"}}\n' +
+        '{"@timestamp":"2026-05-06T07:08:09.011Z","level":"error","message":"two"}\n',
+    );
+  });
+
+  it("keeps an entry's own @timestamp field", function () {
+    const document = JSON.parse(encoder.encodeEntry({ level: 'info', message: 'm', '@timestamp': '2020-01-01T00:00:00Z' }, timeMs));
+    expect(document['@timestamp']).to.equal('2020-01-01T00:00:00Z');
+  });
+
+  describe('reading bulk answers', function () {
+    const item = (status: number, error?: object): object => ({ create: { _index: 'i', status, ...(error && { error }) } });
+
+    it('counts everything as delivered when "errors" is false, without reading the items', function () {
+      expect(read('{"took":3,"errors":false,"items":[]}', 3)).to.deep.equal({ rejected: 0, retry: [], reason: undefined });
+    });
+
+    it('retries the positions refused with 429 and fails the others, reporting the first reason', function () {
+      const body = JSON.stringify({
+        errors: true,
+        items: [
+          item(201),
+          item(429, { type: 'es_rejected_execution_exception', reason: 'queue full' }),
+          item(400, { type: 'document_parsing_exception', reason: 'bad field [n]' }),
+          item(201),
+          item(429, { type: 'circuit_breaking_exception', reason: 'too much memory' }),
+          item(404, { type: 'index_not_found_exception', reason: 'no such index' }),
+        ],
+      });
+      expect(read(body, 6)).to.deep.equal({ rejected: 2, retry: [1, 4], reason: 'document_parsing_exception: bad field [n]' });
+    });
+  });
+
+  describe('on a receiver answering like Elasticsearch', function () {
+    let receiver: TestReceiver;
+    before(async function () {
+      receiver = await TestReceiver.start();
+    });
+    after(async function () {
+      await receiver.close();
+    });
+    beforeEach(async function () {
+      await receiver.reset();
+    });
+
+    it('builds the same NDJSON as the official client’s bulk helper (@elastic/elasticsearch)', async function () {
+      await receiver.faults([{ kind: 'respond', responder: 'elasticsearch-bulk' }]);
+      const transport = new LogstreamTransport({ url: receiver.url('/ours/_bulk'), protocol: 'elasticsearch', elasticsearch: { index: 'logs-app-default' } });
+      const logger = winston.createLogger({ transports: [transport] });
+      const before = Date.now();
+      logger.info('user signed in', { user: { id: 42, roles: ['admin'] }, ip: '10.0.0.1' });
+      logger.warn('quota at 90%', { ratio: 0.9 });
+      logger.error('quote " backslash \\ newline \n unicode ✓');
+      const stats = await transport.finish();
+      const after = Date.now();
+      expect(stats).to.include({ delivered: 3, failed: 0 });
+      const ours = (await receiver.requests()).filter((request) => request.path === '/ours/_bulk');
+      const documents = bulkDocuments(ours);
+      for (const document of documents) expect(Date.parse(document['@timestamp'] as string)).to.be.within(before, after);
+
+      // The oracle indexes the same documents (as they are expected to look) into the same index.
+      const expected = [
+        { '@timestamp': documents[0]?.['@timestamp'], user: { id: 42, roles: ['admin'] }, ip: '10.0.0.1', level: 'info', message: 'user signed in' },
+        { '@timestamp': documents[1]?.['@timestamp'], ratio: 0.9, level: 'warn', message: 'quota at 90%' },
+        { '@timestamp': documents[2]?.['@timestamp'], level: 'error', message: 'quote " backslash \\ newline \n unicode ✓' },
+      ];
+      const client = new Client({ node: receiver.url('/oracle') });
+      const result = await client.helpers.bulk({
+        datasource: expected,
+        onDocument: () => ({ create: { _index: 'logs-app-default' } }),
+        refreshOnCompletion: false,
+      });
+      await client.close();
+      expect(result).to.include({ total: 3, successful: 3, failed: 0 });
+      const oracle = (await receiver.requests()).filter((request) => request.path === '/oracle/_bulk');
+      expect(oracle).to.have.length(1);
+
+      const oursLines = ours.flatMap((request) => bulkLines(request.body));
+      const oracleLines = bulkLines(oracle[0]?.body ?? '');
+      expect(oursLines).to.have.length(oracleLines.length);
+      oursLines.forEach((line, i) => {
+        if (i % 2 === 0) expect(line, `action line ${i}`).to.equal(oracleLines[i]);
+        else expect(JSON.parse(line), `document line ${i}`).to.deep.equal(JSON.parse(oracleLines[i] as string));
+      });
+    });
+
+    it('resends items refused with 429 at the head, in order, and fails items refused with 400 with one report', async function () {
+      await receiver.faults([
+        { kind: 'respond', responder: 'elasticsearch-bulk', times: 1 },
+        { kind: 'respond', responder: 'elasticsearch-bulk-recovered' },
+      ]);
+      const reports: Error[] = [];
+      const transport = new LogstreamTransport({
+        url: receiver.url('/_bulk'),
+        protocol: 'elasticsearch',
+        retry: { minDelayMs: 1, maxDelayMs: 5 },
+        onDeliveryError: (error) => reports.push(error),
+      });
+      const logger = winston.createLogger({ transports: [transport] });
+      const rejectAt: Record<number, number> = { 1: 429, 2: 400, 4: 429, 5: 429, 7: 400 };
+      for (let seq = 0; seq < 10; seq++) logger.info(`entry ${seq}`, { seq, ...(rejectAt[seq] && { reject: rejectAt[seq] }) });
+      await receiver.waitFor((requests) => requests.length > 0);
+      for (let seq = 10; seq < 15; seq++) logger.info(`entry ${seq}`, { seq });
+
+      const stats = await transport.finish();
+
+      const requests = await receiver.requests();
+      expect(requests.map((request) => request.status)).to.deep.equal(requests.map(() => 200));
+      const seqs = requests.map((request) => bulkDocuments([request]).map((document) => document.seq));
+      expect(seqs).to.deep.equal([
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 4, 5], // the items refused with 429, resent before anything newer
+        [10, 11, 12, 13, 14],
+      ]);
+      expect(stats).to.include({ logged: 15, delivered: 13, failed: 2, pending: 0, queued: 0 });
+      expect(reports).to.have.length(1);
+      expect(reports[0]?.message).to.include('rejected 2 of 10').and.include('document_parsing_exception');
+    });
+  });
+});

@@ -1,0 +1,47 @@
+import { expect } from 'chai';
+import { encodeTruncated } from '../../src/encoders/entry-size.js';
+import { createHttpEncoder } from '../../src/encoders/http.js';
+
+const encoder = createHttpEncoder({ payload: 'json', batch: undefined });
+const TIME = Date.UTC(2026, 0, 2, 3, 4, 5, 6);
+
+describe('encodeTruncated: entries over maxEntryBytes', function () {
+  it('cuts the message to fit and says how many bytes it cut', function () {
+    const info = { level: 'info', message: 'x'.repeat(5000), user: 'ada' };
+    const size = Buffer.byteLength(encoder.encodeEntry(info, TIME));
+    const line = encodeTruncated(encoder, info, TIME, 1000, size) as string;
+
+    expect(Buffer.byteLength(line)).to.be.at.most(1000);
+    const entry = JSON.parse(line) as Record<string, string>;
+    expect(entry.user).to.equal('ada');
+    const match = /^(x+)…\[truncated (\d+) bytes\]$/.exec(entry.message ?? '');
+    expect(match, entry.message).not.to.equal(null);
+    expect((match?.[1]?.length ?? 0) + Number(match?.[2])).to.equal(5000);
+  });
+
+  for (const [label, unit] of [
+    ['multi-byte characters', '日本語'],
+    ['quotes JSON escapes as \\"', 'é"'],
+    ['control characters JSON escapes as \\u0001', '\u0001a'],
+  ] as const) {
+    it(`still fits a message of ${label}, never splitting a character`, function () {
+      const info = { level: 'info', message: unit.repeat(3000) };
+      const size = Buffer.byteLength(encoder.encodeEntry(info, TIME));
+      const line = encodeTruncated(encoder, info, TIME, 2000, size);
+
+      expect(line, 'dropped instead of truncated').to.be.a('string');
+      expect(Buffer.byteLength(line as string)).to.be.at.most(2000).and.above(1000);
+      const message = (JSON.parse(line as string) as { message: string }).message;
+      expect(message).not.to.include('\uFFFD');
+      expect(message.startsWith(unit.repeat(3))).to.equal(true);
+      expect(message).to.match(/…\[truncated \d+ bytes\]$/);
+    });
+  }
+
+  it('gives up (undefined) when the message is not a string, or the rest alone is too large', function () {
+    const notString = { level: 'info', message: { big: 'x'.repeat(5000) } };
+    expect(encodeTruncated(encoder, notString, TIME, 1000, 5100)).to.equal(undefined);
+    const hugeMeta = { level: 'info', message: 'short', meta: 'y'.repeat(5000) };
+    expect(encodeTruncated(encoder, hugeMeta, TIME, 1000, 5100)).to.equal(undefined);
+  });
+});

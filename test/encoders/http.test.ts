@@ -1,0 +1,113 @@
+import { expect } from 'chai';
+import {
+  createHttpEncoder,
+  encodeJsonPayload,
+  encodeLogstreamPayload,
+  type Payload,
+  toLogstreamLevel,
+} from '../../src/encoders/http.js';
+
+const TIME = Date.UTC(2026, 10, 27, 13, 14, 15, 16);
+const STAMP = '2026-11-27T13:14:15.016Z';
+const BATCH = { maxEntries: 10, maxBytes: 1000, maxDelayMs: 0 };
+
+describe("the 'http' encoder", function () {
+  describe("'json' payload", function () {
+    it('is the entry itself plus a toISOString() timestamp when it has none', function () {
+      expect(encodeJsonPayload({ level: 'info', message: 'hi', n: 1 }, TIME)).to.equal(
+        `{"level":"info","message":"hi","n":1,"timestamp":"${STAMP}"}`,
+      );
+      expect(encodeJsonPayload({ level: 'info', message: 'hi', timestamp: 'mine' }, TIME)).to.equal(
+        '{"level":"info","message":"hi","timestamp":"mine"}',
+      );
+    });
+
+    it('leaves out symbol-keyed properties (winston internals)', function () {
+      const info = { level: 'info', message: 'hi', [Symbol.for('level')]: 'info', [Symbol.for('message')]: 'x' };
+      expect(encodeJsonPayload(info, TIME)).to.equal(`{"level":"info","message":"hi","timestamp":"${STAMP}"}`);
+    });
+
+    it('never throws on circular meta, BigInt or Error values', function () {
+      const info: Record<string, unknown> = { level: 'warn', message: 'odd', big: 1n, error: new Error('e') };
+      info.self = info;
+      const entry = JSON.parse(encodeJsonPayload(info as { level: string }, TIME)) as Record<string, unknown>;
+      expect(entry).to.deep.include({ big: '1', self: '[Circular]', timestamp: STAMP });
+      expect(entry.error).to.include({ name: 'Error', message: 'e' });
+    });
+  });
+
+  describe("'logstream' payload", function () {
+    it('is exactly level, message, target, module, file, line, timestamp', function () {
+      expect(
+        encodeLogstreamPayload({ level: 'debug', message: 'm', target: 't', module: 'mod', file: 'f.rs', line: 7, x: 1 }, TIME),
+      ).to.equal(`{"level":"debug","message":"m","target":"t","module":"mod","file":"f.rs","line":7,"timestamp":"${STAMP}"}`);
+    });
+
+    it('fills absent or mistyped fields: "" for strings (target falls back to module), 0 for line', function () {
+      expect(JSON.parse(encodeLogstreamPayload({ level: 'info', module: 'mod', file: 3, line: -1 }, TIME))).to.deep.equal({
+        level: 'info',
+        message: '',
+        target: 'mod',
+        module: 'mod',
+        file: '',
+        line: 0,
+        timestamp: STAMP,
+      });
+      expect(JSON.parse(encodeLogstreamPayload({ level: 'info', message: 42, line: '9' }, TIME))).to.include({
+        message: '42',
+        line: 0,
+      });
+    });
+
+    const table: [unknown, string][] = [
+      ['error', 'error'],
+      ['warn', 'warn'],
+      ['info', 'info'],
+      ['http', 'info'],
+      ['verbose', 'debug'],
+      ['debug', 'debug'],
+      ['silly', 'trace'],
+      ['notice', 'info'],
+      ['toString', 'info'],
+      [undefined, 'info'],
+    ];
+    it('maps levels: error, warn, info/http→info, verbose/debug→debug, silly→trace, anything else→info', function () {
+      expect(table.map(([level]) => [level, toLogstreamLevel(level)])).to.deep.equal(table);
+    });
+  });
+
+  describe('requests', function () {
+    it('without batching, sends the payload itself as application/json', function () {
+      const encoder = createHttpEncoder({ payload: 'json', batch: undefined });
+      expect(encoder.batch).to.include({ maxEntries: 1 });
+      expect(encoder.encode(['{"a":1}'])).to.deep.equal({ body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+    });
+
+    const payloads: [string, Payload][] = [
+      ['json', 'json'],
+      ['logstream', 'logstream'],
+      ['a function', (info) => ({ text: info.message })],
+    ];
+    for (const [label, payload] of payloads) {
+      it(`batches ${label} payloads as NDJSON (application/x-ndjson) or a JSON array (application/json)`, function () {
+        const ndjson = createHttpEncoder({ payload, batch: { ...BATCH, encoding: 'ndjson' } });
+        const array = createHttpEncoder({ payload, batch: { ...BATCH, encoding: 'json-array' } });
+        const lines = ['one', 'two'].map((message) => ndjson.encodeEntry({ level: 'info', message }, TIME));
+        expect(lines).to.deep.equal(['one', 'two'].map((message) => array.encodeEntry({ level: 'info', message }, TIME)));
+
+        const asNdjson = ndjson.encode(lines);
+        expect(asNdjson).to.deep.equal({ body: `${lines[0]}\n${lines[1]}\n`, headers: { 'content-type': 'application/x-ndjson' } });
+        const asArray = array.encode(lines);
+        expect(asArray.headers).to.deep.equal({ 'content-type': 'application/json' });
+        expect(JSON.parse(asArray.body)).to.deep.equal(lines.map((line) => JSON.parse(line) as unknown));
+        expect(ndjson.batch).to.include({ maxEntries: 10, maxBytes: 1000, maxDelayMs: 0 });
+      });
+    }
+
+    it('JSON-encodes what a function payload returns, whatever it is', function () {
+      const encoder = createHttpEncoder({ payload: (info) => (info.message === 'n' ? undefined : [info.message, 2n]), batch: undefined });
+      expect(encoder.encodeEntry({ level: 'info', message: 'a' }, TIME)).to.equal('["a","2"]');
+      expect(encoder.encodeEntry({ level: 'info', message: 'n' }, TIME)).to.equal('null');
+    });
+  });
+});

@@ -1,0 +1,208 @@
+import { SeverityNumber } from '@opentelemetry/api-logs';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { expect } from 'chai';
+import winston from 'winston';
+import { createOtlpEncoder, OTLP_LIMITS, otlpSeverityNumber } from '../../src/encoders/otlp.js';
+import { LogstreamTransport } from '../../src/index.js';
+import { TestReceiver } from '../support/receiver.js';
+
+/** The winston npm levels and the OpenTelemetry severities the OpenTelemetry winston instrumentation gives them. */
+const NPM_SEVERITIES: Record<string, SeverityNumber> = {
+  error: SeverityNumber.ERROR,
+  warn: SeverityNumber.WARN,
+  info: SeverityNumber.INFO,
+  http: SeverityNumber.DEBUG3,
+  verbose: SeverityNumber.DEBUG2,
+  debug: SeverityNumber.DEBUG,
+  silly: SeverityNumber.TRACE,
+};
+
+interface JsonRecord {
+  [key: string]: unknown;
+}
+
+/** The log records of an OTLP/JSON export request, with its resource attributes and scopes. */
+function readExport(body: string): { resource: JsonRecord[]; scopes: JsonRecord[]; records: JsonRecord[] } {
+  const request = JSON.parse(body) as {
+    resourceLogs: { resource: { attributes: JsonRecord[] }; scopeLogs: { scope: JsonRecord; logRecords: JsonRecord[] }[] }[];
+  };
+  expect(request.resourceLogs).to.have.length(1);
+  const [resourceLogs] = request.resourceLogs as [(typeof request.resourceLogs)[number]];
+  return {
+    resource: resourceLogs.resource.attributes,
+    scopes: resourceLogs.scopeLogs.map((scopeLogs) => scopeLogs.scope),
+    records: resourceLogs.scopeLogs.flatMap((scopeLogs) => scopeLogs.logRecords),
+  };
+}
+
+/**
+ * The OTLP/JSON facts of a value, for comparing two encoders: `intValue` as a string (the protobuf JSON mapping
+ * allows a number or a string), key/value lists in key order, fields at their proto3 default (0) left out.
+ */
+function normalize(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map(normalize);
+    const isKeyValueList = items.every((item) => typeof item === 'object' && item !== null && 'key' in item);
+    return isKeyValueList ? items.sort((a, b) => String((a as JsonRecord).key).localeCompare(String((b as JsonRecord).key))) : items;
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  const result: JsonRecord = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (field === 0 && key === 'droppedAttributesCount') continue;
+    result[key] = key === 'intValue' ? String(field) : normalize(field);
+  }
+  return result;
+}
+
+describe('encoders/otlp', function () {
+  const encoder = createOtlpEncoder(
+    { resource: { 'service.name': 'checkout', 'host.cores': 4 }, scope: { name: 'app', version: '1.2.3' } },
+    OTLP_LIMITS,
+  );
+  const timeMs = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
+
+  it('maps every winston level to an OpenTelemetry severity that keeps winston order', function () {
+    for (const [level, severity] of Object.entries(NPM_SEVERITIES)) expect(otlpSeverityNumber(level), level).to.equal(severity);
+    expect(otlpSeverityNumber('crit')).to.equal(SeverityNumber.FATAL);
+    expect(otlpSeverityNumber('emerg')).to.equal(SeverityNumber.FATAL3);
+    expect(otlpSeverityNumber('notice')).to.equal(SeverityNumber.INFO2);
+    expect(otlpSeverityNumber('warning')).to.equal(SeverityNumber.WARN);
+    expect(otlpSeverityNumber('custom')).to.equal(undefined);
+    const order = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'].map(otlpSeverityNumber) as number[];
+    expect([...order].sort((a, b) => b - a)).to.deep.equal(order);
+  });
+
+  it('writes one log record per entry: times as nanosecond strings, typed attributes, the message as body', function () {
+    const record = JSON.parse(
+      encoder.encodeEntry(
+        { level: 'warn', message: 'disk low', free: 12, ratio: 0.25, ok: false, big: 2 ** 60, path: ['a', 1], owner: { id: 'x' } },
+        timeMs,
+      ),
+    ) as JsonRecord;
+    expect(record).to.deep.equal({
+      timeUnixNano: '1767323045678000000',
+      observedTimeUnixNano: '1767323045678000000',
+      severityNumber: 13,
+      severityText: 'warn',
+      body: { stringValue: 'disk low' },
+      attributes: [
+        { key: 'free', value: { intValue: '12' } },
+        { key: 'ratio', value: { doubleValue: 0.25 } },
+        { key: 'ok', value: { boolValue: false } },
+        { key: 'big', value: { doubleValue: 2 ** 60 } },
+        { key: 'path', value: { arrayValue: { values: [{ stringValue: 'a' }, { intValue: '1' }] } } },
+        { key: 'owner', value: { kvlistValue: { values: [{ key: 'id', value: { stringValue: 'x' } }] } } },
+      ],
+    });
+  });
+
+  it('leaves severityNumber out for a custom level and keeps its name', function () {
+    const record = JSON.parse(encoder.encodeEntry({ level: 'audit', message: 'm' }, timeMs)) as JsonRecord;
+    expect(record).to.not.have.property('severityNumber');
+    expect(record.severityText).to.equal('audit');
+  });
+
+  it('wraps records in one resourceLogs with the resource and scope, in order', function () {
+    const lines = ['a', 'b', 'c'].map((message) => encoder.encodeEntry({ level: 'info', message }, timeMs));
+    const request = encoder.encode(lines);
+    expect(request.headers['content-type']).to.equal('application/json');
+    const { resource, scopes, records } = readExport(request.body);
+    expect(resource).to.deep.equal([
+      { key: 'service.name', value: { stringValue: 'checkout' } },
+      { key: 'host.cores', value: { intValue: '4' } },
+    ]);
+    expect(scopes).to.deep.equal([{ name: 'app', version: '1.2.3' }]);
+    expect(records.map((record) => (record.body as JsonRecord).stringValue)).to.deep.equal(['a', 'b', 'c']);
+  });
+
+  describe('partial success answers', function () {
+    it('count rejectedLogRecords (int64 as string or number) as failed, with errorMessage as the reason', function () {
+      const read = encoder.readResponse as NonNullable<typeof encoder.readResponse>;
+      expect(read('{"partialSuccess":{"rejectedLogRecords":"2","errorMessage":"too old"}}', 5)).to.deep.equal({
+        rejected: 2,
+        retry: [],
+        reason: 'too old',
+      });
+      expect(read('{"partialSuccess":{"rejectedLogRecords":9}}', 3)).to.deep.equal({ rejected: 3, retry: [], reason: undefined });
+    });
+
+    it('count everything as delivered for an empty answer, a warning-only partial success, or an unreadable body', function () {
+      const read = encoder.readResponse as NonNullable<typeof encoder.readResponse>;
+      for (const body of ['', '{}', '{"partialSuccess":{"errorMessage":"deprecated field"}}', 'partialSuccess<html>']) {
+        expect(read(body, 4), body).to.include({ rejected: 0 }).and.have.property('retry').that.is.empty;
+      }
+    });
+  });
+
+  describe('against the OpenTelemetry JS SDK (sdk-logs + exporter-logs-otlp-http) on the same receiver', function () {
+    let receiver: TestReceiver;
+    before(async function () {
+      receiver = await TestReceiver.start();
+    });
+    after(async function () {
+      await receiver.close();
+    });
+
+    it('sends the same records, severities, bodies, attributes and resource, field for field', async function () {
+      const resource = { 'service.name': 'checkout', 'deployment.environment.name': 'test', 'service.instance.id': 'i-1' };
+      const entries: { level: string; message: string; meta: Record<string, unknown> }[] = [
+        { level: 'error', message: 'payment failed', meta: { orderId: 'o-17', amount: 12.5, attempts: 3, retried: true } },
+        { level: 'warn', message: 'slow query', meta: { ms: 1250, tables: ['orders', 'users'], plan: { index: 'pk', rows: 7 } } },
+        { level: 'info', message: 'order placed', meta: { orderId: 'o-18', lines: [{ sku: 'a', qty: 2 }, { sku: 'b', qty: 1 }] } },
+        { level: 'http', message: 'GET /health', meta: { status: 200, durationMs: 0.4 } },
+        { level: 'verbose', message: 'cache stats', meta: { hits: 10, misses: 0, ratio: 1.5 } },
+        { level: 'debug', message: 'state', meta: { flags: [true, false], empty: [], nested: { deeper: { deepest: 'x' } } } },
+        { level: 'silly', message: 'unicode ✓ "quotes" \\ and\nnewline', meta: { text: 'é ü 漢字' } },
+      ];
+
+      const transport = new LogstreamTransport({
+        url: receiver.url('/ours/v1/logs'),
+        protocol: 'otlp',
+        otlp: { resource, scope: { name: 'winston-logstream-test' } },
+      });
+      const logger = winston.createLogger({ level: 'silly', transports: [transport] });
+      const before = Date.now();
+      for (const entry of entries) logger.log(entry.level, entry.message, entry.meta);
+      await transport.finish();
+      const after = Date.now();
+
+      const ours = (await receiver.requests()).filter((request) => request.path === '/ours/v1/logs');
+      const oursRecords = ours.flatMap((request) => readExport(request.body).records);
+      expect(oursRecords).to.have.length(entries.length);
+
+      // The oracle gets the same records, at the times ours recorded (checked against the clock here).
+      const provider = new LoggerProvider({
+        resource: resourceFromAttributes(resource),
+        processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: receiver.url('/oracle/v1/logs') }) })],
+      });
+      const sdkLogger = provider.getLogger('oracle-scope', '9.9.9');
+      entries.forEach((entry, i) => {
+        const timeMs = Number(BigInt(oursRecords[i]?.timeUnixNano as string) / 1_000_000n);
+        expect(timeMs).to.be.within(before, after);
+        sdkLogger.emit({
+          timestamp: timeMs,
+          observedTimestamp: timeMs,
+          severityNumber: NPM_SEVERITIES[entry.level],
+          severityText: entry.level,
+          body: entry.message,
+          attributes: entry.meta as Record<string, never>,
+        });
+      });
+      await provider.forceFlush();
+      await provider.shutdown();
+
+      const oracle = (await receiver.requests()).filter((request) => request.path === '/oracle/v1/logs');
+      expect(oracle).to.have.length(1); // one batch, so its records are in the order emitted
+      const oracleExports = oracle.map((request) => readExport(request.body));
+      const oracleRecords = oracleExports.flatMap((exported) => exported.records);
+
+      expect(normalize(oursRecords)).to.deep.equal(normalize(oracleRecords));
+      for (const exported of [...ours.map((request) => readExport(request.body)), ...oracleExports]) {
+        expect(normalize(exported.resource)).to.deep.equal(normalize(oracleExports[0]?.resource));
+      }
+      expect(ours[0]?.headers['content-type']).to.equal(oracle[0]?.headers['content-type']);
+    });
+  });
+});

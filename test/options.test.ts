@@ -1,0 +1,80 @@
+import { expect } from 'chai';
+import { Logstream, LogstreamTransport, type LogstreamTransportOptions } from '../src/index.js';
+import { DEFAULTS, resolveOptions } from '../src/options.js';
+
+const URL = 'http://logs.example.com/logs';
+
+/** The message of the TypeError that `new LogstreamTransport(options)` throws. */
+function rejection(options: Record<string, unknown>): string {
+  try {
+    new LogstreamTransport({ url: URL, ...options } as LogstreamTransportOptions);
+  } catch (error) {
+    expect(error).to.be.instanceOf(TypeError);
+    return (error as TypeError).message;
+  }
+  throw new Error(`expected ${JSON.stringify(options)} to be rejected`);
+}
+
+describe('transport options', function () {
+  it('fills in the documented defaults', function () {
+    const resolved = resolveOptions({ url: URL });
+    expect(resolved).to.deep.include({
+      headers: {},
+      payload: 'json',
+      timeoutMs: 5000,
+      batch: undefined,
+      queue: { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024, overflow: 'drop-newest' },
+      retry: { minDelayMs: 250, maxDelayMs: 30_000, maxElapsedMs: Infinity },
+      shutdownTimeoutMs: 10_000,
+      compress: false,
+      maxEntryBytes: 256 * 1024,
+    });
+    expect(resolveOptions({ batch: true }).batch).to.deep.equal({
+      maxEntries: 1000,
+      maxBytes: 1024 * 1024,
+      maxDelayMs: 0,
+      encoding: 'ndjson',
+    });
+    expect(resolveOptions({ batch: { maxEntries: 10 } }).batch).to.deep.include({ maxEntries: 10, maxBytes: DEFAULTS.batch.maxBytes });
+    expect(resolveOptions({ retry: false }).retry).to.equal(false);
+  });
+
+  const invalid: [string, Record<string, unknown>, string][] = [
+    ['timeoutMs', { timeoutMs: 0 }, 'timeoutMs'],
+    ['timeoutMs', { timeoutMs: '5000' }, 'timeoutMs'],
+    ['maxQueueEntries', { maxQueueEntries: -1 }, 'maxQueueEntries'],
+    ['maxQueueBytes', { maxQueueBytes: 1.5 }, 'maxQueueBytes'],
+    ['maxEntryBytes', { maxEntryBytes: Infinity }, 'maxEntryBytes'],
+    ['overflow', { overflow: 'drop-all' }, 'overflow'],
+    ['payload', { payload: 'xml' }, 'payload'],
+    ['headers', { headers: 'Authorization: x' }, 'headers'],
+    ['a header value', { headers: { Authorization: 'Bearer tok-secret\r\nX: y' } }, 'headers.Authorization'],
+    ['batch', { batch: 'yes' }, 'batch'],
+    ['batch.maxEntries', { batch: { maxEntries: 0 } }, 'batch.maxEntries'],
+    ['batch.maxBytes', { batch: { maxBytes: -5 } }, 'batch.maxBytes'],
+    ['batch.maxDelayMs', { batch: { maxDelayMs: -1 } }, 'batch.maxDelayMs'],
+    ['batch.encoding', { batch: { encoding: 'csv' } }, 'batch.encoding'],
+    ['retry', { retry: 3 }, 'retry'],
+    ['retry.minDelayMs', { retry: { minDelayMs: -1 } }, 'retry.minDelayMs'],
+    ['retry.maxDelayMs below minDelayMs', { retry: { minDelayMs: 100, maxDelayMs: 10 } }, 'retry.maxDelayMs'],
+    ['retry.maxElapsedMs', { retry: { maxElapsedMs: 0 } }, 'retry.maxElapsedMs'],
+    ['shutdownTimeoutMs', { shutdownTimeoutMs: -1 }, 'shutdownTimeoutMs'],
+    ['compress', { compress: 'brotli' }, 'compress'],
+  ];
+  for (const [label, options, name] of invalid) {
+    it(`rejects an invalid ${label} with a TypeError naming "${name}"`, function () {
+      const message = rejection(options);
+      expect(message).to.match(/^winston-logstream: /);
+      expect(message).to.include(`"${name}"`);
+      expect(message).not.to.include('tok-secret');
+    });
+  }
+
+  it('rejects url and logstream together', function () {
+    expect(rejection({ logstream: new Logstream() })).to.include('"url"').and.include('"logstream"');
+  });
+
+  it('accepts Infinity where "forever" makes sense', function () {
+    expect(() => new LogstreamTransport({ url: URL, shutdownTimeoutMs: Infinity, retry: { maxElapsedMs: Infinity } })).not.to.throw();
+  });
+});

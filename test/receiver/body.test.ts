@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import { deflateSync, gzipSync } from 'node:zlib';
+import { bodyFormat, decodeBody, parseEntries, RejectedBody } from '../../src/receiver/body.js';
+
+async function rejection(promise: Promise<unknown>): Promise<RejectedBody> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.be.instanceOf(RejectedBody);
+    return error as RejectedBody;
+  }
+  throw new Error('expected a RejectedBody');
+}
+
+describe('receiver body', function () {
+  describe('bodyFormat', function () {
+    it('reads NDJSON media types, with or without parameters', function () {
+      expect(bodyFormat('application/x-ndjson')).to.equal('ndjson');
+      expect(bodyFormat('application/x-ndjson; charset=utf-8')).to.equal('ndjson');
+      expect(bodyFormat('application/jsonl')).to.equal('ndjson');
+    });
+
+    it('reads JSON media types, a missing header and text/plain as JSON', function () {
+      expect(bodyFormat('application/json; charset=utf-8')).to.equal('json');
+      expect(bodyFormat('application/vnd.api+json')).to.equal('json');
+      expect(bodyFormat(undefined)).to.equal('json');
+      expect(bodyFormat('text/plain')).to.equal('json');
+    });
+
+    it('refuses other media types with 415', function () {
+      const error = (() => {
+        try {
+          bodyFormat('application/x-protobuf');
+        } catch (caught) {
+          return caught as RejectedBody;
+        }
+        throw new Error('expected a throw');
+      })();
+      expect(error.status).to.equal(415);
+      expect(error.message).to.include('application/x-protobuf');
+    });
+  });
+
+  describe('decodeBody', function () {
+    const text = '{"message":"héllo"}';
+
+    it('passes an uncompressed body through as UTF-8 text', async function () {
+      expect(await decodeBody(Buffer.from(text), undefined, 1000)).to.equal(text);
+    });
+
+    it('gunzips and inflates', async function () {
+      expect(await decodeBody(gzipSync(text), 'gzip', 1000)).to.equal(text);
+      expect(await decodeBody(deflateSync(text), 'deflate', 1000)).to.equal(text);
+    });
+
+    it('answers 413 when the body is over the limit once decompressed', async function () {
+      const bomb = gzipSync(Buffer.alloc(100_000, 'a'));
+      const error = await rejection(decodeBody(bomb, 'gzip', 10_000));
+      expect(error.status).to.equal(413);
+    });
+
+    it('answers 400 for corrupt gzip or invalid UTF-8, 415 for an unknown encoding', async function () {
+      expect((await rejection(decodeBody(Buffer.from('not gzip'), 'gzip', 1000))).status).to.equal(400);
+      expect((await rejection(decodeBody(Buffer.from([0xff, 0xfe, 0xfd]), undefined, 1000))).status).to.equal(400);
+      expect((await rejection(decodeBody(Buffer.from(text), 'br', 1000))).status).to.equal(415);
+    });
+  });
+
+  describe('parseEntries', function () {
+    it('reads one JSON object as one entry and a JSON array as its elements', function () {
+      expect(parseEntries('{"a":1}', 'json')).to.deep.equal([{ a: 1 }]);
+      expect(parseEntries('[{"a":1},{"a":2}]', 'json')).to.deep.equal([{ a: 1 }, { a: 2 }]);
+      expect(parseEntries('[]', 'json')).to.deep.equal([]);
+    });
+
+    it('reads one entry per non-blank NDJSON line, CRLF included', function () {
+      expect(parseEntries('{"a":1}\r\n\n{"a":2}\n', 'ndjson')).to.deep.equal([{ a: 1 }, { a: 2 }]);
+    });
+
+    it('answers 400 with a message naming the problem, and the line for NDJSON', function () {
+      expect(() => parseEntries('{"a":', 'json'))
+        .to.throw(RejectedBody, /^invalid JSON \(body\): /)
+        .with.property('status', 400);
+      expect(() => parseEntries('{"a":1}\n{oops}\n', 'ndjson')).to.throw(RejectedBody, /invalid JSON \(line 2\)/);
+      expect(() => parseEntries('  ', 'json')).to.throw(RejectedBody, /empty body/);
+    });
+  });
+});

@@ -1,0 +1,30 @@
+/**
+ * Captures what the code under test writes to stderr, so tests can assert the exact diagnostic lines.
+ * Always {@link StderrCapture.restore} it (in `afterEach` or `finally`).
+ */
+export class StderrCapture {
+  readonly #original = process.stderr.write;
+  #text = '';
+
+  private constructor() {
+    process.stderr.write = ((chunk: string | Uint8Array): boolean => {
+      this.#text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      return true;
+    }) as typeof process.stderr.write;
+  }
+
+  /** Starts capturing: nothing reaches the real stderr until {@link restore}. */
+  static start(): StderrCapture {
+    return new StderrCapture();
+  }
+
+  /** The complete lines written so far. */
+  lines(): string[] {
+    return this.#text.split('\n').slice(0, -1);
+  }
+
+  /** Puts the real stderr back. */
+  restore(): void {
+    process.stderr.write = this.#original;
+  }
+}
