@@ -78,18 +78,36 @@ function entriesFor(variant: VariantName, entries: number): number {
   return variant === 'one-per-request' || variant === 'plain-got' ? Math.max(100, Math.round(entries * ONE_PER_REQUEST_SHARE)) : entries;
 }
 
+/** Entries logged through separate instances before a measured run: V8 needs about this many to optimize winston's path. */
+const WARMUP_LOG_ENTRIES = 20_000;
+/** Requests made before a measured one-entry-per-request run, to optimize the request path. */
+const WARMUP_REQUESTS = 500;
+
 /**
- * Entries of the warm-up run before each measured run: enough for V8 to optimize the code on the way, a
- * multiple of 1,000 for winston's transport (so that its one batch goes out at once).
+ * The warm-up runs before a measured run: the same code through separate instances, so that the measured run
+ * sees optimized code, as a long-running application would. The one-entry-per-request variants warm their
+ * `log()` path through a batched instance (the same `log()` code) and their request path with a few hundred
+ * requests: tens of thousands of requests would take minutes.
  */
-function warmupEntries(variant: VariantName, entries: number): number {
-  return variant === 'one-per-request' || variant === 'plain-got' ? Math.min(500, Math.ceil(entries / 5)) : 1000;
+function warmups(variant: VariantName, entries: number): { variant: VariantName; entries: number }[] {
+  const requests = Math.min(WARMUP_REQUESTS, Math.ceil(entries / 5));
+  switch (variant) {
+    case 'one-per-request':
+      return [
+        { variant: 'batched', entries: WARMUP_LOG_ENTRIES },
+        { variant, entries: requests },
+      ];
+    case 'plain-got':
+      return [{ variant, entries: requests }];
+    default:
+      return [{ variant, entries: WARMUP_LOG_ENTRIES }];
+  }
 }
 
 /** Node's options for a child: TypeScript through tsx, and a CPU profile when asked. */
 function childExecArgv(cpuProfDir: string | undefined): string[] {
   const execArgv = ['--import', 'tsx'];
-  if (cpuProfDir !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`);
+  if (cpuProfDir !== undefined) execArgv.push('--cpu-prof', '--cpu-prof-interval=50', `--cpu-prof-dir=${cpuProfDir}`);
   return execArgv;
 }
 
@@ -189,16 +207,16 @@ function runVariant(
 ): Promise<VariantResult> {
   const child = fork(script('./variant-process.ts'), [], { execArgv: childExecArgv(cpuProfDir) });
   const send = (command: VariantCommand): void => void child.send(command);
-  const spec = (name: string, count: number): RunSpec => {
+  const spec = (name: string, runVariant: VariantName, count: number): RunSpec => {
     receiver.expect(name, count, (at) => send({ type: 'complete', run: name, at }));
-    return { url: `http://127.0.0.1:${receiver.port}/${name}`, entries: count };
+    return { variant: runVariant, url: `http://127.0.0.1:${receiver.port}/${name}`, entries: count };
   };
-  const warmup = spec(`${run}-warmup`, warmupEntries(variant, entries));
-  const measured = spec(run, entries);
+  const warmupRuns = warmups(variant, entries).map((w, i) => spec(`${run}-warmup${i + 1}`, w.variant, w.entries));
+  const measured = spec(run, variant, entries);
   return new Promise((resolve, reject) => {
     let result: VariantResult | undefined;
     child.on('message', (message: VariantMessage) => {
-      if (message.type === 'ready') send({ type: 'start', variant, warmup, measured });
+      if (message.type === 'ready') send({ type: 'start', warmups: warmupRuns, measured });
       else result = message.result;
     });
     child.once('exit', (code) => (result === undefined ? reject(new Error(`variant ${variant} exited (${code})`)) : resolve(result)));

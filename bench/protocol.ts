@@ -35,18 +35,19 @@ export type ReceiverMessage =
   | { readonly type: 'complete'; readonly run: string; readonly at: number }
   | { readonly type: 'count'; readonly run: string; readonly count: RunCount };
 
-/** One run's address (its path names it on the receiver) and size. */
+/** One run: which variant, its address (whose path names it on the receiver), and how many entries. */
 export interface RunSpec {
+  readonly variant: VariantName;
   readonly url: string;
   readonly entries: number;
 }
 
 /**
- * Coordinator → variant: start (a warm-up run, then the measured run), then, for each run, when the receiver
+ * Coordinator → variant: start (warm-up runs, then the measured run), then, for each run, when the receiver
  * has every entry (winston's transport has no other way to tell).
  */
 export type VariantCommand =
-  | { readonly type: 'start'; readonly variant: VariantName; readonly warmup: RunSpec; readonly measured: RunSpec }
+  | { readonly type: 'start'; readonly warmups: readonly RunSpec[]; readonly measured: RunSpec }
   | { readonly type: 'complete'; readonly run: string; readonly at: number };
 
 /** Variant → coordinator. */

@@ -25,13 +25,14 @@ function meta(seq: number): Record<string, unknown> {
  * Logs `entries` entries through `logger`, ENTRIES_PER_TURN per event-loop turn.
  * @returns the time spent inside `logger.info()` calls, in ms.
  */
-async function feed(logger: winston.Logger, entries: number): Promise<number> {
+async function feed(target: winston.Logger, entries: number): Promise<number> {
   let inLogMs = 0;
   for (let seq = 0; seq < entries; ) {
     const end = Math.min(entries, seq + ENTRIES_PER_TURN);
     const started = performance.now();
-    for (; seq < end; seq++) logger.info('message', meta(seq));
+    for (; seq < end; seq++) target.info('message', meta(seq));
     inLogMs += performance.now() - started;
+    if (process.env.BENCH_DEBUG) console.error("chunk", seq, (performance.now() - started).toFixed(2));
     await nextTurn();
   }
   return inLogMs;
@@ -66,12 +67,23 @@ function receiverComplete(url: string): Promise<number> {
   return new Promise((resolve) => completions.set(new URL(url).pathname.slice(1), resolve));
 }
 
+/**
+ * The application's one logger: every run of the process logs through it, its transport swapped in for the run.
+ * (winston makes a new logger class per createLogger(), so a fresh logger would start from unoptimized code.)
+ */
+const logger = winston.createLogger({ transports: [] });
+
+/** Logs through `logger` with `transport` as its only transport; resolves with the time spent in `logger.info()`. */
+async function feedThrough(transport: TransportStream, entries: number): Promise<number> {
+  logger.clear().add(transport);
+  return feed(logger, entries);
+}
+
 async function runVariant(variant: VariantName, url: string, entries: number): Promise<Measured> {
   switch (variant) {
     case 'noop': {
       const transport = new NoopTransport();
-      const logger = winston.createLogger({ transports: [transport] });
-      const inLogMs = await feed(logger, entries);
+      const inLogMs = await feedThrough(transport, entries);
       const fedAt = epochNow();
       await until(() => transport.count >= entries);
       return { inLogMs, fedAt, endAt: epochNow() };
@@ -80,16 +92,14 @@ async function runVariant(variant: VariantName, url: string, entries: number): P
       const { hostname, port, pathname } = new URL(url);
       const complete = receiverComplete(url);
       const transport = new winston.transports.Http({ host: hostname, port: Number(port), path: pathname, batch: true, batchCount: 1000 });
-      const logger = winston.createLogger({ transports: [transport] });
-      const inLogMs = await feed(logger, entries);
+      const inLogMs = await feedThrough(transport, entries);
       const fedAt = epochNow();
       return { inLogMs, fedAt, endAt: await complete };
     }
     case 'one-per-request':
     case 'batched': {
       const transport = new LogstreamTransport({ url, batch: variant === 'batched' });
-      const logger = winston.createLogger({ transports: [transport] });
-      const inLogMs = await feed(logger, entries);
+      const inLogMs = await feedThrough(transport, entries);
       const fedAt = epochNow();
       await until(() => transport.stats().logged >= entries); // nothing left in winston's stream buffers
       const stats = await transport.finish({ timeoutMs: Infinity });
@@ -113,12 +123,12 @@ process.on('message', (command: VariantCommand) => {
     return;
   }
   void (async () => {
-    // The same code through a separate instance first, so that the measured run sees optimized code, as a
+    // The same code through separate instances first, so that the measured run sees optimized code, as a
     // long-running application would.
-    await runVariant(command.variant, command.warmup.url, command.warmup.entries);
-    const { url, entries } = command.measured;
+    for (const warmup of command.warmups) await runVariant(warmup.variant, warmup.url, warmup.entries);
+    const { variant, url, entries } = command.measured;
     const startAt = epochNow();
-    const measured = await runVariant(command.variant, url, entries);
+    const measured = await runVariant(variant, url, entries);
     const result: VariantResult = {
       usPerLog: measured.inLogMs === undefined ? undefined : (measured.inLogMs * 1000) / entries,
       elapsedMs: measured.endAt - startAt,

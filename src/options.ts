@@ -152,12 +152,17 @@ export function resolveOptions(options: LogstreamTransportOptions): ResolvedOpti
  */
 function resolveBatch(batch: LogstreamTransportOptions['batch'], backend?: BatchLimits): ResolvedOptions['batch'] {
   if (backend === undefined && (batch === undefined || batch === false)) return undefined;
-  if (batch === false) throw new TypeError('winston-logstream: option "batch" cannot be false with a backend protocol: it always batches');
+  if (batch === false) {
+    throw new TypeError('winston-logstream: option "batch" cannot be false with a backend protocol: it always batches');
+  }
   const given: BatchOptions = batch === true || batch === undefined ? {} : batch;
   if (typeof given !== 'object' || given === null) throw new TypeError('winston-logstream: option "batch" must be a boolean or an object');
   const defaults = { ...DEFAULTS.batch, ...backend };
   return {
-    maxEntries: Math.min(positive(given.maxEntries, 'batch.maxEntries', defaults.maxEntries), backend?.maxEntries ?? Infinity),
+    maxEntries: Math.min(
+      positive(given.maxEntries, 'batch.maxEntries', defaults.maxEntries),
+      backend?.maxEntries ?? Infinity,
+    ),
     maxBytes: Math.min(positive(given.maxBytes, 'batch.maxBytes', defaults.maxBytes), backend?.maxBytes ?? Infinity),
     maxDelayMs: nonNegative(given.maxDelayMs, 'batch.maxDelayMs', defaults.maxDelayMs),
     encoding: oneOf(given.encoding, 'batch.encoding', ['ndjson', 'json-array'], defaults.encoding),
@@ -198,8 +203,9 @@ function checkHeaders(headers: LogstreamTransportOptions['headers']): Record<str
 /** Options that shape `'http'` bodies only: refused with a backend protocol rather than silently ignored. */
 function checkHttpOnly(options: LogstreamTransportOptions, protocol: string): void {
   const batchEncoding = typeof options.batch === 'object' && options.batch !== null ? options.batch.encoding : undefined;
-  if (options.payload !== undefined) throw new TypeError(`winston-logstream: option "payload" does not apply to protocol "${protocol}"`);
-  if (batchEncoding !== undefined) throw new TypeError(`winston-logstream: option "batch.encoding" does not apply to protocol "${protocol}"`);
+  for (const [name, value] of [['payload', options.payload], ['batch.encoding', batchEncoding]] as const) {
+    if (value !== undefined) throw new TypeError(`winston-logstream: option "${name}" does not apply to protocol "${protocol}"`);
+  }
 }
 
 function checkPayload(payload: LogstreamTransportOptions['payload']): Payload {

@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
-import { toJsonValue, type JsonValue } from './encoders/json-value.js';
+import { type JsonValue, toJsonValue } from './encoders/json-value.js';
 import { PROTOCOLS, type Protocol, type ProtocolSettings } from './encoders/index.js';
+import type { OtlpSettings } from './encoders/otlp.js';
 
 /** Options of `protocol: 'otlp'` (OTLP/HTTP JSON to a collector's `…/v1/logs`). */
 export interface OtlpOptions {
@@ -133,7 +134,9 @@ export function resolveProtocol(
 ): ResolvedProtocol {
   const name = options.protocol ?? 'http';
   if (!PROTOCOLS.includes(name)) {
-    throw new TypeError(`winston-logstream: option "protocol" must be one of ${PROTOCOLS.map((p) => `"${p}"`).join(', ')}`);
+    throw new TypeError(
+      `winston-logstream: option "protocol" must be one of ${PROTOCOLS.map((p) => `"${p}"`).join(', ')}`,
+    );
   }
   for (const [protocol, option] of Object.entries(OPTION_OF)) {
     if (options[option] !== undefined && protocol !== name) {
@@ -198,10 +201,13 @@ export function resolveProtocol(
   }
 }
 
-function resolveOtlp(given: OtlpOptions, environment: ProtocolEnvironment): Pick<ProtocolSettings & { name: 'otlp' }, 'resource' | 'scope'> {
+function resolveOtlp(given: OtlpOptions, environment: ProtocolEnvironment): OtlpSettings {
   const resource: Record<string, JsonValue> = parseResourceAttributes(environment.env.OTEL_RESOURCE_ATTRIBUTES);
   resource['service.name'] =
-    environment.env.OTEL_SERVICE_NAME || resource['service.name'] || applicationName(environment) || 'unknown_service:node';
+    environment.env.OTEL_SERVICE_NAME ||
+    resource['service.name'] ||
+    applicationName(environment) ||
+    'unknown_service:node';
   if (given.resource !== undefined) {
     if (typeof given.resource !== 'object' || given.resource === null || Array.isArray(given.resource)) {
       throw new TypeError('winston-logstream: option "otlp.resource" must be an object of attributes');
@@ -263,12 +269,17 @@ export function parseResourceAttributes(text: string | undefined): Record<string
   return attributes;
 }
 
-function resolveLokiLabels(labels: LokiOptions['labels']): { staticLabels: Record<string, string>; labelFields: string[] } {
+function resolveLokiLabels(labels: LokiOptions['labels']): {
+  staticLabels: Record<string, string>;
+  labelFields: string[];
+} {
   const given = section(labels, 'loki.labels');
   const staticLabels: Record<string, string> = {};
   for (const [label, value] of Object.entries(section(given.static, 'loki.labels.static'))) {
-    if (!LABEL_NAME.test(label)) throw new TypeError(`winston-logstream: option "loki.labels.static" has an invalid label name "${label}"`);
-    if (typeof value !== 'string') throw new TypeError(`winston-logstream: option "loki.labels.static.${label}" must be a string`);
+    if (!LABEL_NAME.test(label))
+      throw new TypeError(`winston-logstream: option "loki.labels.static" has an invalid label name "${label}"`);
+    if (typeof value !== 'string')
+      throw new TypeError(`winston-logstream: option "loki.labels.static.${label}" must be a string`);
     staticLabels[label] = value;
   }
   const fields = given.fields ?? ['level'];
@@ -276,9 +287,12 @@ function resolveLokiLabels(labels: LokiOptions['labels']): { staticLabels: Recor
     throw new TypeError('winston-logstream: option "loki.labels.fields" must be an array of valid label names');
   }
   const clash = fields.find((field) => Object.hasOwn(staticLabels, field));
-  if (clash !== undefined) throw new TypeError(`winston-logstream: label "${clash}" is in both "loki.labels.static" and "loki.labels.fields"`);
+  if (clash !== undefined)
+    throw new TypeError(`winston-logstream: label "${clash}" is in both "loki.labels.static" and "loki.labels.fields"`);
   if (fields.length === 0 && Object.keys(staticLabels).length === 0) {
-    throw new TypeError('winston-logstream: option "loki.labels" must give at least one label (Loki refuses streams without one)');
+    throw new TypeError(
+      'winston-logstream: option "loki.labels" must give at least one label (Loki refuses streams without one)',
+    );
   }
   return { staticLabels, labelFields: [...fields] };
 }
@@ -310,7 +324,9 @@ function requiredSecret(
 ): string | undefined {
   const secret = optionalString(value, name);
   if (secret === undefined && !Object.hasOwn(userHeaders, header)) {
-    throw new TypeError(`winston-logstream: option "${name}" is required (or a "${header}" header in option "headers")`);
+    throw new TypeError(
+      `winston-logstream: option "${name}" is required (or a "${header}" header in option "headers")`,
+    );
   }
   return secret;
 }

@@ -2,7 +2,7 @@ import TransportStream from 'winston-transport';
 import { DeliveryEngine, type DeliveryObserver } from './delivery/engine.js';
 import type { DeliveryError } from './delivery/delivery-error.js';
 import { HttpSender } from './delivery/http-sender.js';
-import type { Encoder, LogInfo } from './encoders/encoder.js';
+import type { Encoder, EntrySize, LogInfo } from './encoders/encoder.js';
 import { encodeTruncated } from './encoders/entry-size.js';
 import { createEncoder } from './encoders/index.js';
 import type { Logstream } from './logstream.js';
@@ -84,6 +84,8 @@ export class LogstreamTransport extends TransportStream {
   readonly #onDeliveryError: ((error: Error) => void) | undefined;
   /** Counts of what never reached the engine. */
   readonly #intake = { logged: 0, skipped: 0, failed: 0, dropped: 0 };
+  /** Reused for every entry: where the encoder reports an entry's size when it knows it. */
+  readonly #entrySize: EntrySize = { bytes: -1 };
   #serializationReported = false;
   #oversizeReported = false;
 
@@ -128,8 +130,10 @@ export class LogstreamTransport extends TransportStream {
     const timeMs = Date.now();
     let line: string | undefined;
     try {
-      line = this.#encoder.encodeEntry(info, timeMs);
-      let size = Buffer.byteLength(line);
+      const measured = this.#entrySize;
+      measured.bytes = -1;
+      line = this.#encoder.encodeEntry(info, timeMs, measured);
+      let size = measured.bytes >= 0 ? measured.bytes : Buffer.byteLength(line);
       if (size > this.#options.maxEntryBytes) {
         line = encodeTruncated(this.#encoder, info, timeMs, this.#options.maxEntryBytes, size);
         if (line === undefined) return this.#dropOversize(size);

@@ -57,7 +57,9 @@ describe('Logstream: the shared, switchable server setting', function () {
     it('rejects an invalid LOGSTREAM_URL with a TypeError naming it, without echoing a password', function () {
       const error = catchError(() => Logstream.fromEnv({ LOGSTREAM_URL: 'ftp://ada:pw-secret@a.logs.test/x' }));
       expect(error).to.be.instanceOf(TypeError);
-      expect((error as Error).message).to.include('LOGSTREAM_URL').and.not.include('pw-secret');
+      expect((error as Error).message)
+        .to.include('LOGSTREAM_URL')
+        .and.not.include('pw-secret');
     });
   });
 
@@ -99,7 +101,9 @@ describe('Logstream: the shared, switchable server setting', function () {
       const logstream = new Logstream();
       const error = catchError(() => logstream.setServer('ftp://ada:pw-secret@a.logs.test/'));
       expect(error).to.be.instanceOf(TypeError);
-      expect((error as Error).message).to.include('setServer').and.not.include('pw-secret');
+      expect((error as Error).message)
+        .to.include('setServer')
+        .and.not.include('pw-secret');
       expect(logstream.hasServer()).to.equal(false);
     });
 
@@ -150,7 +154,15 @@ describe('Logstream: the shared, switchable server setting', function () {
 
       expect(serverA.entries().map((entry) => entry.message)).to.deep.equal(['after']);
       expect(serverA.requests[0]?.headers.authorization).to.equal('Bearer t');
-      expect(Object.keys(serverA.entries()[0] ?? {})).to.deep.equal(['level', 'message', 'target', 'module', 'file', 'line', 'timestamp']);
+      expect(Object.keys(serverA.entries()[0] ?? {})).to.deep.equal([
+        'level',
+        'message',
+        'target',
+        'module',
+        'file',
+        'line',
+        'timestamp',
+      ]);
       expect(stats).to.include({ logged: 2, skipped: 1, delivered: 1 });
     });
 
@@ -172,7 +184,9 @@ describe('Logstream: the shared, switchable server setting', function () {
 
       await logstream.finish();
 
-      expect(serverA.requests.map((request) => request.body)).to.deep.equal(['{"text":"kept at debug","service":"api"}']);
+      expect(serverA.requests.map((request) => request.body)).to.deep.equal([
+        '{"text":"kept at debug","service":"api"}',
+      ]);
     });
 
     it('finish() waits for every transport made from it and sums their stats', async function () {

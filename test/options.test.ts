@@ -35,7 +35,10 @@ describe('transport options', function () {
       maxDelayMs: 0,
       encoding: 'ndjson',
     });
-    expect(resolveOptions({ batch: { maxEntries: 10 } }).batch).to.deep.include({ maxEntries: 10, maxBytes: DEFAULTS.batch.maxBytes });
+    expect(resolveOptions({ batch: { maxEntries: 10 } }).batch).to.deep.include({
+      maxEntries: 10,
+      maxBytes: DEFAULTS.batch.maxBytes,
+    });
     expect(resolveOptions({ retry: false }).retry).to.equal(false);
   });
 
@@ -71,10 +74,14 @@ describe('transport options', function () {
   }
 
   it('rejects url and logstream together', function () {
-    expect(rejection({ logstream: new Logstream() })).to.include('"url"').and.include('"logstream"');
+    expect(rejection({ logstream: new Logstream() }))
+      .to.include('"url"')
+      .and.include('"logstream"');
   });
 
   it('accepts Infinity where "forever" makes sense', function () {
-    expect(() => new LogstreamTransport({ url: URL, shutdownTimeoutMs: Infinity, retry: { maxElapsedMs: Infinity } })).not.to.throw();
+    expect(
+      () => new LogstreamTransport({ url: URL, shutdownTimeoutMs: Infinity, retry: { maxElapsedMs: Infinity } }),
+    ).not.to.throw();
   });
 });

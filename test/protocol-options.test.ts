@@ -21,17 +21,49 @@ describe('protocol options', function () {
       ['settings with the default protocol', { datadog: { apiKey: SECRET } }, '"datadog" applies only'],
       ['a Splunk HEC token missing', { protocol: 'splunk-hec' }, '"splunkHec.token" is required'],
       ['a Datadog API key missing', { protocol: 'datadog', datadog: {} }, '"datadog.apiKey" is required'],
-      ['a token with a line break', { protocol: 'splunk-hec', splunkHec: { token: `${SECRET}\r\nX: y` } }, '"splunkHec.token"'],
+      [
+        'a token with a line break',
+        { protocol: 'splunk-hec', splunkHec: { token: `${SECRET}\r\nX: y` } },
+        '"splunkHec.token"',
+      ],
       ['an empty index', { protocol: 'elasticsearch', elasticsearch: { index: '' } }, '"elasticsearch.index"'],
-      ['an invalid Loki label name', { protocol: 'loki', loki: { labels: { static: { 'app-name': 'x' } } } }, '"loki.labels.static"'],
-      ['a non-string static label', { protocol: 'loki', loki: { labels: { static: { app: 1 as never } } } }, '"loki.labels.static.app"'],
-      ['Loki label fields not names', { protocol: 'loki', loki: { labels: { fields: ['service.name'] } } }, '"loki.labels.fields"'],
+      [
+        'an invalid Loki label name',
+        { protocol: 'loki', loki: { labels: { static: { 'app-name': 'x' } } } },
+        '"loki.labels.static"',
+      ],
+      [
+        'a non-string static label',
+        { protocol: 'loki', loki: { labels: { static: { app: 1 as never } } } },
+        '"loki.labels.static.app"',
+      ],
+      [
+        'Loki label fields not names',
+        { protocol: 'loki', loki: { labels: { fields: ['service.name'] } } },
+        '"loki.labels.fields"',
+      ],
       ['no Loki label at all', { protocol: 'loki', loki: { labels: { fields: [] } } }, '"loki.labels"'],
-      ['a label both static and promoted', { protocol: 'loki', loki: { labels: { static: { level: 'x' } } } }, 'label "level"'],
-      ['an OTLP resource that is not an object', { protocol: 'otlp', otlp: { resource: [] as never } }, '"otlp.resource"'],
-      ['an OTLP scope name that is not a string', { protocol: 'otlp', otlp: { scope: { name: 3 as never } } }, '"otlp.scope.name"'],
+      [
+        'a label both static and promoted',
+        { protocol: 'loki', loki: { labels: { static: { level: 'x' } } } },
+        'label "level"',
+      ],
+      [
+        'an OTLP resource that is not an object',
+        { protocol: 'otlp', otlp: { resource: [] as never } },
+        '"otlp.resource"',
+      ],
+      [
+        'an OTLP scope name that is not a string',
+        { protocol: 'otlp', otlp: { scope: { name: 3 as never } } },
+        '"otlp.scope.name"',
+      ],
       ['payload with a backend protocol', { protocol: 'otlp', payload: 'logstream' }, '"payload" does not apply'],
-      ['batch.encoding with a backend protocol', { protocol: 'loki', batch: { encoding: 'json-array' } }, '"batch.encoding"'],
+      [
+        'batch.encoding with a backend protocol',
+        { protocol: 'loki', batch: { encoding: 'json-array' } },
+        '"batch.encoding"',
+      ],
       ['batching off with a backend protocol', { protocol: 'elasticsearch', batch: false }, '"batch" cannot be false'],
     ];
     for (const [what, options, message] of cases) {
@@ -74,10 +106,17 @@ describe('protocol options', function () {
 
   describe('batching', function () {
     it('always batches a backend protocol within its limits, which batch options may only lower', function () {
-      expect(resolveOptions({ url: URL, protocol: 'datadog', datadog: { apiKey: 'k' } }).batch).to.include({ maxEntries: 1000 });
+      expect(resolveOptions({ url: URL, protocol: 'datadog', datadog: { apiKey: 'k' } }).batch).to.include({
+        maxEntries: 1000,
+      });
       const lowered = resolveOptions({ url: URL, protocol: 'loki', batch: { maxEntries: 50, maxDelayMs: 20 } }).batch;
       expect(lowered).to.include({ maxEntries: 50, maxDelayMs: 20, maxBytes: 1024 * 1024 });
-      const capped = resolveOptions({ url: URL, protocol: 'datadog', datadog: { apiKey: 'k' }, batch: { maxEntries: 5000, maxBytes: 50e6 } }).batch;
+      const capped = resolveOptions({
+        url: URL,
+        protocol: 'datadog',
+        datadog: { apiKey: 'k' },
+        batch: { maxEntries: 5000, maxBytes: 50e6 },
+      }).batch;
       expect(capped).to.include({ maxEntries: 1000 });
       expect(capped?.maxBytes).to.be.below(5_000_000);
     });
@@ -90,7 +129,9 @@ describe('protocol options', function () {
 
   it('gzips Datadog bodies by default, unless compress is false; other protocols keep compress off', function () {
     expect(resolveOptions({ url: URL, protocol: 'datadog', datadog: { apiKey: 'k' } }).compress).to.equal(true);
-    expect(resolveOptions({ url: URL, protocol: 'datadog', datadog: { apiKey: 'k' }, compress: false }).compress).to.equal(false);
+    expect(
+      resolveOptions({ url: URL, protocol: 'datadog', datadog: { apiKey: 'k' }, compress: false }).compress,
+    ).to.equal(false);
     expect(resolveOptions({ url: URL, protocol: 'otlp' }).compress).to.equal(false);
   });
 
@@ -121,7 +162,9 @@ describe('protocol options', function () {
         'service.name': 'from-env',
         'deployment.environment.name': 'prod,eu',
       });
-      expect(resource({ OTEL_RESOURCE_ATTRIBUTES: attributes, npm_package_name: 'npm-name' })).to.include({ 'service.name': 'from-attributes' });
+      expect(resource({ OTEL_RESOURCE_ATTRIBUTES: attributes, npm_package_name: 'npm-name' })).to.include({
+        'service.name': 'from-attributes',
+      });
       expect(resource({ npm_package_name: 'npm-name' })).to.deep.equal({ 'service.name': 'npm-name' });
     });
 
@@ -133,7 +176,11 @@ describe('protocol options', function () {
     });
 
     it('looks from the working directory when the main script is a tool in node_modules, else gives up', function () {
-      const environment = { env: {}, mainScript: join(dir, 'app', 'node_modules', 'mocha', 'bin', 'mocha.js'), cwd: join(dir, 'app') };
+      const environment = {
+        env: {},
+        mainScript: join(dir, 'app', 'node_modules', 'mocha', 'bin', 'mocha.js'),
+        cwd: join(dir, 'app'),
+      };
       expect(applicationName(environment)).to.equal('billing-api');
       expect(applicationName({ ...environment, cwd: dir })).to.equal(undefined);
     });

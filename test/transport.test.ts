@@ -221,7 +221,9 @@ describe('LogstreamTransport', function () {
 
       expect(events.warnings).to.have.length(2);
       const [status, network] = events.warnings as [DeliveryError, DeliveryError];
-      expect(status).to.be.instanceOf(DeliveryError).and.to.include({ statusCode: 500, code: 'HTTP_500', url: DISPLAY_URL });
+      expect(status)
+        .to.be.instanceOf(DeliveryError)
+        .and.to.include({ statusCode: 500, code: 'HTTP_500', url: DISPLAY_URL });
       expect(network).to.be.instanceOf(DeliveryError).and.to.include({ statusCode: undefined, code: 'ECONNRESET' });
       expect(events.errors).to.deep.equal([]);
       expect(stats).to.include({ delivered: 1, failed: 0, requests: 3, retries: 2 });
@@ -281,14 +283,22 @@ describe('LogstreamTransport', function () {
     it("keeps a timestamp the entry already has (the caller's, or winston's timestamp format's)", async function () {
       server.acceptAll();
       const plain = new LogstreamTransport({ url: DISPLAY_URL });
-      const formatted = new LogstreamTransport({ url: DISPLAY_URL, format: winston.format.timestamp({ format: 'YYYY' }) });
+      const formatted = new LogstreamTransport({
+        url: DISPLAY_URL,
+        format: winston.format.timestamp({ format: 'YYYY' }),
+      });
       winston.createLogger({ transports: [plain] }).info('stamped by the caller', { timestamp: 'given' });
       await plain.finish();
       winston.createLogger({ transports: [formatted] }).info('stamped by winston');
       await formatted.finish();
 
-      expect(server.entries().map((entry) => entry.timestamp)).to.deep.equal(['given', String(new Date().getFullYear())]);
-      expect(server.requests[0]?.body).to.equal('{"timestamp":"given","level":"info","message":"stamped by the caller"}');
+      expect(server.entries().map((entry) => entry.timestamp)).to.deep.equal([
+        'given',
+        String(new Date().getFullYear()),
+      ]);
+      expect(server.requests[0]?.body).to.equal(
+        '{"timestamp":"given","level":"info","message":"stamped by the caller"}',
+      );
     });
 
     it('writes circular references, BigInt and Error values readably', async function () {
@@ -334,11 +344,24 @@ describe('LogstreamTransport', function () {
       logger.error('only module', { module: 'net', line: 1.5 });
       await transport.finish();
 
-      const [full, objectMessage, fallback] = server.entries() as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
-      expect(server.requests[0]?.body).to.match(/^\{"level":"warn","message":"disk low","target":"app::disk","module":"disk","file":"src\/disk\.rs","line":42,"timestamp":"[^"]+"\}$/);
+      const [full, objectMessage, fallback] = server.entries() as [
+        Record<string, unknown>,
+        Record<string, unknown>,
+        Record<string, unknown>,
+      ];
+      expect(server.requests[0]?.body).to.match(
+        /^\{"level":"warn","message":"disk low","target":"app::disk","module":"disk","file":"src\/disk\.rs","line":42,"timestamp":"[^"]+"\}$/,
+      );
       expect(Object.keys(full)).to.deep.equal(['level', 'message', 'target', 'module', 'file', 'line', 'timestamp']);
       expect(full.timestamp).to.match(RFC3339_UTC);
-      expect(objectMessage).to.include({ level: 'info', message: '{"not":"a string"}', target: '', module: '', file: '', line: 0 });
+      expect(objectMessage).to.include({
+        level: 'info',
+        message: '{"not":"a string"}',
+        target: '',
+        module: '',
+        file: '',
+        line: 0,
+      });
       expect(fallback).to.include({ level: 'error', target: 'net', module: 'net', file: '', line: 0 });
     });
 
@@ -390,7 +413,9 @@ describe('LogstreamTransport', function () {
 
       expect(server.entries().map((entry) => entry.message)).to.deep.equal(['ok 1', 'ok 2']);
       expect(stats).to.include({ logged: 4, delivered: 2, failed: 2 });
-      expect(stderr.lines()).to.deep.equal(['winston-logstream: could not serialize a log entry (Error); it was not sent']);
+      expect(stderr.lines()).to.deep.equal([
+        'winston-logstream: could not serialize a log entry (Error); it was not sent',
+      ]);
     });
   });
 
@@ -418,7 +443,9 @@ describe('LogstreamTransport', function () {
       expect(server.entries()[0]?.message).to.match(/^x+…\[truncated \d+ bytes\]$/);
       expect(stats).to.include({ logged: 3, delivered: 1, dropped: 2 });
       expect(stderr.lines()).to.have.length(1);
-      expect(stderr.lines()[0]).to.match(/^winston-logstream: dropped a log entry of \d+ bytes: over maxEntryBytes \(200\)/);
+      expect(stderr.lines()[0]).to.match(
+        /^winston-logstream: dropped a log entry of \d+ bytes: over maxEntryBytes \(200\)/,
+      );
     });
 
     it('gives up an attempt after timeoutMs and reports ETIMEDOUT', async function () {

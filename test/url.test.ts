@@ -16,7 +16,9 @@ function typeErrorOf(action: () => unknown): TypeError {
 describe('server URLs', function () {
   describe('validation (option "url" of the transport)', function () {
     it('accepts absolute http: and https: URLs, as strings or URL objects', function () {
-      expect(parseServerUrl('http://logs.example.com/api/logs', 'option "url"').url).to.equal('http://logs.example.com/api/logs');
+      expect(parseServerUrl('http://logs.example.com/api/logs', 'option "url"').url).to.equal(
+        'http://logs.example.com/api/logs',
+      );
       expect(parseServerUrl(new URL('https://logs.example.com:8443/x?y=1'), 'option "url"').url).to.equal(
         'https://logs.example.com:8443/x?y=1',
       );

@@ -4,7 +4,7 @@ import type { ServerTarget } from '../url.js';
 import { DeliveryError } from './delivery-error.js';
 import { type Batch, EntryQueue } from './entry-queue.js';
 import type { HttpSender, SendResult } from './http-sender.js';
-import { backoffDelay, type RetryPolicy } from './retry.js';
+import { type RetryPolicy, retryDelay } from './retry.js';
 
 /** What to do with a new entry when the queue is full. */
 export type OverflowPolicy = 'drop-newest' | 'drop-oldest';
@@ -124,6 +124,10 @@ interface FinishWaiter {
  * Sequence numbers: the n-th accepted entry has sequence n. The queue always holds the most recently
  * accepted entries, so the lowest unsettled sequence is that of the request in flight, or else of the
  * queue's head; `finish()` waits for it to pass the count accepted at the call.
+ *
+ * Process lifetime: sockets, retry waits and linger timers are unref'd; one ref'd hold timer keeps the process
+ * alive while entries are unsettled, for at most `holdProcessMs` once delivery is failing, and none when idle.
+ * A `finish()` waiting with a deadline holds the process until that deadline; one waiting without holds it for good.
  */
 export class DeliveryEngine {
   readonly #options: DeliveryEngineOptions;
@@ -207,7 +211,10 @@ export class DeliveryEngine {
     const seq = this.#counts.accepted;
     if (this.#lowestUnsettledSeq() >= seq) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
+      // A caller waiting without a deadline keeps the process alive, whatever the hold budget says.
+      const timer = Number.isFinite(timeoutMs)
+        ? setTimeout(() => this.#abandon(), Math.max(0, timeoutMs))
+        : setInterval(() => undefined, MAX_TIMER_MS);
       this.#flushing++;
       this.#wakeLinger?.();
       this.#waiters.push({
@@ -218,10 +225,6 @@ export class DeliveryEngine {
           resolve();
         },
       });
-      // A caller waiting without a deadline keeps the process alive, whatever the hold budget says.
-      timer = Number.isFinite(timeoutMs)
-        ? setTimeout(() => this.#abandon(), Math.max(0, timeoutMs))
-        : setInterval(() => undefined, MAX_TIMER_MS);
     });
   }
 
@@ -232,7 +235,9 @@ export class DeliveryEngine {
     this.#inFlight = undefined;
     this.#queue.clear();
     this.#counts.pending += abandoned;
-    if (abandoned > 0) this.#options.observer.onNotice(`${abandoned} log entries were not delivered before the deadline`);
+    if (abandoned > 0) {
+      this.#options.observer.onNotice(`${abandoned} log entries were not delivered before the deadline`);
+    }
     this.#endOverload();
     this.#settle();
     this.#becomeIdle();
@@ -252,11 +257,9 @@ export class DeliveryEngine {
   #holdProcess(): void {
     clearTimeout(this.#holdTimer);
     this.#holdTimer = undefined;
-    if (this.unsettled >= 0) return;
+    if (this.unsettled === 0) return;
     const left =
-      this.#failingSince === undefined
-        ? MAX_TIMER_MS
-        : this.#failingSince + this.#options.holdProcessMs - Date.now();
+      this.#failingSince === undefined ? MAX_TIMER_MS : this.#failingSince + this.#options.holdProcessMs - Date.now();
     if (left > 0) this.#holdTimer = setTimeout(() => this.#holdProcess(), Math.min(left, MAX_TIMER_MS));
   }
 
@@ -335,14 +338,13 @@ export class DeliveryEngine {
     const { maxDelayMs } = this.#options.batch;
     if (maxDelayMs <= 0 || this.#flushing > 0 || this.#batchIsFull()) return;
     await new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#wakeLinger = undefined;
+        resolve();
+      };
       const timer = setTimeout(wake, maxDelayMs);
       timer.unref(); // the hold timer decides whether the process stays alive
-      const self = this;
-      function wake(): void {
-        clearTimeout(timer);
-        self.#wakeLinger = undefined;
-        resolve();
-      }
       this.#wakeLinger = wake;
     });
   }
@@ -361,7 +363,7 @@ export class DeliveryEngine {
       const encoded = codec.encode(lines);
       const request = await sender.prepare(batch.target, encoded.body, encoded.headers, lines.length);
       const idHeaders = { [REQUEST_ID_HEADER]: randomUUID() };
-      let resend: string[] = [];
+      let resend: string[];
       for (;;) {
         if (signal.aborted) return;
         this.#counts.requests++;
@@ -458,10 +460,7 @@ export class DeliveryEngine {
   ): number | undefined {
     const policy = this.#options.retry;
     if (policy === false || !failure.retryable) return undefined;
-    const delay =
-      failure.retryAfterMs !== undefined
-        ? Math.min(failure.retryAfterMs, policy.maxDelayMs)
-        : backoffDelay(attempt, policy, this.#options.random);
+    const delay = retryDelay(attempt, failure.retryAfterMs, policy, this.#options.random);
     if (Date.now() + delay - started > policy.maxElapsedMs) return undefined;
     return delay;
   }

@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { type ClientRequest, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
@@ -114,11 +114,12 @@ export class HttpSender {
     const { target, entries } = request;
     try {
       const pending = this.#client.post(request.url, {
-        body: request.body,
+        // got UTF-8-encodes a string body three times (to size it, to send it, to count it); a Buffer not at all.
+        body: typeof request.body === 'string' ? Buffer.from(request.body) : request.body,
         headers: { ...request.headers, ...extraHeaders },
         signal,
       });
-      pending.on('request', (req) => req.once('socket', (socket: Socket) => socket.unref()));
+      pending.on('request', unrefSocketOf);
       const response = await pending;
       const { statusCode } = response;
       if (statusCode >= 200 && statusCode < 300) return { ok: true, statusCode, body: response.body };
@@ -157,6 +158,15 @@ function withoutUserInfo(url: string): string {
   parsed.username = '';
   parsed.password = '';
   return parsed.href;
+}
+
+/** Lets the process exit while the request is open (module-level functions: no closures per request). */
+function unrefSocketOf(request: ClientRequest): void {
+  request.once('socket', unrefSocket);
+}
+
+function unrefSocket(socket: Socket): void {
+  socket.unref();
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -30,6 +30,22 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: () =>
 }
 
 /**
+ * The wait before the next attempt: the backoff, or the server's `Retry-After` when that is longer (it is the least
+ * the server asked for), never more than `maxDelayMs`. Taking the longer of the two keeps a server that answers
+ * `Retry-After: 0` from drawing a retry storm.
+ * @param attempt - 0 for the wait after the first failure.
+ * @param retryAfterMs - the failed answer's `Retry-After`, in ms, if it had one.
+ */
+export function retryDelay(
+  attempt: number,
+  retryAfterMs: number | undefined,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
+  return Math.min(policy.maxDelayMs, Math.max(retryAfterMs ?? 0, backoffDelay(attempt, policy, random)));
+}
+
+/**
  * Reads a `Retry-After` header: delay-seconds (`120`) or an HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`).
  * @returns the wait in ms (0 for a date in the past), or `undefined` when the header is absent or unreadable.
  */

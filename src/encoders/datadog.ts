@@ -51,7 +51,12 @@ export function datadogStatus(level: unknown): string {
  * place of `level`), `timestamp` (RFC 3339) when the entry has none, and every other field as an attribute.
  */
 export function createDatadogEncoder(settings: DatadogSettings, batch: BatchLimits): Encoder {
-  const reserved = { ddsource: settings.ddsource, ddtags: settings.ddtags, hostname: settings.hostname, service: settings.service };
+  const reserved = {
+    ddsource: settings.ddsource,
+    ddtags: settings.ddtags,
+    hostname: settings.hostname,
+    service: settings.service,
+  };
   return {
     batch,
     encodeEntry(info: LogInfo, timeMs: number): string {

@@ -1,5 +1,5 @@
 import type { BatchLimits, EncodedRequest } from '../delivery/engine.js';
-import type { Encoder, LogInfo } from './encoder.js';
+import { type Encoder, type EntrySize, JSON_HEADERS, type LogInfo } from './encoder.js';
 import { isFlatRecord, messageText, toJsonValue } from './json-value.js';
 import { isoTimestamp } from './timestamp.js';
 
@@ -41,7 +41,7 @@ export function stringifyValue(value: unknown): string {
  * The `'json'` payload of one entry: every own enumerable string-keyed property, plus `timestamp` (RFC 3339)
  * when the entry has none. Flat entries take the fast path; anything else goes through {@link toJsonValue}.
  */
-export function encodeJsonPayload(info: LogInfo, timeMs: number): string {
+export function encodeJsonPayload(info: LogInfo, timeMs: number, size?: EntrySize): string {
   let text: string;
   try {
     text = isFlatRecord(info) ? JSON.stringify(info) : stringifyValue(info);
@@ -49,8 +49,23 @@ export function encodeJsonPayload(info: LogInfo, timeMs: number): string {
     text = stringifyValue(info); // a getter threw during the flatness check
   }
   if (info.timestamp !== undefined || text[0] !== '{') return text;
-  const stamp = `"timestamp":"${isoTimestamp(timeMs)}"`;
-  return text === '{}' ? `{${stamp}}` : `${text.slice(0, -1)},${stamp}}`;
+  const suffix = timestampSuffix(timeMs);
+  if (text === '{}') return `{${suffix.slice(1)}`;
+  // `text` is flat and the suffix ASCII: measuring them is cheap, measuring the concatenation is not.
+  if (size !== undefined) size.bytes = Buffer.byteLength(text) - 1 + suffix.length;
+  return text.slice(0, -1) + suffix;
+}
+
+let suffixMs = Number.NaN;
+let suffix = '';
+
+/** `,"timestamp":"…"}`, the end of a `'json'` payload that has no timestamp: one string per millisecond. */
+function timestampSuffix(ms: number): string {
+  if (ms !== suffixMs) {
+    suffix = `,"timestamp":"${isoTimestamp(ms)}"}`;
+    suffixMs = ms;
+  }
+  return suffix;
 }
 
 function stringField(value: unknown): string {
@@ -105,5 +120,4 @@ export function createHttpEncoder(options: HttpEncoderOptions): Encoder {
   };
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 const NDJSON_HEADERS = { 'content-type': 'application/x-ndjson' } as const;

@@ -66,15 +66,25 @@ function convertObject(object: object, key: string, depth: number, ancestors: ob
   const toJSON = (object as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') return convert(toJSON.call(object, key), key, next, ancestors);
   if (Array.isArray(object) || ArrayBuffer.isView(object)) {
-    return Array.from(object as ArrayLike<unknown>, (item, index) => convert(item, String(index), next, ancestors) ?? null);
+    return Array.from(
+      object as ArrayLike<unknown>,
+      (item, index) => convert(item, String(index), next, ancestors) ?? null,
+    );
   }
   if (object instanceof Map) {
     const entries: Record<string, unknown> = {};
-    for (const [k, v] of object) entries[typeof k === 'string' ? k : String(convert(k, '', next, ancestors))] = v;
+    for (const [k, v] of object) entries[typeof k === 'string' ? k : mapKey(convert(k, '', next, ancestors))] = v;
     return convertProperties(entries, next, ancestors);
   }
-  if (object instanceof Set) return Array.from(object, (item, index) => convert(item, String(index), next, ancestors) ?? null);
+  if (object instanceof Set) {
+    return Array.from(object, (item, index) => convert(item, String(index), next, ancestors) ?? null);
+  }
   return convertProperties(object, next, ancestors);
+}
+
+/** A converted non-string `Map` key as an object key: `1` → `"1"`, `{ id: 1 }` → `'{"id":1}'`, not `"[object Object]"`. */
+function mapKey(key: JsonValue | undefined): string {
+  return typeof key === 'string' ? key : (JSON.stringify(key) ?? 'undefined');
 }
 
 /** Own enumerable string-keyed properties, each read on its own so one throwing getter spoils only itself. */

@@ -160,6 +160,7 @@ function readPartialSuccess(body: string, entryCount: number): ResponseVerdict {
   }
   const rejected = Math.min(entryCount, Math.max(0, Math.trunc(Number(partial?.rejectedLogRecords ?? 0)) || 0));
   if (rejected === 0) return ALL_ACCEPTED;
-  const reason = typeof partial?.errorMessage === 'string' && partial.errorMessage !== '' ? partial.errorMessage : undefined;
+  const reason =
+    typeof partial?.errorMessage === 'string' && partial.errorMessage !== '' ? partial.errorMessage : undefined;
   return { rejected, retry: [], reason };
 }

@@ -115,13 +115,19 @@ class LogReceiver implements Receiver {
 
   async start(): Promise<string> {
     if (this.#outPath !== undefined) this.#out = await openAppend(this.#outPath);
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#requestedPort, this.#host, () => {
-        this.#server.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.#server.once('error', reject);
+        this.#server.listen(this.#requestedPort, this.#host, () => {
+          this.#server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (error) {
+      this.#out?.destroy();
+      this.#out = undefined;
+      throw error;
+    }
     this.#port = (this.#server.address() as AddressInfo).port;
     const host = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
     return `http://${host}:${this.#port}/`;
@@ -155,10 +161,12 @@ class LogReceiver implements Receiver {
     this.#summary.requests++;
     const { body, size } = await readBody(req, this.#maxBody);
     this.#summary.bytes += size;
+    if (body === undefined) {
+      const error = new RejectedBody(413, `body of ${size} bytes is over the ${this.#maxBody}-byte limit`);
+      return this.#refuse(req, res, error);
+    }
     let entries: unknown[];
     try {
-      if (body === undefined)
-        throw new RejectedBody(413, `body of ${size} bytes is over the ${this.#maxBody}-byte limit`);
       const format = bodyFormat(req.headers['content-type']);
       entries = parseEntries(await decodeBody(body, req.headers['content-encoding'], this.#maxBody), format);
     } catch (error) {
@@ -172,7 +180,9 @@ class LogReceiver implements Receiver {
 
   #refuse(req: http.IncomingMessage, res: http.ServerResponse, error: RejectedBody): void {
     this.#summary.rejected++;
-    this.#stderr.write(`winston-logstream-receiver: ${error.status} for ${req.method} ${req.url}: ${error.message}\n`);
+    // The path only: a query string may carry a token.
+    const path = (req.url ?? '/').split('?', 1)[0];
+    this.#stderr.write(`winston-logstream-receiver: ${error.status} for ${req.method} ${path}: ${error.message}\n`);
     sendJson(res, error.status, { error: error.message });
   }
 

@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import { Logstream, LogstreamTransport, type LogstreamTransportOptions, type Payload } from '../../src/index.js';
-import { blockNetwork, MOCK_ORIGIN, MockLogServer, type MockedRequest, restoreNetwork, stalledAnswer } from '../support/mock-server.js';
+import {
+  blockNetwork,
+  MOCK_ORIGIN,
+  MockLogServer,
+  type MockedRequest,
+  restoreNetwork,
+  stalledAnswer,
+} from '../support/mock-server.js';
 
 const URL = `${MOCK_ORIGIN}/logs`;
 /** Sends each entry's message as its whole payload: a JSON string, so an entry's size is the message length + 2. */
@@ -43,7 +50,9 @@ describe('batching', function () {
   it('is off by default: one JSON object per request', async function () {
     const { stats } = await logBehindStalledRequest({}, 'e0', ['e1', 'e2']);
     expect(server.batchSizes()).to.deep.equal([1, 1, 1]);
-    expect(server.requests.map((request) => request.headers['content-type'])).to.deep.equal(Array(3).fill('application/json'));
+    expect(server.requests.map((request) => request.headers['content-type'])).to.deep.equal(
+      Array(3).fill('application/json'),
+    );
     expect(stats).to.include({ delivered: 3, requests: 3 });
   });
 
@@ -53,7 +62,9 @@ describe('batching', function () {
 
     expect(server.batchSizes()).to.deep.equal([1, 9]);
     expect(server.entries().map((entry) => entry.message)).to.deep.equal(['e0', ...rest]);
-    expect(server.requests.map((request) => request.headers['content-type'])).to.deep.equal(Array(2).fill('application/x-ndjson'));
+    expect(server.requests.map((request) => request.headers['content-type'])).to.deep.equal(
+      Array(2).fill('application/x-ndjson'),
+    );
     expect(stats).to.include({ logged: 10, delivered: 10, requests: 2, queued: 0 });
   });
 
@@ -80,14 +91,20 @@ describe('batching', function () {
 
   it('sends an entry larger than maxBytes on its own, alone and in its place', async function () {
     const rest = [sized(1, 100), sized(2, 1000), sized(3, 100), sized(4, 100)];
-    const { stats } = await logBehindStalledRequest({ payload: MESSAGE_ONLY, batch: { maxBytes: 250 } }, sized(0, 100), rest);
+    const { stats } = await logBehindStalledRequest(
+      { payload: MESSAGE_ONLY, batch: { maxBytes: 250 } },
+      sized(0, 100),
+      rest,
+    );
 
-    expect(server.requests.map((request) => request.body.split('\n').filter(Boolean).map((line) => line.length))).to.deep.equal([
-      [100],
-      [100],
-      [1000],
-      [100, 100],
-    ]);
+    expect(
+      server.requests.map((request) =>
+        request.body
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => line.length),
+      ),
+    ).to.deep.equal([[100], [100], [1000], [100, 100]]);
     expect(server.entries().map(Number)).to.deep.equal([0, 1, 2, 3, 4]);
     expect(stats).to.include({ delivered: 5, failed: 0, dropped: 0 });
   });
@@ -144,17 +161,27 @@ describe('batching', function () {
   }
 
   describe('maxDelayMs > 0', function () {
-    it('lingers for more entries and sends them together', async function () {
+    it('lingers for more entries logged over several event-loop turns, and sends them together', async function () {
       server.acceptAll();
-      const transport = new LogstreamTransport({ url: URL, batch: { maxDelayMs: 400 } });
+      const transport = new LogstreamTransport({ url: URL, batch: { maxDelayMs: 3_600_000 } });
       for (let seq = 0; seq < 5; seq++) {
         log(transport, [`e${seq}`]);
-        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      await server.waitForRequests(1);
-      await transport.finish();
+      expect(server.requests, 'sent before the delay was out').to.have.length(0);
 
+      await transport.finish();
       expect(server.batchSizes()).to.deep.equal([5]);
+    });
+
+    it('sends a batch that is not full once maxDelayMs has passed', async function () {
+      server.acceptAll();
+      const transport = new LogstreamTransport({ url: URL, batch: { maxDelayMs: 50 } });
+      log(transport, ['e0', 'e1']);
+      await server.waitForRequests(1);
+
+      expect(server.batchSizes()).to.deep.equal([2]);
+      expect(await transport.finish()).to.include({ delivered: 2, requests: 1 });
     });
 
     it('sends a full batch without waiting out the delay', async function () {

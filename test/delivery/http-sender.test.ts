@@ -5,7 +5,12 @@ import { gunzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import nock from 'nock';
 import winston from 'winston';
-import { COMPRESS_MIN_BYTES, HttpSender, type HttpSenderOptions, type SendResult } from '../../src/delivery/http-sender.js';
+import {
+  COMPRESS_MIN_BYTES,
+  HttpSender,
+  type HttpSenderOptions,
+  type SendResult,
+} from '../../src/delivery/http-sender.js';
 import { LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
 import { parseServerUrl } from '../../src/url.js';
 import { TestReceiver } from '../support/receiver.js';
@@ -17,7 +22,11 @@ function sender(options: Partial<HttpSenderOptions> = {}): HttpSender {
   return new HttpSender({ timeoutMs: 1000, headers: {}, compress: false, userAgent: 'winston-logstream', ...options });
 }
 
-async function sendOnce(httpSender: HttpSender, body = '{"message":"entry"}', extra: Record<string, string> = {}): Promise<SendResult> {
+async function sendOnce(
+  httpSender: HttpSender,
+  body = '{"message":"entry"}',
+  extra: Record<string, string> = {},
+): Promise<SendResult> {
   const request = await httpSender.prepare(TARGET, body, { 'content-type': 'application/json' }, 1);
   return httpSender.send(request, extra, new AbortController().signal);
 }
@@ -47,7 +56,9 @@ describe('HttpSender', function () {
         seen = { body, headers: this.req.headers };
         return [202, 'thanks'];
       });
-    const result = await sendOnce(sender({ headers: { 'x-api-key': 'k' } }), '{"message":"entry"}', { 'logstream-request-id': 'id-1' });
+    const result = await sendOnce(sender({ headers: { 'x-api-key': 'k' } }), '{"message":"entry"}', {
+      'logstream-request-id': 'id-1',
+    });
     expect(result).to.deep.equal({ ok: true, statusCode: 202, body: 'thanks' });
     expect(seen?.body).to.deep.equal({ message: 'entry' });
     expect(seen?.headers).to.include({
@@ -77,7 +88,9 @@ describe('HttpSender', function () {
     const result = failure(await sendOnce(sender()));
     expect(result).to.include({ retryable: true, retryAfterMs: 7000 });
     expect(result.error).to.include({ code: 'HTTP_503', statusCode: 503, url: 'http://logs.test/logs', entries: 1 });
-    expect(result.error.message).to.equal('failed to send log entry to http://logs.test/logs: HTTP 503 Service Unavailable');
+    expect(result.error.message).to.equal(
+      'failed to send log entry to http://logs.test/logs: HTTP 503 Service Unavailable',
+    );
   });
 
   it('turns any other non-2xx into a final failure', async function () {
@@ -88,7 +101,10 @@ describe('HttpSender', function () {
   });
 
   it('does not follow a redirect: a final failure with the status', async function () {
-    nock(ORIGIN).post('/logs').query(true).reply(308, '', { Location: `${ORIGIN}/elsewhere` });
+    nock(ORIGIN)
+      .post('/logs')
+      .query(true)
+      .reply(308, '', { Location: `${ORIGIN}/elsewhere` });
     const elsewhere = nock(ORIGIN).post('/elsewhere').reply(200);
     const result = failure(await sendOnce(sender()));
     expect(result.retryable).to.equal(false);
@@ -109,8 +125,25 @@ describe('HttpSender', function () {
     expect(Object.keys(result.error)).not.to.include('cause');
   });
 
+  it('retries refused, reset and broken connections and DNS failures, but not TLS or header errors', async function () {
+    const retryable = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'];
+    const final = ['DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_INVALID_CHAR', 'ERR_TLS_CERT_ALTNAME_INVALID'];
+    for (const code of [...retryable, ...final]) {
+      nock(ORIGIN)
+        .post('/logs')
+        .query(true)
+        .replyWithError(Object.assign(new Error(code), { code }));
+      const result = failure(await sendOnce(sender()));
+      expect(result.error.code).to.equal(code);
+      expect(result.retryable, code).to.equal(retryable.includes(code));
+    }
+  });
+
   it('does not trust an error code that is not a code', async function () {
-    nock(ORIGIN).post('/logs').query(true).replyWithError(Object.assign(new Error('x'), { code: 'token=QueryToken' }));
+    nock(ORIGIN)
+      .post('/logs')
+      .query(true)
+      .replyWithError(Object.assign(new Error('x'), { code: 'token=QueryToken' }));
     const result = failure(await sendOnce(sender()));
     expect(result).to.include({ retryable: false });
     expect(result.error.code).to.equal('ERR_REQUEST_FAILED');
@@ -131,7 +164,12 @@ describe('HttpSender', function () {
 
     it('gzips bodies of at least 1 KiB and marks them Content-Encoding: gzip', async function () {
       expect(Buffer.byteLength(large)).to.equal(COMPRESS_MIN_BYTES);
-      const request = await sender({ compress: true }).prepare(TARGET, large, { 'content-type': 'application/json' }, 1);
+      const request = await sender({ compress: true }).prepare(
+        TARGET,
+        large,
+        { 'content-type': 'application/json' },
+        1,
+      );
       expect(request.headers).to.include({ 'content-encoding': 'gzip', 'content-type': 'application/json' });
       expect(Buffer.isBuffer(request.body)).to.equal(true);
       expect(gunzipSync(request.body as Buffer).toString()).to.equal(large);
@@ -139,7 +177,10 @@ describe('HttpSender', function () {
 
     it('leaves smaller bodies, and every body when compression is off, as they are', async function () {
       expect(Buffer.byteLength(small)).to.equal(COMPRESS_MIN_BYTES - 1);
-      for (const [compress, body] of [[true, small], [false, large]] as const) {
+      for (const [compress, body] of [
+        [true, small],
+        [false, large],
+      ] as const) {
         const request = await sender({ compress }).prepare(TARGET, body, {}, 1);
         expect(request.body).to.equal(body);
         expect(request.headers).not.to.have.property('content-encoding');

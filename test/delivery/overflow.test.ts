@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { LogstreamTransport, type LogstreamTransportOptions, type OverflowPolicy, type Payload } from '../../src/index.js';
+import {
+  LogstreamTransport,
+  type LogstreamTransportOptions,
+  type OverflowPolicy,
+  type Payload,
+} from '../../src/index.js';
 import { blockNetwork, MOCK_ORIGIN, MockLogServer, restoreNetwork, stalledAnswer } from '../support/mock-server.js';
 import { StderrCapture } from '../support/stderr.js';
 
@@ -7,7 +12,8 @@ const URL = `${MOCK_ORIGIN}/logs`;
 /** Each entry is sent as its message, a JSON string: `sized(seq, 100)` makes a 100-byte entry. */
 const MESSAGE_ONLY: Payload = (info) => info.message;
 const QUEUE_FULL = 'winston-logstream: queue full, dropping log entries';
-const roomAgain = (dropped: number): string => `winston-logstream: queue has room again; ${dropped} log entries were dropped`;
+const roomAgain = (dropped: number): string =>
+  `winston-logstream: queue has room again; ${dropped} log entries were dropped`;
 
 function sized(seq: number, bytes = 100): string {
   return String(seq).padStart(bytes - 2, '0');
@@ -44,7 +50,10 @@ describe('the bounded queue', function () {
     const stats = await transport.finish();
     for (const counts of [whileFull, stats]) {
       const { delivered, failed, dropped, skipped, pending, queued } = counts;
-      expect(delivered + failed + dropped + skipped + pending + queued, 'every logged entry is accounted for once').to.equal(count + 1);
+      expect(
+        delivered + failed + dropped + skipped + pending + queued,
+        'every logged entry is accounted for once',
+      ).to.equal(count + 1);
     }
     return { transport, stats, whileFull, linesWhileFull, received: server.entries().map(Number) };
   }
@@ -93,7 +102,12 @@ describe('the bounded queue', function () {
     it('drops a single entry larger than the whole bound, never the queue for it (drop-oldest)', async function () {
       const stall = stalledAnswer();
       server.answer(stall.answer).acceptAll();
-      const transport = new LogstreamTransport({ url: URL, payload: MESSAGE_ONLY, maxQueueBytes: 350, overflow: 'drop-oldest' });
+      const transport = new LogstreamTransport({
+        url: URL,
+        payload: MESSAGE_ONLY,
+        maxQueueBytes: 350,
+        overflow: 'drop-oldest',
+      });
       transport.log({ level: 'info', message: sized(0) }, () => undefined);
       await server.waitForRequests(1);
       transport.log({ level: 'info', message: sized(1) }, () => undefined);

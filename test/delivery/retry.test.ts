@@ -3,7 +3,13 @@ import nock from 'nock';
 import winston from 'winston';
 import { DeliveryEngine } from '../../src/delivery/engine.js';
 import { HttpSender } from '../../src/delivery/http-sender.js';
-import { backoffDelay, isRetryableStatus, parseRetryAfter, type RetryPolicy } from '../../src/delivery/retry.js';
+import {
+  backoffDelay,
+  isRetryableStatus,
+  parseRetryAfter,
+  retryDelay,
+  type RetryPolicy,
+} from '../../src/delivery/retry.js';
 import { createHttpEncoder } from '../../src/encoders/http.js';
 import { LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
 import { parseServerUrl } from '../../src/url.js';
@@ -14,7 +20,8 @@ const URL_ = `${ORIGIN}/logs`;
 describe('retry policy', function () {
   describe('isRetryableStatus', function () {
     it('retries 408, 429, 500, 502, 503 and 504, and nothing else', function () {
-      for (const status of [408, 429, 500, 502, 503, 504]) expect(isRetryableStatus(status), String(status)).to.equal(true);
+      for (const status of [408, 429, 500, 502, 503, 504])
+        expect(isRetryableStatus(status), String(status)).to.equal(true);
       for (const status of [301, 302, 307, 400, 401, 403, 404, 409, 413, 422, 501, 505]) {
         expect(isRetryableStatus(status), String(status)).to.equal(false);
       }
@@ -26,7 +33,9 @@ describe('retry policy', function () {
     const almostOne = 1 - Number.EPSILON;
 
     it('has a ceiling that doubles from minDelayMs at each attempt, up to maxDelayMs', function () {
-      const ceilings = [0, 1, 2, 3, 4, 5, 30, 31, 1000].map((attempt) => backoffDelay(attempt, policy, () => almostOne));
+      const ceilings = [0, 1, 2, 3, 4, 5, 30, 31, 1000].map((attempt) =>
+        backoffDelay(attempt, policy, () => almostOne),
+      );
       expect(ceilings).to.deep.equal([100, 200, 400, 800, 1000, 1000, 1000, 1000, 1000]);
     });
 
@@ -36,8 +45,32 @@ describe('retry policy', function () {
 
     it('with Math.random, spreads delays over the whole range and never leaves it', function () {
       const delays = Array.from({ length: 2000 }, () => backoffDelay(3, policy));
-      expect(Math.min(...delays)).to.be.at.least(0).and.below(100);
-      expect(Math.max(...delays)).to.be.at.most(800).and.above(700);
+      expect(Math.min(...delays))
+        .to.be.at.least(0)
+        .and.below(100);
+      expect(Math.max(...delays))
+        .to.be.at.most(800)
+        .and.above(700);
+    });
+  });
+
+  describe('retryDelay: the backoff, or Retry-After when longer, capped at maxDelayMs', function () {
+    const policy: RetryPolicy = { minDelayMs: 100, maxDelayMs: 1000, maxElapsedMs: Infinity };
+
+    it('is the backoff when the server gave no Retry-After', function () {
+      expect(retryDelay(2, undefined, policy, () => 0.5)).to.equal(200);
+    });
+
+    it('waits at least the Retry-After', function () {
+      expect(retryDelay(0, 700, policy, () => 0.5)).to.equal(700);
+    });
+
+    it('keeps the backoff when Retry-After is shorter, so "Retry-After: 0" cannot make a retry storm', function () {
+      expect(retryDelay(3, 0, policy, () => 0.5)).to.equal(400);
+    });
+
+    it('never waits longer than maxDelayMs, whatever the server asks', function () {
+      expect(retryDelay(0, 3_600_000, policy, () => 0.5)).to.equal(1000);
     });
   });
 
@@ -59,7 +92,8 @@ describe('retry policy', function () {
     });
 
     it('ignores an absent or unreadable header', function () {
-      for (const header of [undefined, '', 'soon', '1.5', '-5', '2e3']) expect(parseRetryAfter(header, now), String(header)).to.equal(undefined);
+      for (const header of [undefined, '', 'soon', '1.5', '-5', '2e3'])
+        expect(parseRetryAfter(header, now), String(header)).to.equal(undefined);
     });
   });
 });
@@ -127,7 +161,12 @@ describe('retry behaviour (unit-level HTTP with nock)', function () {
 
   it('gives a request up after retry.maxElapsedMs, counts it failed, and sends the next one', async function () {
     const withMessage = (message: string) => (body: { message?: string }) => body.message === message;
-    nock(ORIGIN).post('/logs', withMessage('doomed')).times(1000).reply(503).post('/logs', withMessage('next')).reply(200);
+    nock(ORIGIN)
+      .post('/logs', withMessage('doomed'))
+      .times(1000)
+      .reply(503)
+      .post('/logs', withMessage('next'))
+      .reply(200);
     const { transport, logger } = makeLogger({ retry: { minDelayMs: 5, maxDelayMs: 20, maxElapsedMs: 200 } });
     logger.info('doomed');
     logger.info('next');

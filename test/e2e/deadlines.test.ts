@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import winston from 'winston';
-import { LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
+import { type DeliveryStats, LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
 import { runScript, type ScriptRun } from '../fixtures/fault-run-script.js';
 import { StderrCapture } from '../support/stderr.js';
 import { TestReceiver } from '../support/receiver.js';
@@ -51,13 +51,22 @@ describe('end to end: deadlines and process exit', function () {
 
         const { result: stats, elapsedMs } = await timed(() => transport.finish({ timeoutMs: 400 }));
 
-        expect(elapsedMs).to.be.at.least(390).and.below(400 + SLACK_MS);
+        expect(elapsedMs)
+          .to.be.at.least(390)
+          .and.below(400 + SLACK_MS);
         expect(stats).to.include({ logged: 5, delivered: 0, failed: 0, pending: 5, queued: 0 });
-        expect(stderr.lines()).to.deep.equal(['winston-logstream: 5 log entries were not delivered before the deadline']);
+        expect(stderr.lines()).to.deep.equal([
+          'winston-logstream: 5 log entries were not delivered before the deadline',
+        ]);
 
         await receiver.reset(); // the server answers again
         logEntries(transport, 1);
-        expect(await transport.finish({ timeoutMs: 5000 })).to.include({ logged: 6, delivered: 1, pending: 5, queued: 0 });
+        expect(await transport.finish({ timeoutMs: 5000 })).to.include({
+          logged: 6,
+          delivered: 1,
+          pending: 5,
+          queued: 0,
+        });
         expect(await receiver.entries()).to.have.length(1);
       });
     }
@@ -70,7 +79,9 @@ describe('end to end: deadlines and process exit', function () {
 
       const { result: stats, elapsedMs } = await timed(() => transport.finish());
 
-      expect(elapsedMs).to.be.at.least(290).and.below(300 + SLACK_MS);
+      expect(elapsedMs)
+        .to.be.at.least(290)
+        .and.below(300 + SLACK_MS);
       expect(stats).to.include({ pending: 3, queued: 0 });
       expect(stderr.lines()).to.deep.equal(['winston-logstream: 3 log entries were not delivered before the deadline']);
     });
@@ -113,7 +124,12 @@ describe('end to end: deadlines and process exit', function () {
 
     it('finish({ timeoutMs: Infinity }) waits until everything is delivered, past shutdownTimeoutMs', async function () {
       await receiver.faults([{ kind: 'hang', times: 2 }]);
-      const transport = new LogstreamTransport({ url: receiver.url(), ...FAST_RETRY, timeoutMs: 300, shutdownTimeoutMs: 100 });
+      const transport = new LogstreamTransport({
+        url: receiver.url(),
+        ...FAST_RETRY,
+        timeoutMs: 300,
+        shutdownTimeoutMs: 100,
+      });
       stderr = StderrCapture.start();
       logEntries(transport, 3);
 
@@ -126,7 +142,11 @@ describe('end to end: deadlines and process exit', function () {
   });
 
   describe('process exit (a script in its own process)', function () {
-    function report(run: ScriptRun): { loggedAt: number; before: Record<string, number>; after: Record<string, number> } {
+    function report(run: ScriptRun): {
+      loggedAt: number;
+      before: Record<string, number>;
+      after: Record<string, number>;
+    } {
       expect(run.stdout, `script output; stderr: ${run.stderrLines.join('\n')}`).to.match(/^\{.*\}\n$/);
       return JSON.parse(run.stdout) as ReturnType<typeof report>;
     }
@@ -150,14 +170,23 @@ describe('end to end: deadlines and process exit', function () {
       await receiver.stopListening();
       try {
         const options = { ...FAST_RETRY, shutdownTimeoutMs: 800 };
-        const run = await runScript('fault-exit-script.ts', { url: receiver.url(), entries: 5, end: 'return', options });
+        const run = await runScript('fault-exit-script.ts', {
+          url: receiver.url(),
+          entries: 5,
+          end: 'return',
+          options,
+        });
 
         const { loggedAt } = report(run);
         expect(run.code).to.equal(0);
         // It kept retrying (holding the process) for its budget, and not much longer.
-        expect(run.exitedAt - loggedAt).to.be.at.least(700).and.below(800 + SLACK_MS);
+        expect(run.exitedAt - loggedAt)
+          .to.be.at.least(700)
+          .and.below(800 + SLACK_MS);
         expect(run.stderrLines).to.have.length(2);
-        expect(run.stderrLines[0]).to.match(/^winston-logstream: failed to send log entry to http:\/\/127\.0\.0\.1:\d+\/logs: ECONNREFUSED$/);
+        expect(run.stderrLines[0]).to.match(
+          /^winston-logstream: failed to send log entry to http:\/\/127\.0\.0\.1:\d+\/logs: ECONNREFUSED$/,
+        );
         expect(run.stderrLines[1]).to.equal('winston-logstream: process exiting with 5 log entries not delivered');
       } finally {
         await receiver.startListening();
@@ -170,15 +199,43 @@ describe('end to end: deadlines and process exit', function () {
       const run = await runScript('fault-exit-script.ts', { url: receiver.url(), entries: 5, end: 'return', options });
 
       const { loggedAt } = report(run);
-      expect(run.exitedAt - loggedAt).to.be.at.least(700).and.below(800 + SLACK_MS);
+      expect(run.exitedAt - loggedAt)
+        .to.be.at.least(700)
+        .and.below(800 + SLACK_MS);
       expect(run.stderrLines).to.have.length(2);
       expect(run.stderrLines[0]).to.match(/: ETIMEDOUT \(no response within 300 ms\)$/);
       expect(run.stderrLines[1]).to.equal('winston-logstream: process exiting with 5 log entries not delivered');
     });
 
+    it('is kept alive by finish({ timeoutMs: Infinity }) past its hold budget, until everything is delivered', async function () {
+      await receiver.faults([{ kind: 'hang', times: 2 }]);
+      // The budget (100 ms) runs out during the first timed-out attempt: only the waiting finish() holds the process.
+      const options = { ...FAST_RETRY, timeoutMs: 300, shutdownTimeoutMs: 100 };
+      const run = await runScript('fault-exit-script.ts', {
+        url: receiver.url(),
+        entries: 5,
+        end: 'finish-infinity',
+        options,
+      });
+
+      expect(run.code, run.stderrLines.join('\n')).to.equal(0);
+      const [, statsLine] = run.stdout.split('\n');
+      expect((JSON.parse(statsLine ?? '[]') as DeliveryStats[])[0]).to.include({
+        delivered: 5,
+        pending: 0,
+        retries: 2,
+      });
+      expect((await receiver.entries()).map((entry) => entry.seq)).to.deep.equal([0, 1, 2, 3, 4]);
+    });
+
     it("process.exit() with entries undelivered prints exactly one line at 'exit', summed over transports", async function () {
       await receiver.faults([{ kind: 'hang' }]);
-      const run = await runScript('fault-exit-script.ts', { url: receiver.url(), entries: 7, end: 'exit', transports: 2 });
+      const run = await runScript('fault-exit-script.ts', {
+        url: receiver.url(),
+        entries: 7,
+        end: 'exit',
+        transports: 2,
+      });
 
       const { before, after } = report(run);
       expect(after).to.deep.equal(before);

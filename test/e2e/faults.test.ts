@@ -2,7 +2,12 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import winston from 'winston';
-import { type DeliveryError, type DeliveryStats, LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
+import {
+  type DeliveryError,
+  type DeliveryStats,
+  LogstreamTransport,
+  type LogstreamTransportOptions,
+} from '../../src/index.js';
 import { type FaultRule, parseEntries, type ReceivedRequest, TestReceiver } from '../support/receiver.js';
 
 /** Small delays so that a whole outage plays out in well under a second. */
@@ -92,7 +97,9 @@ describe('end to end: delivery through a server that misbehaves', function () {
       const idOfSeq = new Map<number, string>();
       for (const request of requests) {
         for (const seq of seqsOf(request)) {
-          expect(idOfSeq.get(seq) ?? requestId(request), `entry ${seq} sent under two request ids`).to.equal(requestId(request));
+          expect(idOfSeq.get(seq) ?? requestId(request), `entry ${seq} sent under two request ids`).to.equal(
+            requestId(request),
+          );
           idOfSeq.set(seq, requestId(request));
         }
       }
@@ -112,7 +119,9 @@ describe('end to end: delivery through a server that misbehaves', function () {
       for (const attempts of distinct) {
         const last = attempts.at(-1) as ReceivedRequest;
         for (const attempt of attempts.slice(0, -1)) {
-          expect(attempt.outcome === 'hang' || attempt.outcome === 'reset' || !FINAL.has(attempt.status)).to.equal(true);
+          expect(attempt.outcome === 'hang' || attempt.outcome === 'reset' || !FINAL.has(attempt.status)).to.equal(
+            true,
+          );
           expect(attempt.body).to.equal(last.body);
         }
         if (!isAnswered2xx(last)) {
@@ -122,19 +131,40 @@ describe('end to end: delivery through a server that misbehaves', function () {
       }
       expect(requests.filter((request) => FINAL.has(request.status))).to.have.length(3);
       // Delivered: everything else, in order, each once per request id.
-      const deliveredSeqs = distinct.filter((attempts) => isAnswered2xx(attempts.at(-1) as ReceivedRequest)).flatMap((attempts) => seqsOf(attempts[0] as ReceivedRequest));
+      const deliveredSeqs = distinct
+        .filter((attempts) => isAnswered2xx(attempts.at(-1) as ReceivedRequest))
+        .flatMap((attempts) => seqsOf(attempts[0] as ReceivedRequest));
       const all = Array.from({ length: 70 }, (_, seq) => seq);
       expect(deliveredSeqs).to.deep.equal(all.filter((seq) => !failedSeqs.includes(seq)));
-      expect(requests.some((request) => request.path === '/elsewhere'), 'a redirect was followed').to.equal(false);
+      expect(
+        requests.some((request) => request.path === '/elsewhere'),
+        'a redirect was followed',
+      ).to.equal(false);
 
-      expect(stats).to.include({ logged: 70, delivered: deliveredSeqs.length, failed: failedSeqs.length, dropped: 0, pending: 0, queued: 0 });
+      expect(stats).to.include({
+        logged: 70,
+        delivered: deliveredSeqs.length,
+        failed: failedSeqs.length,
+        dropped: 0,
+        pending: 0,
+        queued: 0,
+      });
       // Every attempt either got a 2xx (recorded by the receiver) or was reported by a 'warn'.
       expect(stats.requests).to.equal(requests.filter(isAnswered2xx).length + warnings.length);
       // Each request's last attempt reached the receiver, so its ids count the requests; the rest were retries.
       expect(stats.retries).to.equal(stats.requests - ids.length);
 
       const codes = new Set(warnings.map((warning) => warning.code));
-      for (const code of ['HTTP_503', 'HTTP_429', 'ETIMEDOUT', 'ECONNRESET', 'HTTP_400', 'HTTP_404', 'HTTP_302', 'ECONNREFUSED']) {
+      for (const code of [
+        'HTTP_503',
+        'HTTP_429',
+        'ETIMEDOUT',
+        'ECONNRESET',
+        'HTTP_400',
+        'HTTP_404',
+        'HTTP_302',
+        'ECONNREFUSED',
+      ]) {
         expect(codes, `a 'warn' with code ${code}`).to.include(code);
       }
       const redirect = warnings.find((warning) => warning.code === 'HTTP_302') as DeliveryError;
@@ -143,7 +173,11 @@ describe('end to end: delivery through a server that misbehaves', function () {
     });
 
     it(`keeps the same Logstream-Request-Id across retries of a request that timed out or was reset after being read (${mode})`, async function () {
-      await receiver.faults([{ kind: 'hang', times: 1 }, { kind: 'reset', times: 1 }, { kind: 'accept', times: 1 }]);
+      await receiver.faults([
+        { kind: 'hang', times: 1 },
+        { kind: 'reset', times: 1 },
+        { kind: 'accept', times: 1 },
+      ]);
       const { transport, logger } = makeLogger(receiver, { batch });
       logRange(logger, 0, 3);
       const stats = await transport.finish({ timeoutMs: 10_000 });
@@ -157,10 +191,30 @@ describe('end to end: delivery through a server that misbehaves', function () {
     });
   }
 
+  it('rides out "503, Retry-After: 0" for a while with backed-off retries, not a retry storm', async function () {
+    await receiver.faults([{ kind: 'status', status: 503, headers: { 'retry-after': '0' }, forMs: 300 }]);
+    const { transport, logger } = makeLogger(receiver, {});
+    logRange(logger, 0, 5);
+    const stats = await transport.finish({ timeoutMs: 10_000 });
+
+    const requests = await receiver.requests();
+    const refused = requests.filter((request) => request.status === 503);
+    expect(refused.length).to.be.above(1);
+    expect(refused.length, 'requests during a 300 ms outage').to.be.below(60);
+    expect(
+      Math.max(...refused.map((request) => request.at)) - Math.min(...refused.map((request) => request.at)),
+    ).to.be.at.least(250);
+    expect((await receiver.entries()).map((entry) => entry.seq)).to.deep.equal([0, 1, 2, 3, 4]);
+    expect(stats).to.include({ delivered: 5, requests: requests.length, retries: refused.length });
+  });
+
   it('splits a batch answered 413 in halves, again and again, until each half fits', async function () {
     const { transport, logger } = makeLogger(receiver, { batch: { maxEntries: 8, maxDelayMs: 1000 } });
     const pad = 'x'.repeat(100);
-    const entrySize = Buffer.byteLength(JSON.stringify({ message: 'entry 0', seq: 0, pad, level: 'info', timestamp: new Date().toISOString() })) + 1;
+    const entrySize =
+      Buffer.byteLength(
+        JSON.stringify({ message: 'entry 0', seq: 0, pad, level: 'info', timestamp: new Date().toISOString() }),
+      ) + 1;
     await receiver.maxBody(entrySize * 3); // two entries fit, four do not
     for (let seq = 0; seq < 8; seq++) logger.info(`entry ${seq}`, { seq, pad });
     const stats = await transport.finish({ timeoutMs: 10_000 });
@@ -219,8 +273,8 @@ describe('end to end: memory during a long outage (a script in its own process)'
       this.timeout(40_000);
       await receiver.reset();
       await receiver.stopListening();
-      const entries = 60_000;
-      const entryBytes = 2048; // ~120 MB if nothing were dropped
+      const entries = 40_000;
+      const entryBytes = 3072; // ~120 MB if nothing were dropped
       const maxQueueEntries = 1000;
       const script = fileURLToPath(new URL('../fixtures/fault-outage-memory.ts', import.meta.url));
       // Only the entry bound applies (the byte bound is out of reach), so the test fails if that bound leaks.
@@ -258,7 +312,14 @@ describe('end to end: memory during a long outage (a script in its own process)'
       const kept = entries - done.stats.dropped;
       // drop-newest: exactly the first `kept` entries survive the outage, in order, each once.
       expect(received).to.deep.equal(Array.from({ length: kept }, (_, seq) => seq));
-      expect(done.stats).to.include({ logged: entries, delivered: kept, failed: 0, pending: 0, queued: 0, dropped: logged.stats.dropped });
+      expect(done.stats).to.include({
+        logged: entries,
+        delivered: kept,
+        failed: 0,
+        pending: 0,
+        queued: 0,
+        dropped: logged.stats.dropped,
+      });
       expect(stderr.split('\n').filter((line) => line.includes('queue full'))).to.have.length(1);
     });
   }

@@ -57,12 +57,19 @@ const CASES: HostileCase[] = [
     name: 'circular references',
     log: (logger, seq) => logger.info('circular', { seq, node: circular() }),
     expected: (entry) =>
-      expect(entry.node).to.deep.equal({ name: 'node', self: '[Circular]', list: ['[Circular]', { parent: '[Circular]' }] }),
+      expect(entry.node).to.deep.equal({
+        name: 'node',
+        self: '[Circular]',
+        list: ['[Circular]', { parent: '[Circular]' }],
+      }),
   },
   {
     name: 'BigInt',
     log: (logger, seq) => logger.info('bigint', { seq, big: 12345678901234567890n, list: [1n] }),
-    expected: (entry) => expect(entry).to.include({ big: '12345678901234567890' }).and.deep.include({ list: ['1'] }),
+    expected: (entry) =>
+      expect(entry)
+        .to.include({ big: '12345678901234567890' })
+        .and.deep.include({ list: ['1'] }),
   },
   {
     name: 'Symbol keys and values',
@@ -90,7 +97,8 @@ const CASES: HostileCase[] = [
   },
   {
     name: 'NaN and Infinity',
-    log: (logger, seq) => logger.info('numbers', { seq, nan: NaN, inf: Infinity, negInf: -Infinity, nested: { nan: NaN } }),
+    log: (logger, seq) =>
+      logger.info('numbers', { seq, nan: NaN, inf: Infinity, negInf: -Infinity, nested: { nan: NaN } }),
     expected: (entry) => expect(entry).to.deep.include({ nan: null, inf: null, negInf: null, nested: { nan: null } }),
   },
   {
@@ -101,8 +109,17 @@ const CASES: HostileCase[] = [
   {
     name: 'Map and Set',
     log: (logger, seq) =>
-      logger.info('collections', { seq, map: new Map<unknown, unknown>([['a', 1], [2, new Set(['x'])]]), set: new Set([1, 'y']) }),
-    expected: (entry) => expect(entry).to.deep.include({ map: { a: 1, 2: ['x'] }, set: [1, 'y'] }),
+      logger.info('collections', {
+        seq,
+        map: new Map<unknown, unknown>([
+          ['a', 1],
+          [2, new Set(['x'])],
+          [{ id: 7 }, 'object key'],
+        ]),
+        set: new Set([1, 'y']),
+      }),
+    expected: (entry) =>
+      expect(entry).to.deep.include({ map: { a: 1, 2: ['x'], '{"id":7}': 'object key' }, set: [1, 'y'] }),
   },
   {
     name: 'Date, valid and invalid',
@@ -116,10 +133,13 @@ const CASES: HostileCase[] = [
   },
   {
     name: 'Error values',
-    log: (logger, seq) => logger.info('error', { seq, error: Object.assign(new RangeError('out of range'), { code: 'E_RANGE' }) }),
+    log: (logger, seq) =>
+      logger.info('error', { seq, error: Object.assign(new RangeError('out of range'), { code: 'E_RANGE' }) }),
     expected: (entry) => {
       expect(entry.error).to.deep.include({ name: 'RangeError', message: 'out of range', code: 'E_RANGE' });
-      expect((entry.error as Entry).stack).to.be.a('string').and.include('RangeError: out of range');
+      expect((entry.error as Entry).stack)
+        .to.be.a('string')
+        .and.include('RangeError: out of range');
     },
   },
   {
@@ -186,7 +206,8 @@ const CASES: HostileCase[] = [
   {
     name: 'lone surrogates and control characters',
     log: (logger, seq) => logger.info('a\ud800b\udfffc\u0000\u0007\u001b\u2028', { seq, key: '\udc00' }),
-    expected: (entry) => expect(entry).to.include({ message: 'a\ud800b\udfffc\u0000\u0007\u001b\u2028', key: '\udc00' }),
+    expected: (entry) =>
+      expect(entry).to.include({ message: 'a\ud800b\udfffc\u0000\u0007\u001b\u2028', key: '\udc00' }),
   },
   {
     name: 'a 50 MB message',
@@ -218,7 +239,8 @@ const CASES: HostileCase[] = [
   },
   {
     name: 'a large message that is not a string',
-    log: (logger, seq) => logger.log({ level: 'info', message: ['y'.repeat(MAX_ENTRY_BYTES)] as unknown as string, seq }),
+    log: (logger, seq) =>
+      logger.log({ level: 'info', message: ['y'.repeat(MAX_ENTRY_BYTES)] as unknown as string, seq }),
     expected: 'dropped',
   },
 ];
@@ -272,10 +294,18 @@ describe('end to end: hostile input through a real logger', function () {
       expect([...entries.keys()]).to.deep.equal([...entries.keys()].sort((a, b) => a - b));
 
       const droppedCases = CASES.filter((hostile) => hostile.expected === 'dropped').length;
-      expect(stats).to.include({ logged: CASES.length + 1, delivered: entries.size, dropped: droppedCases, failed: 0, pending: 0 });
+      expect(stats).to.include({
+        logged: CASES.length + 1,
+        delivered: entries.size,
+        dropped: droppedCases,
+        failed: 0,
+        pending: 0,
+      });
       expect(stats.logged).to.equal(stats.delivered + stats.failed + stats.dropped);
       expect(stderr.lines()).to.have.length(1);
-      expect(stderr.lines()[0]).to.match(/^winston-logstream: dropped a log entry of \d+ bytes: over maxEntryBytes \(262144\)/);
+      expect(stderr.lines()[0]).to.match(
+        /^winston-logstream: dropped a log entry of \d+ bytes: over maxEntryBytes \(262144\)/,
+      );
     });
   }
 
@@ -297,6 +327,8 @@ describe('end to end: hostile input through a real logger', function () {
 
     expect(await receiver.entries()).to.deep.equal([{ text: 'three' }]);
     expect(stats).to.include({ logged: 3, delivered: 1, failed: 2 });
-    expect(stderr.lines()).to.deep.equal(['winston-logstream: could not serialize a log entry (Error); it was not sent']);
+    expect(stderr.lines()).to.deep.equal([
+      'winston-logstream: could not serialize a log entry (Error); it was not sent',
+    ]);
   });
 });

@@ -29,9 +29,13 @@ describe('memory stays bounded while the server is stalled', function () {
   });
 
   it('logging 1,000,000 small entries with the defaults grows RSS by at most 1.5 × maxQueueBytes + 50 MiB and counts every drop', async function () {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', SCRIPT, receiver.url(), String(ENTRIES), '1000'], {
-      maxBuffer: MiB,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', SCRIPT, receiver.url(), String(ENTRIES), '1000'],
+      {
+        maxBuffer: MiB,
+      },
+    );
     const report = JSON.parse(stdout.trim()) as Report;
 
     // The first entry goes out alone (no batching by default) and hangs at the server, outside the queue;

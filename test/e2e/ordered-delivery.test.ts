@@ -23,7 +23,9 @@ describe('end to end: a real server in another process', function () {
       const logger = winston.createLogger({ transports: [transport] });
       for (let seq = 0; seq < 1000; seq++) logger.info(`entry ${seq}`, { seq });
 
-      const stats = await transport.finish();
+      // No deadline: on a loaded machine 1,000 sequential requests may take longer than shutdownTimeoutMs.
+      this.timeout(60_000);
+      const stats = await transport.finish({ timeoutMs: Infinity });
 
       const entries = await receiver.entries();
       expect(entries.map((entry) => entry.seq)).to.deep.equal(Array.from({ length: 1000 }, (_, i) => i));

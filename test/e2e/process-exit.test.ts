@@ -27,7 +27,8 @@ function runScript(args: string[], killAfterMs = 15_000): Promise<ChildRun> {
     child.once('error', reject);
     child.once('close', (code) => {
       clearTimeout(killer);
-      if (code === null) return reject(new Error(`the script did not exit within ${killAfterMs} ms; stderr: ${stderr}`));
+      if (code === null)
+        return reject(new Error(`the script did not exit within ${killAfterMs} ms; stderr: ${stderr}`));
       try {
         resolve({ code, exitedAt: Date.now(), stats: JSON.parse(stdout.trim()) as DeliveryStats, stderr });
       } catch {

@@ -94,7 +94,13 @@ describe('end to end: no secret in any diagnostic', function () {
   });
 
   const faults = [
-    { name: '503 then 400', rules: [{ kind: 'status', status: 503, times: 2 }, { kind: 'status', status: 400 }] },
+    {
+      name: '503 then 400',
+      rules: [
+        { kind: 'status', status: 503, times: 2 },
+        { kind: 'status', status: 400 },
+      ],
+    },
     { name: '429 with Retry-After', rules: [{ kind: 'status', status: 429, headers: { 'retry-after': '1' } }] },
     { name: 'a hang (timeout)', rules: [{ kind: 'hang' }] },
     { name: 'a reset after reading', rules: [{ kind: 'reset' }] },
@@ -159,7 +165,11 @@ describe('end to end: no secret in any diagnostic', function () {
       () => new LogstreamTransport({ url: `http://ops:${PASSWORD}@127.0.0.1:99999/logs?token=${QUERY_TOKEN}` }),
       () => new LogstreamTransport({ url: `ftp://ops:${PASSWORD}@127.0.0.1:${port}/logs?token=${QUERY_TOKEN}` }),
       () => new LogstreamTransport({ url: `not a url ${PASSWORD} ${QUERY_TOKEN}` }),
-      () => new LogstreamTransport({ url: secretUrl(), headers: { Authorization: `Bearer ${AUTH_TOKEN}\r\nX-Injected: 1` } }),
+      () =>
+        new LogstreamTransport({
+          url: secretUrl(),
+          headers: { Authorization: `Bearer ${AUTH_TOKEN}\r\nX-Injected: 1` },
+        }),
       () => new LogstreamTransport({ url: secretUrl(), headers: { 'X-Api-Key': [API_KEY] as unknown as string } }),
       () => new LogstreamTransport({ url: secretUrl(), timeoutMs: -1 }),
       () => new LogstreamTransport({ url: secretUrl(), logstream: new Logstream() }),

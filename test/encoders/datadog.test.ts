@@ -8,7 +8,12 @@ import { createDatadogEncoder, DATADOG_LIMITS, datadogStatus } from '../../src/e
  */
 describe('encoders/datadog', function () {
   const timeMs = Date.UTC(2019, 10, 19, 14, 37, 58, 995);
-  const settings = { ddsource: 'nginx', ddtags: 'env:staging,version:5.1', hostname: 'i-012345678', service: 'payment' };
+  const settings = {
+    ddsource: 'nginx',
+    ddtags: 'env:staging,version:5.1',
+    hostname: 'i-012345678',
+    service: 'payment',
+  };
 
   it('writes a JSON array of logs with the reserved attributes, message, status and timestamp', function () {
     const encoder = createDatadogEncoder(settings, DATADOG_LIMITS);
@@ -42,13 +47,31 @@ describe('encoders/datadog', function () {
 
   it('lets an entry set its own service or timestamp, but never its message or status', function () {
     const encoder = createDatadogEncoder(settings, DATADOG_LIMITS);
-    const log = JSON.parse(encoder.encodeEntry({ level: 'error', message: { code: 1 }, service: 'billing', timestamp: 'x', status: 500 }, timeMs));
+    const log = JSON.parse(
+      encoder.encodeEntry(
+        { level: 'error', message: { code: 1 }, service: 'billing', timestamp: 'x', status: 500 },
+        timeMs,
+      ),
+    );
     expect(log).to.include({ service: 'billing', timestamp: 'x', message: '{"code":1}', status: 'error' });
   });
 
   it('maps winston levels to Datadog statuses', function () {
-    const statuses = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly', 'crit', 'emerg', 'custom'].map(datadogStatus);
-    expect(statuses).to.deep.equal(['error', 'warning', 'info', 'info', 'debug', 'debug', 'debug', 'critical', 'emergency', 'custom']);
+    const statuses = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly', 'crit', 'emerg', 'custom'].map(
+      datadogStatus,
+    );
+    expect(statuses).to.deep.equal([
+      'error',
+      'warning',
+      'info',
+      'info',
+      'debug',
+      'debug',
+      'debug',
+      'critical',
+      'emergency',
+      'custom',
+    ]);
   });
 
   it('batches within the intake limits, brackets and commas included', function () {

@@ -41,15 +41,23 @@ describe('encoders/elasticsearch', function () {
   });
 
   it("keeps an entry's own @timestamp field", function () {
-    const document = JSON.parse(encoder.encodeEntry({ level: 'info', message: 'm', '@timestamp': '2020-01-01T00:00:00Z' }, timeMs));
+    const document = JSON.parse(
+      encoder.encodeEntry({ level: 'info', message: 'm', '@timestamp': '2020-01-01T00:00:00Z' }, timeMs),
+    );
     expect(document['@timestamp']).to.equal('2020-01-01T00:00:00Z');
   });
 
   describe('reading bulk answers', function () {
-    const item = (status: number, error?: object): object => ({ create: { _index: 'i', status, ...(error && { error }) } });
+    const item = (status: number, error?: object): object => ({
+      create: { _index: 'i', status, ...(error && { error }) },
+    });
 
     it('counts everything as delivered when "errors" is false, without reading the items', function () {
-      expect(read('{"took":3,"errors":false,"items":[]}', 3)).to.deep.equal({ rejected: 0, retry: [], reason: undefined });
+      expect(read('{"took":3,"errors":false,"items":[]}', 3)).to.deep.equal({
+        rejected: 0,
+        retry: [],
+        reason: undefined,
+      });
     });
 
     it('retries the positions refused with 429 and fails the others, reporting the first reason', function () {
@@ -64,7 +72,11 @@ describe('encoders/elasticsearch', function () {
           item(404, { type: 'index_not_found_exception', reason: 'no such index' }),
         ],
       });
-      expect(read(body, 6)).to.deep.equal({ rejected: 2, retry: [1, 4], reason: 'document_parsing_exception: bad field [n]' });
+      expect(read(body, 6)).to.deep.equal({
+        rejected: 2,
+        retry: [1, 4],
+        reason: 'document_parsing_exception: bad field [n]',
+      });
     });
   });
 
@@ -82,7 +94,11 @@ describe('encoders/elasticsearch', function () {
 
     it('builds the same NDJSON as the official client’s bulk helper (@elastic/elasticsearch)', async function () {
       await receiver.faults([{ kind: 'respond', responder: 'elasticsearch-bulk' }]);
-      const transport = new LogstreamTransport({ url: receiver.url('/ours/_bulk'), protocol: 'elasticsearch', elasticsearch: { index: 'logs-app-default' } });
+      const transport = new LogstreamTransport({
+        url: receiver.url('/ours/_bulk'),
+        protocol: 'elasticsearch',
+        elasticsearch: { index: 'logs-app-default' },
+      });
       const logger = winston.createLogger({ transports: [transport] });
       const before = Date.now();
       logger.info('user signed in', { user: { id: 42, roles: ['admin'] }, ip: '10.0.0.1' });
@@ -93,13 +109,24 @@ describe('encoders/elasticsearch', function () {
       expect(stats).to.include({ delivered: 3, failed: 0 });
       const ours = (await receiver.requests()).filter((request) => request.path === '/ours/_bulk');
       const documents = bulkDocuments(ours);
-      for (const document of documents) expect(Date.parse(document['@timestamp'] as string)).to.be.within(before, after);
+      for (const document of documents)
+        expect(Date.parse(document['@timestamp'] as string)).to.be.within(before, after);
 
       // The oracle indexes the same documents (as they are expected to look) into the same index.
       const expected = [
-        { '@timestamp': documents[0]?.['@timestamp'], user: { id: 42, roles: ['admin'] }, ip: '10.0.0.1', level: 'info', message: 'user signed in' },
+        {
+          '@timestamp': documents[0]?.['@timestamp'],
+          user: { id: 42, roles: ['admin'] },
+          ip: '10.0.0.1',
+          level: 'info',
+          message: 'user signed in',
+        },
         { '@timestamp': documents[1]?.['@timestamp'], ratio: 0.9, level: 'warn', message: 'quota at 90%' },
-        { '@timestamp': documents[2]?.['@timestamp'], level: 'error', message: 'quote " backslash \\ newline \n unicode ✓' },
+        {
+          '@timestamp': documents[2]?.['@timestamp'],
+          level: 'error',
+          message: 'quote " backslash \\ newline \n unicode ✓',
+        },
       ];
       const client = new Client({ node: receiver.url('/oracle') });
       const result = await client.helpers.bulk({
@@ -135,7 +162,8 @@ describe('encoders/elasticsearch', function () {
       });
       const logger = winston.createLogger({ transports: [transport] });
       const rejectAt: Record<number, number> = { 1: 429, 2: 400, 4: 429, 5: 429, 7: 400 };
-      for (let seq = 0; seq < 10; seq++) logger.info(`entry ${seq}`, { seq, ...(rejectAt[seq] && { reject: rejectAt[seq] }) });
+      for (let seq = 0; seq < 10; seq++)
+        logger.info(`entry ${seq}`, { seq, ...(rejectAt[seq] && { reject: rejectAt[seq] }) });
       await receiver.waitFor((requests) => requests.length > 0);
       for (let seq = 10; seq < 15; seq++) logger.info(`entry ${seq}`, { seq });
 

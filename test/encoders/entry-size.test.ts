@@ -30,7 +30,9 @@ describe('encodeTruncated: entries over maxEntryBytes', function () {
       const line = encodeTruncated(encoder, info, TIME, 2000, size);
 
       expect(line, 'dropped instead of truncated').to.be.a('string');
-      expect(Buffer.byteLength(line as string)).to.be.at.most(2000).and.above(1000);
+      expect(Buffer.byteLength(line as string))
+        .to.be.at.most(2000)
+        .and.above(1000);
       const message = (JSON.parse(line as string) as { message: string }).message;
       expect(message).not.to.include('\uFFFD');
       expect(message.startsWith(unit.repeat(3))).to.equal(true);

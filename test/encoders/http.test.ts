@@ -39,12 +39,19 @@ describe("the 'http' encoder", function () {
   describe("'logstream' payload", function () {
     it('is exactly level, message, target, module, file, line, timestamp', function () {
       expect(
-        encodeLogstreamPayload({ level: 'debug', message: 'm', target: 't', module: 'mod', file: 'f.rs', line: 7, x: 1 }, TIME),
-      ).to.equal(`{"level":"debug","message":"m","target":"t","module":"mod","file":"f.rs","line":7,"timestamp":"${STAMP}"}`);
+        encodeLogstreamPayload(
+          { level: 'debug', message: 'm', target: 't', module: 'mod', file: 'f.rs', line: 7, x: 1 },
+          TIME,
+        ),
+      ).to.equal(
+        `{"level":"debug","message":"m","target":"t","module":"mod","file":"f.rs","line":7,"timestamp":"${STAMP}"}`,
+      );
     });
 
     it('fills absent or mistyped fields: "" for strings (target falls back to module), 0 for line', function () {
-      expect(JSON.parse(encodeLogstreamPayload({ level: 'info', module: 'mod', file: 3, line: -1 }, TIME))).to.deep.equal({
+      expect(
+        JSON.parse(encodeLogstreamPayload({ level: 'info', module: 'mod', file: 3, line: -1 }, TIME)),
+      ).to.deep.equal({
         level: 'info',
         message: '',
         target: 'mod',
@@ -80,7 +87,10 @@ describe("the 'http' encoder", function () {
     it('without batching, sends the payload itself as application/json', function () {
       const encoder = createHttpEncoder({ payload: 'json', batch: undefined });
       expect(encoder.batch).to.include({ maxEntries: 1 });
-      expect(encoder.encode(['{"a":1}'])).to.deep.equal({ body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+      expect(encoder.encode(['{"a":1}'])).to.deep.equal({
+        body: '{"a":1}',
+        headers: { 'content-type': 'application/json' },
+      });
     });
 
     const payloads: [string, Payload][] = [
@@ -93,10 +103,15 @@ describe("the 'http' encoder", function () {
         const ndjson = createHttpEncoder({ payload, batch: { ...BATCH, encoding: 'ndjson' } });
         const array = createHttpEncoder({ payload, batch: { ...BATCH, encoding: 'json-array' } });
         const lines = ['one', 'two'].map((message) => ndjson.encodeEntry({ level: 'info', message }, TIME));
-        expect(lines).to.deep.equal(['one', 'two'].map((message) => array.encodeEntry({ level: 'info', message }, TIME)));
+        expect(lines).to.deep.equal(
+          ['one', 'two'].map((message) => array.encodeEntry({ level: 'info', message }, TIME)),
+        );
 
         const asNdjson = ndjson.encode(lines);
-        expect(asNdjson).to.deep.equal({ body: `${lines[0]}\n${lines[1]}\n`, headers: { 'content-type': 'application/x-ndjson' } });
+        expect(asNdjson).to.deep.equal({
+          body: `${lines[0]}\n${lines[1]}\n`,
+          headers: { 'content-type': 'application/x-ndjson' },
+        });
         const asArray = array.encode(lines);
         expect(asArray.headers).to.deep.equal({ 'content-type': 'application/json' });
         expect(JSON.parse(asArray.body)).to.deep.equal(lines.map((line) => JSON.parse(line) as unknown));
@@ -105,7 +120,10 @@ describe("the 'http' encoder", function () {
     }
 
     it('JSON-encodes what a function payload returns, whatever it is', function () {
-      const encoder = createHttpEncoder({ payload: (info) => (info.message === 'n' ? undefined : [info.message, 2n]), batch: undefined });
+      const encoder = createHttpEncoder({
+        payload: (info) => (info.message === 'n' ? undefined : [info.message, 2n]),
+        batch: undefined,
+      });
       expect(encoder.encodeEntry({ level: 'info', message: 'a' }, TIME)).to.equal('["a","2"]');
       expect(encoder.encodeEntry({ level: 'info', message: 'n' }, TIME)).to.equal('null');
     });

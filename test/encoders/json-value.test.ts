@@ -12,7 +12,12 @@ describe('toJsonValue: JSON for anything a log call may carry', function () {
     const loop: Record<string, unknown> = { shared, again: shared, list: [] as unknown[] };
     loop.self = loop;
     (loop.list as unknown[]).push(loop);
-    expect(toJsonValue(loop)).to.deep.equal({ shared: { id: 1 }, again: { id: 1 }, list: ['[Circular]'], self: '[Circular]' });
+    expect(toJsonValue(loop)).to.deep.equal({
+      shared: { id: 1 },
+      again: { id: 1 },
+      list: ['[Circular]'],
+      self: '[Circular]',
+    });
   });
 
   it('writes BigInt as a decimal string', function () {
@@ -45,7 +50,10 @@ describe('toJsonValue: JSON for anything a log call may carry', function () {
         nan: Number.NaN,
         inf: -Infinity,
         sym: Symbol('tag'),
-        map: new Map<unknown, unknown>([['a', 1], [2, 'b']]),
+        map: new Map<unknown, unknown>([
+          ['a', 1],
+          [2, 'b'],
+        ]),
         set: new Set([1, 1, 2]),
         when: new Date(0),
         bytes: new Uint8Array([1, 2]),
@@ -67,9 +75,17 @@ describe('toJsonValue: JSON for anything a log call may carry', function () {
       get broken(): number {
         throw new RangeError('nope');
       },
-      nested: { toJSON: () => { throw new Error('no'); } },
+      nested: {
+        toJSON: () => {
+          throw new Error('no');
+        },
+      },
     };
-    expect(toJsonValue(value)).to.deep.equal({ ok: 1, broken: '[Unserializable: RangeError]', nested: '[Unserializable: Error]' });
+    expect(toJsonValue(value)).to.deep.equal({
+      ok: 1,
+      broken: '[Unserializable: RangeError]',
+      nested: '[Unserializable: Error]',
+    });
   });
 
   it(`cuts nesting off after ${MAX_DEPTH} levels instead of overflowing the stack`, function () {
@@ -91,7 +107,12 @@ describe('isFlatRecord: when JSON.stringify alone is right', function () {
     ['a nested object', { a: {} }],
     ['a BigInt', { a: 1n }],
     ['NaN', { a: Number.NaN }],
-    ['a class instance', new (class Entry { a = 1; })()],
+    [
+      'a class instance',
+      new (class Entry {
+        a = 1;
+      })(),
+    ],
     ['an Error', new Error('x')],
   ] as [string, object][]) {
     it(`is false for ${label}`, function () {

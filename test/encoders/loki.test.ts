@@ -11,7 +11,10 @@ describe('encoders/loki', function () {
   const timeMs = 1570818238000;
 
   it('writes the push API body: one stream per label set, [ns string, line] values, the rest of the entry as a JSON line', function () {
-    const encoder = createLokiEncoder({ staticLabels: { app: 'shop', env: 'prod' }, labelFields: ['level'] }, LOKI_LIMITS);
+    const encoder = createLokiEncoder(
+      { staticLabels: { app: 'shop', env: 'prod' }, labelFields: ['level'] },
+      LOKI_LIMITS,
+    );
     const lines = [
       encoder.encodeEntry({ level: 'info', message: 'order placed', orderId: 'o-1' }, timeMs),
       encoder.encodeEntry({ level: 'info', message: 'order paid', orderId: 'o-1' }, timeMs + 1),
@@ -44,7 +47,9 @@ describe('encoders/loki', function () {
     const body = JSON.parse(encoder.encode(entries.map((entry, i) => encoder.encodeEntry(entry, timeMs + i))).body) as {
       streams: { stream: Record<string, string>; values: [string, string][] }[];
     };
-    expect(body.streams.map((stream) => [stream.stream, stream.values.map(([, line]) => JSON.parse(line).message)])).to.deep.equal([
+    expect(
+      body.streams.map((stream) => [stream.stream, stream.values.map(([, line]) => JSON.parse(line).message)]),
+    ).to.deep.equal([
       [{ level: 'info', tenant: 'a' }, ['1', '4']],
       [{ level: 'error', tenant: 'a' }, ['2', '5']],
       [{ level: 'info', tenant: 'b' }, ['3', '6']],
@@ -52,15 +57,22 @@ describe('encoders/loki', function () {
   });
 
   it('writes promoted fields that are not strings as JSON, leaves out missing or empty ones (Loki reads those as absent)', function () {
-    const encoder = createLokiEncoder({ staticLabels: { app: 'x' }, labelFields: ['level', 'code', 'region'] }, LOKI_LIMITS);
-    const body = JSON.parse(encoder.encode([encoder.encodeEntry({ level: 'warn', code: 503, region: '', message: 'm' }, timeMs)]).body);
+    const encoder = createLokiEncoder(
+      { staticLabels: { app: 'x' }, labelFields: ['level', 'code', 'region'] },
+      LOKI_LIMITS,
+    );
+    const body = JSON.parse(
+      encoder.encode([encoder.encodeEntry({ level: 'warn', code: 503, region: '', message: 'm' }, timeMs)]).body,
+    );
     expect(body.streams[0].stream).to.deep.equal({ app: 'x', level: 'warn', code: '503' });
     expect(JSON.parse(body.streams[0].values[0][1]), 'promoted fields leave the line').to.deep.equal({ message: 'm' });
   });
 
   it('keeps a NUL inside an entry from splitting it (JSON escapes it)', function () {
     const encoder = createLokiEncoder({ staticLabels: {}, labelFields: ['level'] }, LOKI_LIMITS);
-    const body = JSON.parse(encoder.encode([encoder.encodeEntry({ level: 'info\u0000x', message: 'a\u0000b' }, timeMs)]).body);
+    const body = JSON.parse(
+      encoder.encode([encoder.encodeEntry({ level: 'info\u0000x', message: 'a\u0000b' }, timeMs)]).body,
+    );
     expect(body.streams[0].stream).to.deep.equal({ level: 'info\u0000x' });
     expect(JSON.parse(body.streams[0].values[0][1]).message).to.equal('a\u0000b');
   });

@@ -26,7 +26,10 @@ interface JsonRecord {
 /** The log records of an OTLP/JSON export request, with its resource attributes and scopes. */
 function readExport(body: string): { resource: JsonRecord[]; scopes: JsonRecord[]; records: JsonRecord[] } {
   const request = JSON.parse(body) as {
-    resourceLogs: { resource: { attributes: JsonRecord[] }; scopeLogs: { scope: JsonRecord; logRecords: JsonRecord[] }[] }[];
+    resourceLogs: {
+      resource: { attributes: JsonRecord[] };
+      scopeLogs: { scope: JsonRecord; logRecords: JsonRecord[] }[];
+    }[];
   };
   expect(request.resourceLogs).to.have.length(1);
   const [resourceLogs] = request.resourceLogs as [(typeof request.resourceLogs)[number]];
@@ -45,7 +48,9 @@ function normalize(value: unknown): unknown {
   if (Array.isArray(value)) {
     const items = value.map(normalize);
     const isKeyValueList = items.every((item) => typeof item === 'object' && item !== null && 'key' in item);
-    return isKeyValueList ? items.sort((a, b) => String((a as JsonRecord).key).localeCompare(String((b as JsonRecord).key))) : items;
+    return isKeyValueList
+      ? items.sort((a, b) => String((a as JsonRecord).key).localeCompare(String((b as JsonRecord).key)))
+      : items;
   }
   if (typeof value !== 'object' || value === null) return value;
   const result: JsonRecord = {};
@@ -64,7 +69,8 @@ describe('encoders/otlp', function () {
   const timeMs = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
 
   it('maps every winston level to an OpenTelemetry severity that keeps winston order', function () {
-    for (const [level, severity] of Object.entries(NPM_SEVERITIES)) expect(otlpSeverityNumber(level), level).to.equal(severity);
+    for (const [level, severity] of Object.entries(NPM_SEVERITIES))
+      expect(otlpSeverityNumber(level), level).to.equal(severity);
     expect(otlpSeverityNumber('crit')).to.equal(SeverityNumber.FATAL);
     expect(otlpSeverityNumber('emerg')).to.equal(SeverityNumber.FATAL3);
     expect(otlpSeverityNumber('notice')).to.equal(SeverityNumber.INFO2);
@@ -77,7 +83,16 @@ describe('encoders/otlp', function () {
   it('writes one log record per entry: times as nanosecond strings, typed attributes, the message as body', function () {
     const record = JSON.parse(
       encoder.encodeEntry(
-        { level: 'warn', message: 'disk low', free: 12, ratio: 0.25, ok: false, big: 2 ** 60, path: ['a', 1], owner: { id: 'x' } },
+        {
+          level: 'warn',
+          message: 'disk low',
+          free: 12,
+          ratio: 0.25,
+          ok: false,
+          big: 2 ** 60,
+          path: ['a', 1],
+          owner: { id: 'x' },
+        },
         timeMs,
       ),
     ) as JsonRecord;
@@ -125,7 +140,11 @@ describe('encoders/otlp', function () {
         retry: [],
         reason: 'too old',
       });
-      expect(read('{"partialSuccess":{"rejectedLogRecords":9}}', 3)).to.deep.equal({ rejected: 3, retry: [], reason: undefined });
+      expect(read('{"partialSuccess":{"rejectedLogRecords":9}}', 3)).to.deep.equal({
+        rejected: 3,
+        retry: [],
+        reason: undefined,
+      });
     });
 
     it('count everything as delivered for an empty answer, a warning-only partial success, or an unreadable body', function () {
@@ -146,14 +165,40 @@ describe('encoders/otlp', function () {
     });
 
     it('sends the same records, severities, bodies, attributes and resource, field for field', async function () {
-      const resource = { 'service.name': 'checkout', 'deployment.environment.name': 'test', 'service.instance.id': 'i-1' };
+      const resource = {
+        'service.name': 'checkout',
+        'deployment.environment.name': 'test',
+        'service.instance.id': 'i-1',
+      };
       const entries: { level: string; message: string; meta: Record<string, unknown> }[] = [
-        { level: 'error', message: 'payment failed', meta: { orderId: 'o-17', amount: 12.5, attempts: 3, retried: true } },
-        { level: 'warn', message: 'slow query', meta: { ms: 1250, tables: ['orders', 'users'], plan: { index: 'pk', rows: 7 } } },
-        { level: 'info', message: 'order placed', meta: { orderId: 'o-18', lines: [{ sku: 'a', qty: 2 }, { sku: 'b', qty: 1 }] } },
+        {
+          level: 'error',
+          message: 'payment failed',
+          meta: { orderId: 'o-17', amount: 12.5, attempts: 3, retried: true },
+        },
+        {
+          level: 'warn',
+          message: 'slow query',
+          meta: { ms: 1250, tables: ['orders', 'users'], plan: { index: 'pk', rows: 7 } },
+        },
+        {
+          level: 'info',
+          message: 'order placed',
+          meta: {
+            orderId: 'o-18',
+            lines: [
+              { sku: 'a', qty: 2 },
+              { sku: 'b', qty: 1 },
+            ],
+          },
+        },
         { level: 'http', message: 'GET /health', meta: { status: 200, durationMs: 0.4 } },
         { level: 'verbose', message: 'cache stats', meta: { hits: 10, misses: 0, ratio: 1.5 } },
-        { level: 'debug', message: 'state', meta: { flags: [true, false], empty: [], nested: { deeper: { deepest: 'x' } } } },
+        {
+          level: 'debug',
+          message: 'state',
+          meta: { flags: [true, false], empty: [], nested: { deeper: { deepest: 'x' } } },
+        },
         { level: 'silly', message: 'unicode ✓ "quotes" \\ and\nnewline', meta: { text: 'é ü 漢字' } },
       ];
 
@@ -175,7 +220,9 @@ describe('encoders/otlp', function () {
       // The oracle gets the same records, at the times ours recorded (checked against the clock here).
       const provider = new LoggerProvider({
         resource: resourceFromAttributes(resource),
-        processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: receiver.url('/oracle/v1/logs') }) })],
+        processors: [
+          new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: receiver.url('/oracle/v1/logs') }) }),
+        ],
       });
       const sdkLogger = provider.getLogger('oracle-scope', '9.9.9');
       entries.forEach((entry, i) => {

@@ -30,18 +30,30 @@ describe('encoders/splunk-hec', function () {
   });
 
   it('leaves out the metadata that is not set', function () {
-    const encoder = createSplunkHecEncoder({ host: undefined, source: undefined, sourcetype: undefined, index: undefined }, SPLUNK_HEC_LIMITS);
-    expect(encoder.encodeEntry({ level: 'info', message: 'm' }, 1000)).to.equal('{"time":1.000,"event":{"level":"info","message":"m"}}');
+    const encoder = createSplunkHecEncoder(
+      { host: undefined, source: undefined, sourcetype: undefined, index: undefined },
+      SPLUNK_HEC_LIMITS,
+    );
+    expect(encoder.encodeEntry({ level: 'info', message: 'm' }, 1000)).to.equal(
+      '{"time":1.000,"event":{"level":"info","message":"m"}}',
+    );
   });
 
   it('writes a body that parses back into one event per entry (schema: time number, event object)', function () {
-    const encoder = createSplunkHecEncoder({ host: 'h', source: undefined, sourcetype: undefined, index: undefined }, SPLUNK_HEC_LIMITS);
+    const encoder = createSplunkHecEncoder(
+      { host: 'h', source: undefined, sourcetype: undefined, index: undefined },
+      SPLUNK_HEC_LIMITS,
+    );
     const messages = ['a', 'b"}{', 'c\n{"event":1}'];
-    const events = parseConcatenatedJson(encoder.encode(messages.map((message, i) => encoder.encodeEntry({ level: 'info', message }, timeMs + i))).body);
+    const events = parseConcatenatedJson(
+      encoder.encode(messages.map((message, i) => encoder.encodeEntry({ level: 'info', message }, timeMs + i))).body,
+    );
     expect(events).to.have.length(3);
     events.forEach((event, i) => {
       expect(event).to.have.all.keys('time', 'host', 'event');
-      expect((event as { time: unknown }).time).to.be.a('number').and.equal((timeMs + i) / 1000);
+      expect((event as { time: unknown }).time)
+        .to.be.a('number')
+        .and.equal((timeMs + i) / 1000);
       expect((event as { event: { message: string } }).event.message).to.equal(messages[i]);
     });
   });

@@ -28,16 +28,9 @@ describe('receiver body', function () {
     });
 
     it('refuses other media types with 415', function () {
-      const error = (() => {
-        try {
-          bodyFormat('application/x-protobuf');
-        } catch (caught) {
-          return caught as RejectedBody;
-        }
-        throw new Error('expected a throw');
-      })();
-      expect(error.status).to.equal(415);
-      expect(error.message).to.include('application/x-protobuf');
+      expect(() => bodyFormat('application/x-protobuf'))
+        .to.throw(RejectedBody, 'application/x-protobuf')
+        .with.property('status', 415);
     });
   });
 

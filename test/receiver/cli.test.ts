@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import got from 'got';
 
@@ -61,15 +64,28 @@ describe('winston-logstream-receiver command', function () {
     }
   });
 
-  it('also stops cleanly on SIGTERM', async function () {
-    const run = runCli(['--port', '0', '--json']);
+  it('with --json and --out, prints raw JSON lines and appends them to the file; stops on SIGTERM', async function () {
+    const dir = await mkdtemp(join(tmpdir(), 'receiver-cli-'));
+    const out = join(dir, 'entries.ndjson');
+    const run = runCli(['--port', '0', '--json', '--out', out]);
     try {
-      await listeningUrl(run);
+      const url = await listeningUrl(run);
+      const entries = [
+        { level: 'info', message: 'kept' },
+        { level: 'debug', message: 'also kept', n: 2 },
+      ];
+      await got.post(url, { json: entries });
+
       run.child.kill('SIGTERM');
       expect((await run.exit).code).to.equal(0);
-      expect(run.stderr()).to.include('winston-logstream-receiver: 0 requests, 0 entries, 0 bytes');
+
+      const expected = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
+      expect(run.stdout()).to.equal(expected);
+      expect(await readFile(out, 'utf8')).to.equal(expected);
+      expect(run.stderr()).to.match(/winston-logstream-receiver: 1 requests, 2 entries, \d+ bytes\n$/);
     } finally {
       run.child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

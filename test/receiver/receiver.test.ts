@@ -33,7 +33,7 @@ describe('dev receiver (in-process)', function () {
   }
 
   function post(body: string | Buffer, headers: Record<string, string>) {
-    return got.post(`${url}api/logs`, { body, headers, throwHttpErrors: false, retry: { limit: 0 } });
+    return got.post(`${url}api/logs?token=s3cret`, { body, headers, throwHttpErrors: false, retry: { limit: 0 } });
   }
 
   afterEach(async function () {
@@ -44,6 +44,15 @@ describe('dev receiver (in-process)', function () {
     await startReceiver();
     expect(url).to.equal(`http://127.0.0.1:${receiver.port}/`);
     expect(receiver.port).to.be.above(0);
+  });
+
+  it('fails to start, with the system error, when the port is taken', async function () {
+    await startReceiver();
+    const second = createReceiver({ port: receiver.port, stdout: new Capture() });
+    let failure: NodeJS.ErrnoException | undefined;
+    await second.start().catch((error: NodeJS.ErrnoException) => (failure = error));
+    expect(failure?.code).to.equal('EADDRINUSE');
+    await second.stop();
   });
 
   it('accepts a single JSON object and prints it as a readable line', async function () {
@@ -95,6 +104,7 @@ describe('dev receiver (in-process)', function () {
     expect(stdout.text).to.equal('');
     expect(stderr.lines).to.have.length(1);
     expect(stderr.lines[0]).to.match(/^winston-logstream-receiver: 400 for POST \/api\/logs: invalid JSON/);
+    expect(stderr.text).to.not.include('s3cret'); // a query string may carry a token: only the path is shown
   });
 
   it('answers 413 to a body over maxBody, and accepts one at the limit', async function () {

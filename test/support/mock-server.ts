@@ -67,7 +67,8 @@ export class MockLogServer {
   answer(...answers: MockAnswer[]): this {
     for (const answer of answers) {
       const interceptor = this.#scope().post(() => true);
-      if ('errorCode' in answer) interceptor.replyWithError(Object.assign(new Error(answer.errorCode), { code: answer.errorCode }));
+      if ('errorCode' in answer)
+        interceptor.replyWithError(Object.assign(new Error(answer.errorCode), { code: answer.errorCode }));
       else if ('release' in answer) interceptor.reply(() => answer.release.then(() => [200, '{"ok":true}']));
       else interceptor.reply(answer.status, '', answer.headers);
     }

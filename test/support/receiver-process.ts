@@ -31,8 +31,7 @@ const handler: http.RequestListener = (req, res) => {
     const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
     const faultRule = nextRule();
     const rule = faultRule?.kind === 'accept' ? undefined : faultRule;
-    const outcome: ReceivedRequest['outcome'] =
-      rule?.kind ?? (raw.length > maxBodyBytes ? 'too-large' : 'accepted');
+    const outcome: ReceivedRequest['outcome'] = rule?.kind ?? (raw.length > maxBodyBytes ? 'too-large' : 'accepted');
     requests.push({
       method: req.method ?? '',
       path: req.url ?? '',
@@ -75,12 +74,26 @@ server.on('connection', (socket: Socket) => {
   socket.on('close', () => sockets.delete(socket));
 });
 
-/** The first rule with uses left, used up by one. */
+/** When each rule with `forMs` stops applying: set at its first use. */
+const ruleEnds = new WeakMap<FaultRule, number>();
+
+/** The first rule with uses and time left, used up by one. */
 function nextRule(): FaultRule | undefined {
-  const rule = rules[0];
-  if (rule === undefined) return undefined;
-  if (rule.times !== undefined && --rule.times <= 0) rules.shift();
-  return rule;
+  const now = Date.now();
+  for (;;) {
+    const rule = rules[0];
+    if (rule === undefined) return undefined;
+    if (rule.forMs !== undefined) {
+      const end = ruleEnds.get(rule) ?? now + rule.forMs;
+      ruleEnds.set(rule, end);
+      if (now >= end) {
+        rules.shift();
+        continue;
+      }
+    }
+    if (rule.times !== undefined && --rule.times <= 0) rules.shift();
+    return rule;
+  }
 }
 
 function listen(): Promise<number> {

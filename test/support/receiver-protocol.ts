@@ -2,20 +2,28 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**
- * How the receiver answers the next requests; rules apply in order, each for `times` requests (for ever if
- * `times` is absent). With no rule left, requests are accepted (200), unless over the max body size (413).
+ * How the receiver answers the next requests; rules apply in order, each for `times` requests and/or for `forMs`
+ * after it first applied (for ever if neither is given). With no rule left, requests are accepted (200), unless
+ * over the max body size (413).
  */
-export type FaultRule =
+export type FaultRule = FaultAnswer & {
+  times?: number;
+  /** The rule ends this long after the first request it answered ("503 for a while"). */
+  forMs?: number;
+};
+
+/** What a rule does to a request. */
+export type FaultAnswer =
   /** Accept (200), as with no rule: lets a rule list interleave successes with faults. */
-  | { kind: 'accept'; times?: number }
+  | { kind: 'accept' }
   /** Answer with this status (with `Location` in `headers` for a redirect, `Retry-After` for a 429/503). */
-  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string; times?: number }
+  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
   /** Read the request, never answer. */
-  | { kind: 'hang'; times?: number }
+  | { kind: 'hang' }
   /** Read the request, then reset the connection. */
-  | { kind: 'reset'; times?: number }
+  | { kind: 'reset' }
   /** Answer with a named responder from `responders.ts` (backends that answer per entry). */
-  | { kind: 'respond'; responder: string; times?: number };
+  | { kind: 'respond'; responder: string };
 
 /** One request as the receiver saw it. */
 export interface ReceivedRequest {

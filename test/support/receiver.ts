@@ -44,7 +44,8 @@ export class TestReceiver {
    */
   static start(options: { tls?: { key: string; cert: string } } = {}): Promise<TestReceiver> {
     const { tls } = options;
-    const env = tls === undefined ? process.env : { ...process.env, RECEIVER_TLS_KEY: tls.key, RECEIVER_TLS_CERT: tls.cert };
+    const env =
+      tls === undefined ? process.env : { ...process.env, RECEIVER_TLS_KEY: tls.key, RECEIVER_TLS_CERT: tls.cert };
     const child = fork(PROCESS_SCRIPT, [], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -61,7 +61,8 @@ function bulkItemError(status: number, index: string): { type: string; reason: s
   if (status === 429) {
     return {
       type: 'es_rejected_execution_exception',
-      reason: 'rejected execution of coordinating operation [coordinating_and_primary_bytes=0, max_coordinating_and_primary_bytes=0]',
+      reason:
+        'rejected execution of coordinating operation [coordinating_and_primary_bytes=0, max_coordinating_and_primary_bytes=0]',
     };
   }
   return {
@@ -75,7 +76,10 @@ function answerBulk(body: string, throttled: boolean): ResponderAnswer {
   if (lines.at(-1) !== '' || lines.length % 2 !== 1) {
     return json(
       400,
-      { error: { type: 'illegal_argument_exception', reason: 'The bulk request must be terminated by a newline [\\n]' }, status: 400 },
+      {
+        error: { type: 'illegal_argument_exception', reason: 'The bulk request must be terminated by a newline [\\n]' },
+        status: 400,
+      },
       ELASTICSEARCH_HEADERS,
     );
   }
@@ -118,13 +122,20 @@ export const RESPONDERS: Record<string, Responder> = {
    */
   'otlp-partial-success': (body) => {
     const request = JSON.parse(body) as {
-      resourceLogs: { scopeLogs: { logRecords: { attributes?: { key: string; value: { boolValue?: boolean } }[] }[] }[] }[];
+      resourceLogs: {
+        scopeLogs: { logRecords: { attributes?: { key: string; value: { boolValue?: boolean } }[] }[] }[];
+      }[];
     };
     const records = request.resourceLogs.flatMap((r) => r.scopeLogs.flatMap((s) => s.logRecords));
-    const rejected = records.filter((record) => record.attributes?.some((a) => a.key === 'reject' && a.value.boolValue === true));
+    const rejected = records.filter((record) =>
+      record.attributes?.some((a) => a.key === 'reject' && a.value.boolValue === true),
+    );
     if (rejected.length === 0) return json(200, {});
     return json(200, {
-      partialSuccess: { rejectedLogRecords: String(rejected.length), errorMessage: 'log record attribute "reject" is not allowed' },
+      partialSuccess: {
+        rejectedLogRecords: String(rejected.length),
+        errorMessage: 'log record attribute "reject" is not allowed',
+      },
     });
   },
 
@@ -134,7 +145,11 @@ export const RESPONDERS: Record<string, Responder> = {
    * that is not a decimal string of nanoseconds.
    */
   'loki-push': (body) => {
-    const text = (status: number, reason: string): ResponderAnswer => ({ status, headers: { 'content-type': 'text/plain' }, body: reason });
+    const text = (status: number, reason: string): ResponderAnswer => ({
+      status,
+      headers: { 'content-type': 'text/plain' },
+      body: reason,
+    });
     let request: { streams?: { stream?: Record<string, unknown>; values?: unknown[] }[] };
     try {
       request = JSON.parse(body) as typeof request;
@@ -147,8 +162,10 @@ export const RESPONDERS: Record<string, Responder> = {
       if (labels.length === 0) return text(400, 'error at least one label pair is required per stream');
       if (labels.some(([, value]) => typeof value !== 'string')) return text(400, 'label values must be strings');
       for (const value of stream.values ?? []) {
-        if (!Array.isArray(value) || value.length < 2 || typeof value[1] !== 'string') return text(400, 'malformed log entry');
-        if (typeof value[0] !== 'string' || !/^\d{19}$/.test(value[0])) return text(400, `invalid timestamp ${String(value[0])}`);
+        if (!Array.isArray(value) || value.length < 2 || typeof value[1] !== 'string')
+          return text(400, 'malformed log entry');
+        if (typeof value[0] !== 'string' || !/^\d{19}$/.test(value[0]))
+          return text(400, `invalid timestamp ${String(value[0])}`);
       }
     }
     return { status: 204 };
@@ -181,8 +198,10 @@ export const RESPONDERS: Record<string, Responder> = {
    * `DD-API-KEY`; 413 over 1,000 logs or 5 MB uncompressed; 400 for a body that is not a JSON array of objects.
    */
   'datadog-intake': (body, headers) => {
-    if (headers['dd-api-key'] === undefined) return json(403, { errors: [{ status: '403', title: 'Forbidden', detail: 'API key is invalid' }] });
-    if (Buffer.byteLength(body) > 5_000_000) return json(413, { errors: [{ status: '413', title: 'Payload Too Large' }] });
+    if (headers['dd-api-key'] === undefined)
+      return json(403, { errors: [{ status: '403', title: 'Forbidden', detail: 'API key is invalid' }] });
+    if (Buffer.byteLength(body) > 5_000_000)
+      return json(413, { errors: [{ status: '413', title: 'Payload Too Large' }] });
     let logs: unknown;
     try {
       logs = JSON.parse(body);
@@ -190,7 +209,9 @@ export const RESPONDERS: Record<string, Responder> = {
       return json(400, { errors: [{ status: '400', title: 'Bad Request', detail: 'invalid JSON' }] });
     }
     if (!Array.isArray(logs) || logs.some((log) => typeof log !== 'object' || log === null || Array.isArray(log))) {
-      return json(400, { errors: [{ status: '400', title: 'Bad Request', detail: 'expected an array of log objects' }] });
+      return json(400, {
+        errors: [{ status: '400', title: 'Bad Request', detail: 'expected an array of log objects' }],
+      });
     }
     if (logs.length > 1000) return json(413, { errors: [{ status: '413', title: 'Payload Too Large' }] });
     return json(202, {});
