@@ -1,6 +1,15 @@
 /**
  * `npm run bench`: this transport against winston's own Http transport, a no-op transport and plain got, on
- * one receiver in its own process on 127.0.0.1. Each variant runs in a fresh child process.
+ * one receiver in its own process on 127.0.0.1.
+ *
+ * Every variant runs in a fresh child process (so that its peak RSS is its own), logging through one winston
+ * logger (default format, `json()`) in bursts of 1,000 `logger.info('message', { seq, ...4 fields })` calls per
+ * event-loop turn. Before the measured run, the same code runs through separate transport instances on the same
+ * logger (warm-up), so that the figures are those of optimized code, as in a long-running application; then a
+ * full garbage collection, then the measured run.
+ * µs per log(): time spent inside `logger.info()` over the measured run. Entries/s: from the first `logger.info()`
+ * to the end of `finish()` (winston's Http transport: to the receiver counting the last entry; plain got: to
+ * the last response).
  *
  *   npm run bench -- [--entries N] [--rounds R] [--json] [--only a,b] [--cpu-prof DIR]
  *
@@ -50,7 +59,13 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { entries: DEFAULT_ENTRIES, rounds: DEFAULT_ROUNDS, json: false, only: VARIANTS, cpuProfDir: undefined };
+  const options: Options = {
+    entries: DEFAULT_ENTRIES,
+    rounds: DEFAULT_ROUNDS,
+    json: false,
+    only: VARIANTS,
+    cpuProfDir: undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -64,18 +79,22 @@ function parseArgs(argv: readonly string[]): Options {
     else if (arg === '--cpu-prof') options.cpuProfDir = value();
     else if (arg === '--only') {
       const names = value().split(',');
-      for (const name of names) if (!(VARIANTS as readonly string[]).includes(name)) throw new Error(`unknown variant ${name}`);
+      for (const name of names)
+        if (!(VARIANTS as readonly string[]).includes(name)) throw new Error(`unknown variant ${name}`);
       options.only = names as VariantName[];
     } else throw new Error(`unknown argument ${arg}`);
   }
-  if (!Number.isSafeInteger(options.entries) || options.entries < 1000) throw new Error('--entries must be an integer >= 1000');
+  if (!Number.isSafeInteger(options.entries) || options.entries < 1000)
+    throw new Error('--entries must be an integer >= 1000');
   if (!Number.isSafeInteger(options.rounds) || options.rounds < 1) throw new Error('--rounds must be an integer >= 1');
   options.entries = Math.ceil(options.entries / 1000) * 1000;
   return options;
 }
 
 function entriesFor(variant: VariantName, entries: number): number {
-  return variant === 'one-per-request' || variant === 'plain-got' ? Math.max(100, Math.round(entries * ONE_PER_REQUEST_SHARE)) : entries;
+  return variant === 'one-per-request' || variant === 'plain-got'
+    ? Math.max(100, Math.round(entries * ONE_PER_REQUEST_SHARE))
+    : entries;
 }
 
 /** Entries logged through separate instances before a measured run: V8 needs about this many to optimize winston's path. */
@@ -106,8 +125,8 @@ function warmups(variant: VariantName, entries: number): { variant: VariantName;
 
 /** Node's options for a child: TypeScript through tsx, and a CPU profile when asked. */
 function childExecArgv(cpuProfDir: string | undefined): string[] {
-  const execArgv = ['--import', 'tsx'];
-  if (cpuProfDir !== undefined) execArgv.push('--cpu-prof', '--cpu-prof-interval=50', `--cpu-prof-dir=${cpuProfDir}`);
+  const execArgv = ['--import', 'tsx', '--expose-gc'];
+  if (cpuProfDir !== undefined) execArgv.push('--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${cpuProfDir}`);
   return execArgv;
 }
 
@@ -194,8 +213,18 @@ function median(values: readonly (number | undefined)[]): number | undefined {
 
 function summarize(variant: VariantName, entries: number, rounds: readonly Measurement[]): Row {
   const figures: Figure[] = ['usPerLog', 'entriesPerSecond', 'elapsedMs', 'feedMs', 'requests', 'peakRssMiB'];
-  const medians = Object.fromEntries(figures.map((f) => [f, median(rounds.map((r) => r[f]))])) as Record<Figure, number | undefined>;
-  return { variant, description: DESCRIPTIONS[variant], entries, median: medians, inOrder: rounds.every((r) => r.received.inOrder), rounds };
+  const medians = Object.fromEntries(figures.map((f) => [f, median(rounds.map((r) => r[f]))])) as Record<
+    Figure,
+    number | undefined
+  >;
+  return {
+    variant,
+    description: DESCRIPTIONS[variant],
+    entries,
+    median: medians,
+    inOrder: rounds.every((r) => r.received.inOrder),
+    rounds,
+  };
 }
 
 function runVariant(
@@ -219,11 +248,19 @@ function runVariant(
       if (message.type === 'ready') send({ type: 'start', warmups: warmupRuns, measured });
       else result = message.result;
     });
-    child.once('exit', (code) => (result === undefined ? reject(new Error(`variant ${variant} exited (${code})`)) : resolve(result)));
+    child.once('exit', (code) =>
+      result === undefined ? reject(new Error(`variant ${variant} exited (${code})`)) : resolve(result),
+    );
   });
 }
 
-async function measure(variant: VariantName, run: string, entries: number, receiver: Receiver, options: Options): Promise<Measurement> {
+async function measure(
+  variant: VariantName,
+  run: string,
+  entries: number,
+  receiver: Receiver,
+  options: Options,
+): Promise<Measurement> {
   const result = await runVariant(variant, run, entries, receiver, options.cpuProfDir);
   const received = await receiver.count(run);
   return {
@@ -239,7 +276,9 @@ async function measure(variant: VariantName, run: string, entries: number, recei
 }
 
 function ratio(numerator: number | undefined, denominator: number | undefined): number | undefined {
-  return numerator === undefined || denominator === undefined || denominator === 0 ? undefined : numerator / denominator;
+  return numerator === undefined || denominator === undefined || denominator === 0
+    ? undefined
+    : numerator / denominator;
 }
 
 interface Target {
@@ -281,27 +320,44 @@ function deliveryProblems(rows: ReadonlyMap<VariantName, Row>): string[] {
     if (row === undefined) continue;
     row.rounds.forEach(({ received, stats }, i) => {
       const run = `${variant} (round ${i + 1})`;
-      if (received.entries !== row.entries) problems.push(`${run}: the receiver got ${received.entries} of ${row.entries} entries`);
-      if (!received.inOrder) problems.push(`${run}: out of order: ${received.firstDisorder ?? 'entries missing at the end'}`);
+      if (received.entries !== row.entries)
+        problems.push(`${run}: the receiver got ${received.entries} of ${row.entries} entries`);
+      if (!received.inOrder)
+        problems.push(`${run}: out of order: ${received.firstDisorder ?? 'entries missing at the end'}`);
       if (received.unreadable > 0) problems.push(`${run}: ${received.unreadable} entries without a readable seq`);
-      if (stats?.delivered !== row.entries) problems.push(`${run}: stats().delivered is ${stats?.delivered}, not ${row.entries}`);
+      if (stats?.delivered !== row.entries)
+        problems.push(`${run}: stats().delivered is ${stats?.delivered}, not ${row.entries}`);
     });
   }
   return problems;
 }
 
 function machine(): Record<string, string | number> {
-  return { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), node: process.version, platform: `${os.platform()} ${os.release()}` };
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.availableParallelism(),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
 }
 
 function format(value: number | undefined, digits: number): string {
-  return value === undefined ? '—' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return value === undefined
+    ? '—'
+    : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-function printTable(rows: readonly Row[], results: readonly Target[], problems: readonly string[], rounds: number): void {
+function printTable(
+  rows: readonly Row[],
+  results: readonly Target[],
+  problems: readonly string[],
+  rounds: number,
+): void {
   const m = machine();
   console.log(`winston-logstream benchmark: ${m.cpu}, ${m.cores} cores, Node ${m.node}`);
-  console.log(`receiver in its own process on 127.0.0.1; each variant in a fresh process; medians of ${rounds} round(s)`);
+  console.log(
+    `receiver in its own process on 127.0.0.1; each variant in a fresh process (warm-up, full GC, measured run); medians of ${rounds} round(s)`,
+  );
   console.log('');
   const header = ['variant', 'entries', 'µs/log()', 'entries/s', 'elapsed ms', 'requests', 'peak RSS MiB', 'in order'];
   const lines = rows.map(({ variant, entries, median: m, inOrder }) => [
@@ -325,7 +381,8 @@ function printTable(rows: readonly Row[], results: readonly Target[], problems: 
     console.log(`${t.name.padEnd(40)} ${format(t.value, 2).padStart(6)}  (target ${t.bound}: ${verdict})`);
   }
   console.log('');
-  if (problems.length === 0) console.log("delivery check: every entry arrived, once and in order, for this transport's variants");
+  if (problems.length === 0)
+    console.log("delivery check: every entry arrived, once and in order, for this transport's variants");
   else for (const problem of problems) console.log(`delivery check FAILED: ${problem}`);
 }
 
@@ -338,7 +395,9 @@ async function main(): Promise<void> {
       for (const variant of options.only) {
         const runs = measured.get(variant) ?? [];
         measured.set(variant, runs);
-        runs.push(await measure(variant, `${variant}-${round}`, entriesFor(variant, options.entries), receiver, options));
+        runs.push(
+          await measure(variant, `${variant}-${round}`, entriesFor(variant, options.entries), receiver, options),
+        );
       }
     }
   } finally {
@@ -352,7 +411,15 @@ async function main(): Promise<void> {
   const results = targets(rows);
   const problems = deliveryProblems(rows);
   if (options.json) {
-    console.log(JSON.stringify({ machine: machine(), rounds: options.rounds, variants: [...rows.values()], targets: results, problems }));
+    console.log(
+      JSON.stringify({
+        machine: machine(),
+        rounds: options.rounds,
+        variants: [...rows.values()],
+        targets: results,
+        problems,
+      }),
+    );
   } else printTable([...rows.values()], results, problems, options.rounds);
   if (problems.length > 0) process.exitCode = 1;
 }

@@ -58,7 +58,7 @@ function parseOrUndefined(text: string): unknown {
 
 function countBody(run: RunState, contentType: string, body: string): void {
   if (contentType.startsWith('application/x-ndjson')) {
-    for (let start = 0; start < body.length; ) {
+    for (let start = 0; start < body.length;) {
       let end = body.indexOf('\n', start);
       if (end === -1) end = body.length;
       if (end > start) countEntry(run, parseOrUndefined(body.slice(start, end)));

@@ -7,7 +7,13 @@ import got from 'got';
 import winston from 'winston';
 import TransportStream from 'winston-transport';
 import { LogstreamTransport } from '../src/index.js';
-import { epochNow, type VariantCommand, type VariantMessage, type VariantName, type VariantResult } from './protocol.js';
+import {
+  epochNow,
+  type VariantCommand,
+  type VariantMessage,
+  type VariantName,
+  type VariantResult,
+} from './protocol.js';
 
 /** Entries per event-loop turn: an application logging in bursts, with winston's stream buffer kept small. */
 const ENTRIES_PER_TURN = 1000;
@@ -27,12 +33,11 @@ function meta(seq: number): Record<string, unknown> {
  */
 async function feed(target: winston.Logger, entries: number): Promise<number> {
   let inLogMs = 0;
-  for (let seq = 0; seq < entries; ) {
+  for (let seq = 0; seq < entries;) {
     const end = Math.min(entries, seq + ENTRIES_PER_TURN);
     const started = performance.now();
     for (; seq < end; seq++) target.info('message', meta(seq));
     inLogMs += performance.now() - started;
-    if (process.env.BENCH_DEBUG) console.error("chunk", seq, (performance.now() - started).toFixed(2));
     await nextTurn();
   }
   return inLogMs;
@@ -91,7 +96,13 @@ async function runVariant(variant: VariantName, url: string, entries: number): P
     case 'winston-http': {
       const { hostname, port, pathname } = new URL(url);
       const complete = receiverComplete(url);
-      const transport = new winston.transports.Http({ host: hostname, port: Number(port), path: pathname, batch: true, batchCount: 1000 });
+      const transport = new winston.transports.Http({
+        host: hostname,
+        port: Number(port),
+        path: pathname,
+        batch: true,
+        batchCount: 1000,
+      });
       const inLogMs = await feedThrough(transport, entries);
       const fedAt = epochNow();
       return { inLogMs, fedAt, endAt: await complete };
@@ -108,7 +119,12 @@ async function runVariant(variant: VariantName, url: string, entries: number): P
     case 'plain-got': {
       const headers = { 'content-type': 'application/json' };
       for (let seq = 0; seq < entries; seq++) {
-        const body = JSON.stringify({ level: 'info', message: 'message', ...meta(seq), timestamp: new Date().toISOString() });
+        const body = JSON.stringify({
+          level: 'info',
+          message: 'message',
+          ...meta(seq),
+          timestamp: new Date().toISOString(),
+        });
         await got.post(url, { body, headers });
       }
       const endAt = epochNow();
@@ -127,6 +143,9 @@ process.on('message', (command: VariantCommand) => {
     // long-running application would.
     for (const warmup of command.warmups) await runVariant(warmup.variant, warmup.url, warmup.entries);
     const { variant, url, entries } = command.measured;
+    // A clean heap for every measured run: otherwise it may start in the middle of the warm-up's garbage
+    // collection, which slows a short run several times over.
+    (globalThis as { gc?: () => void }).gc?.();
     const startAt = epochNow();
     const measured = await runVariant(variant, url, entries);
     const result: VariantResult = {

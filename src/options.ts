@@ -156,7 +156,8 @@ function resolveBatch(batch: LogstreamTransportOptions['batch'], backend?: Batch
     throw new TypeError('winston-logstream: option "batch" cannot be false with a backend protocol: it always batches');
   }
   const given: BatchOptions = batch === true || batch === undefined ? {} : batch;
-  if (typeof given !== 'object' || given === null) throw new TypeError('winston-logstream: option "batch" must be a boolean or an object');
+  if (typeof given !== 'object' || given === null)
+    throw new TypeError('winston-logstream: option "batch" must be a boolean or an object');
   const defaults = { ...DEFAULTS.batch, ...backend };
   return {
     maxEntries: Math.min(
@@ -172,12 +173,18 @@ function resolveBatch(batch: LogstreamTransportOptions['batch'], backend?: Batch
 function resolveRetry(retry: LogstreamTransportOptions['retry']): RetryPolicy | false {
   if (retry === false) return false;
   const given: RetryOptions = retry === undefined || retry === true ? {} : retry;
-  if (typeof given !== 'object' || given === null) throw new TypeError('winston-logstream: option "retry" must be a boolean or an object');
+  if (typeof given !== 'object' || given === null)
+    throw new TypeError('winston-logstream: option "retry" must be a boolean or an object');
   const defaults = DEFAULTS.retry;
   const minDelayMs = nonNegative(given.minDelayMs, 'retry.minDelayMs', defaults.minDelayMs);
   const maxDelayMs = nonNegative(given.maxDelayMs, 'retry.maxDelayMs', defaults.maxDelayMs);
-  if (maxDelayMs < minDelayMs) throw new TypeError('winston-logstream: option "retry.maxDelayMs" must not be below "retry.minDelayMs"');
-  return { minDelayMs, maxDelayMs, maxElapsedMs: positive(given.maxElapsedMs, 'retry.maxElapsedMs', defaults.maxElapsedMs, true) };
+  if (maxDelayMs < minDelayMs)
+    throw new TypeError('winston-logstream: option "retry.maxDelayMs" must not be below "retry.minDelayMs"');
+  return {
+    minDelayMs,
+    maxDelayMs,
+    maxElapsedMs: positive(given.maxElapsedMs, 'retry.maxElapsedMs', defaults.maxElapsedMs, true),
+  };
 }
 
 function resolveCompress(compress: LogstreamTransportOptions['compress']): boolean {
@@ -188,7 +195,8 @@ function resolveCompress(compress: LogstreamTransportOptions['compress']): boole
 
 function checkHeaders(headers: LogstreamTransportOptions['headers']): Record<string, string> {
   if (headers === undefined) return {};
-  if (typeof headers !== 'object' || headers === null) throw new TypeError('winston-logstream: option "headers" must be an object');
+  if (typeof headers !== 'object' || headers === null)
+    throw new TypeError('winston-logstream: option "headers" must be an object');
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     // The value is never echoed: it may be a token.
@@ -202,9 +210,14 @@ function checkHeaders(headers: LogstreamTransportOptions['headers']): Record<str
 
 /** Options that shape `'http'` bodies only: refused with a backend protocol rather than silently ignored. */
 function checkHttpOnly(options: LogstreamTransportOptions, protocol: string): void {
-  const batchEncoding = typeof options.batch === 'object' && options.batch !== null ? options.batch.encoding : undefined;
-  for (const [name, value] of [['payload', options.payload], ['batch.encoding', batchEncoding]] as const) {
-    if (value !== undefined) throw new TypeError(`winston-logstream: option "${name}" does not apply to protocol "${protocol}"`);
+  const batchEncoding =
+    typeof options.batch === 'object' && options.batch !== null ? options.batch.encoding : undefined;
+  for (const [name, value] of [
+    ['payload', options.payload],
+    ['batch.encoding', batchEncoding],
+  ] as const) {
+    if (value !== undefined)
+      throw new TypeError(`winston-logstream: option "${name}" does not apply to protocol "${protocol}"`);
   }
 }
 
@@ -223,8 +236,11 @@ function oneOf<T extends string>(value: T | undefined, name: string, allowed: re
 /** A number > 0 (integer unless `Infinity` is allowed). */
 function positive(value: number | undefined, name: string, fallback: number, allowInfinity = false): number {
   if (value === undefined) return fallback;
-  if (typeof value === 'number' && value > 0 && (Number.isSafeInteger(value) || (allowInfinity && value === Infinity))) return value;
-  throw new TypeError(`winston-logstream: option "${name}" must be a positive integer${allowInfinity ? ' or Infinity' : ''}`);
+  if (typeof value === 'number' && value > 0 && (Number.isSafeInteger(value) || (allowInfinity && value === Infinity)))
+    return value;
+  throw new TypeError(
+    `winston-logstream: option "${name}" must be a positive integer${allowInfinity ? ' or Infinity' : ''}`,
+  );
 }
 
 /** A whole number >= 0. */

@@ -145,7 +145,9 @@ export class LogstreamTransport extends TransportStream {
       this.#intake.failed++;
       if (this.#serializationReported) return;
       this.#serializationReported = true;
-      printNotice(`could not serialize a log entry (${error instanceof Error ? error.name : typeof error}); it was not sent`);
+      printNotice(
+        `could not serialize a log entry (${error instanceof Error ? error.name : typeof error}); it was not sent`,
+      );
     }
   }
 
@@ -153,7 +155,9 @@ export class LogstreamTransport extends TransportStream {
     this.#intake.dropped++;
     if (this.#oversizeReported) return;
     this.#oversizeReported = true;
-    printNotice(`dropped a log entry of ${size} bytes: over maxEntryBytes (${this.#options.maxEntryBytes}) even with its message truncated`);
+    printNotice(
+      `dropped a log entry of ${size} bytes: over maxEntryBytes (${this.#options.maxEntryBytes}) even with its message truncated`,
+    );
   }
 
   /**

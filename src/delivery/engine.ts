@@ -378,7 +378,7 @@ export class DeliveryEngine {
         }
         this.#failed(result.error, attemptStarted);
         if (result.error.statusCode === 413 && lines.length > 1) {
-          await this.#sendHalves({ target: batch.target, lines, bytes: 0 }, signal);
+          await this.#sendHalves({ target: batch.target, lines }, signal);
           return;
         }
         const delay = this.#retryDelay(result, attempts - 1, started);
@@ -420,7 +420,7 @@ export class DeliveryEngine {
   async #sendHalves(batch: Batch, signal: AbortSignal): Promise<void> {
     const middle = Math.ceil(batch.lines.length / 2);
     for (const lines of [batch.lines.slice(0, middle), batch.lines.slice(middle)]) {
-      await this.#deliver({ target: batch.target, lines, bytes: 0 }, signal);
+      await this.#deliver({ target: batch.target, lines }, signal);
     }
   }
 

@@ -15,9 +15,14 @@ class Chunk {
 export interface Batch {
   readonly target: ServerTarget;
   readonly lines: string[];
-  /** Sum of the entries' serialized sizes, in bytes. */
-  readonly bytes: number;
 }
+
+/**
+ * What a request body spends besides its entries, as {@link EntryQueue.take} counts it: a separator per entry
+ * (NDJSON's newline, a JSON array's comma) and one byte more for the whole body (a JSON array's second bracket).
+ */
+const SEPARATOR_BYTES = 1;
+const ENVELOPE_BYTES = 1;
 
 /**
  * The in-memory FIFO of serialized entries waiting to be sent.
@@ -71,23 +76,24 @@ export class EntryQueue {
   }
 
   /**
-   * Removes and returns the oldest entries that go to the same server as the oldest one, up to
-   * `maxEntries` and `maxBytes`. The first entry is always taken, even when it alone exceeds `maxBytes`.
+   * Removes and returns the oldest entries that go to the same server as the oldest one, up to `maxEntries`
+   * and as many as fit in a body of `maxBytes` with their separators. The first entry is always taken, even
+   * when it alone exceeds `maxBytes`.
    * @returns `undefined` when the queue is empty.
    */
   take(maxEntries: number, maxBytes: number): Batch | undefined {
     if (this.#length === 0) return undefined;
     const target = this.#head.targets[this.#headIndex] as ServerTarget;
     const lines: string[] = [];
-    let bytes = 0;
+    let bodyBytes = ENVELOPE_BYTES;
     while (this.#length > 0 && lines.length < maxEntries) {
       const i = this.#headIndex;
-      const size = this.#head.sizes[i] as number;
-      if (lines.length > 0 && (bytes + size > maxBytes || this.#head.targets[i] !== target)) break;
+      const size = (this.#head.sizes[i] as number) + SEPARATOR_BYTES;
+      if (lines.length > 0 && (bodyBytes + size > maxBytes || this.#head.targets[i] !== target)) break;
       lines.push(this.#shift());
-      bytes += size;
+      bodyBytes += size;
     }
-    return { target, lines, bytes };
+    return { target, lines };
   }
 
   /** Removes every entry. */

@@ -115,7 +115,8 @@ export function createHttpEncoder(options: HttpEncoderOptions): Encoder {
     batch,
     encode:
       batch.encoding === 'ndjson'
-        ? (lines): EncodedRequest => ({ body: `${lines.join('\n')}\n`, headers: NDJSON_HEADERS })
+        ? // Joined with the final newline in one pass: appending it afterwards would leave a string to flatten again.
+          (lines): EncodedRequest => ({ body: [...lines, ''].join('\n'), headers: NDJSON_HEADERS })
         : (lines): EncodedRequest => ({ body: `[${lines.join(',')}]`, headers: JSON_HEADERS }),
   };
 }

@@ -76,15 +76,19 @@ describe('batching', function () {
     expect(server.entries().map((entry) => entry.message)).to.deep.equal(['e0', ...rest]);
   });
 
-  for (const [maxBytes, sizes] of [
-    [300, [1, 3, 3, 1]],
-    [299, [1, 2, 2, 2, 1]],
+  // Three 100-byte entries make a 303-byte NDJSON body and a 304-byte JSON array.
+  for (const [encoding, maxBytes, sizes] of [
+    ['ndjson', 304, [1, 3, 3, 1]],
+    ['ndjson', 303, [1, 2, 2, 2, 1]],
+    ['json-array', 304, [1, 3, 3, 1]],
+    ['json-array', 303, [1, 2, 2, 2, 1]],
   ] as const) {
-    it(`fills a request up to maxBytes of entries (100-byte entries, maxBytes ${maxBytes}: ${sizes.join(', ')})`, async function () {
+    it(`fills a request body up to maxBytes (${encoding}, 100-byte entries, maxBytes ${maxBytes}: ${sizes.join(', ')})`, async function () {
       const rest = Array.from({ length: 7 }, (_, i) => sized(i + 1, 100));
-      await logBehindStalledRequest({ payload: MESSAGE_ONLY, batch: { maxBytes } }, sized(0, 100), rest);
+      await logBehindStalledRequest({ payload: MESSAGE_ONLY, batch: { maxBytes, encoding } }, sized(0, 100), rest);
 
       expect(server.batchSizes()).to.deep.equal(sizes);
+      for (const request of server.requests) expect(Buffer.byteLength(request.body)).to.be.at.most(maxBytes);
       expect(server.entries().map(Number)).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
     });
   }

@@ -19,7 +19,7 @@ describe('EntryQueue: the in-memory FIFO of serialized entries', function () {
     const taken: string[] = [];
     for (let batch = queue.take(1500, Infinity); batch !== undefined; batch = queue.take(1500, Infinity)) {
       expect(batch.target).to.equal(A);
-      expect(batch.bytes).to.equal(batch.lines.length * 10);
+      expect(queue.bytes).to.equal(queue.length * 10);
       taken.push(...batch.lines);
     }
     expect(taken).to.deep.equal(Array.from({ length: 5000 }, (_, i) => `entry ${i}`));
@@ -40,12 +40,13 @@ describe('EntryQueue: the in-memory FIFO of serialized entries', function () {
     expect(taken).to.deep.equal(Array.from({ length: next }, (_, i) => `entry ${i}`));
   });
 
-  it('takes at most maxEntries, and at most maxBytes (a batch may reach it exactly)', function () {
+  it('takes at most maxEntries, and at most a body of maxBytes with separators (a batch may reach it exactly)', function () {
     const queue = new EntryQueue();
     fill(queue, 10);
     expect(queue.take(4, Infinity)?.lines).to.have.length(4);
-    expect(queue.take(100, 30)?.lines).to.deep.equal(['entry 4', 'entry 5', 'entry 6']);
-    expect(queue.take(100, 29)?.lines).to.deep.equal(['entry 7', 'entry 8']);
+    // Three 10-byte entries: 30 bytes, a separator each, one byte of envelope.
+    expect(queue.take(100, 34)?.lines).to.deep.equal(['entry 4', 'entry 5', 'entry 6']);
+    expect(queue.take(100, 33)?.lines).to.deep.equal(['entry 7', 'entry 8']);
     expect(queue.length).to.equal(1);
   });
 
@@ -55,7 +56,7 @@ describe('EntryQueue: the in-memory FIFO of serialized entries', function () {
     queue.push('huge', 500, A);
     queue.push('small again', 5, A);
     expect(queue.take(100, 100)?.lines).to.deep.equal(['small']);
-    expect(queue.take(100, 100)).to.deep.equal({ target: A, lines: ['huge'], bytes: 500 });
+    expect(queue.take(100, 100)).to.deep.equal({ target: A, lines: ['huge'] });
     expect(queue.take(100, 100)?.lines).to.deep.equal(['small again']);
   });
 
@@ -90,6 +91,6 @@ describe('EntryQueue: the in-memory FIFO of serialized entries', function () {
     expect([queue.length, queue.bytes]).to.deep.equal([0, 0]);
     expect(queue.take(10, Infinity)).to.equal(undefined);
     fill(queue, 1, B);
-    expect(queue.take(10, Infinity)).to.deep.equal({ target: B, lines: ['entry 0'], bytes: 10 });
+    expect(queue.take(10, Infinity)).to.deep.equal({ target: B, lines: ['entry 0'] });
   });
 });

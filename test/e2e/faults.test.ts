@@ -265,6 +265,8 @@ describe('end to end: memory during a long outage (a script in its own process)'
     rssBefore: number;
     rssPeak: number;
     rssAfter: number;
+    /** Heap still in use after logging and a full GC: what the transport holds on to. */
+    heapRetained: number;
     stats: DeliveryStats;
   }
 
@@ -303,7 +305,10 @@ describe('end to end: memory during a long outage (a script in its own process)'
 
       const [logged, done] = reports as [OutageReport, OutageReport];
       const MB = 1024 * 1024;
-      expect((logged.rssPeak - logged.rssBefore) / MB, 'RSS growth in MB while logging').to.be.below(60);
+      // What the transport retains (heap after a full GC): ~3 MB for 1,000 queued entries, ~120 MB if unbounded.
+      // (Peak RSS also counts garbage not yet collected, which varies by Node version: 35 MB on 20, 72 MB on 24.)
+      expect(logged.heapRetained / MB, 'heap retained in MB after logging').to.be.below(30);
+      expect((logged.rssPeak - logged.rssBefore) / MB, 'peak RSS growth in MB while logging').to.be.below(110);
       expect(logged.stats.delivered).to.equal(0);
       expect(logged.stats.dropped).to.be.at.least(entries - maxQueueEntries - 1000);
       expect(logged.stats.dropped + logged.stats.queued).to.equal(entries);
