@@ -13,7 +13,8 @@ import {
 } from '../../src/delivery/http-sender.js';
 import { LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
 import { parseServerUrl } from '../../src/url.js';
-import { TestReceiver } from '../support/receiver.js';
+import { TestReceiver, useTestReceiver } from '../support/receiver.js';
+import { blockNetwork, restoreNetwork } from '../support/mock-server.js';
 
 const ORIGIN = 'http://logs.test';
 const TARGET = parseServerUrl(`http://ops:Pa55word@logs.test/logs?token=QueryToken`, 'url');
@@ -37,15 +38,8 @@ function failure(result: SendResult): Extract<SendResult, { ok: false }> {
 }
 
 describe('HttpSender', function () {
-  before(function () {
-    nock.disableNetConnect();
-  });
-  after(function () {
-    nock.enableNetConnect();
-  });
-  afterEach(function () {
-    nock.cleanAll();
-  });
+  beforeEach(blockNetwork);
+  afterEach(restoreNetwork);
 
   it('POSTs the body with its headers, the extra headers, and the configured ones, to the URL with its query', async function () {
     let seen: { body: unknown; headers: Record<string, string | string[]> } | undefined;
@@ -191,16 +185,7 @@ describe('HttpSender', function () {
 
 describe('HttpSender against a real server: compress, agent, https', function () {
   let receiver: TestReceiver;
-
-  before(async function () {
-    receiver = await TestReceiver.start();
-  });
-  after(async function () {
-    await receiver.close();
-  });
-  beforeEach(async function () {
-    await receiver.reset();
-  });
+  useTestReceiver((started) => (receiver = started));
 
   async function deliver(url: string, options: LogstreamTransportOptions, messages: string[]) {
     const transport = new LogstreamTransport({ url, onDeliveryError: () => {}, ...options });

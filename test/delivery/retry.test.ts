@@ -13,6 +13,7 @@ import {
 import { createHttpEncoder } from '../../src/encoders/http.js';
 import { LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
 import { parseServerUrl } from '../../src/url.js';
+import { blockNetwork, restoreNetwork } from '../support/mock-server.js';
 
 const ORIGIN = 'http://logs.test';
 const URL_ = `${ORIGIN}/logs`;
@@ -99,15 +100,8 @@ describe('retry policy', function () {
 });
 
 describe('retry behaviour (unit-level HTTP with nock)', function () {
-  before(function () {
-    nock.disableNetConnect();
-  });
-  after(function () {
-    nock.enableNetConnect();
-  });
-  afterEach(function () {
-    nock.cleanAll();
-  });
+  beforeEach(blockNetwork);
+  afterEach(restoreNetwork);
 
   function makeLogger(options: LogstreamTransportOptions) {
     const transport = new LogstreamTransport({ url: URL_, onDeliveryError: () => {}, ...options });

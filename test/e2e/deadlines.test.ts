@@ -3,7 +3,7 @@ import winston from 'winston';
 import { type DeliveryStats, LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
 import { runScript, type ScriptRun } from '../fixtures/fault-run-script.js';
 import { StderrCapture } from '../support/stderr.js';
-import { TestReceiver } from '../support/receiver.js';
+import { TestReceiver, useTestReceiver } from '../support/receiver.js';
 
 /** Generous slack for "on time": deadlines are checked for not being blown, not for precision. */
 const SLACK_MS = 2000;
@@ -13,16 +13,7 @@ const FAST_RETRY: LogstreamTransportOptions = { retry: { minDelayMs: 10, maxDela
 describe('end to end: deadlines and process exit', function () {
   let receiver: TestReceiver;
   let stderr: StderrCapture | undefined;
-
-  before(async function () {
-    receiver = await TestReceiver.start();
-  });
-  after(async function () {
-    await receiver.close();
-  });
-  beforeEach(async function () {
-    await receiver.reset();
-  });
+  useTestReceiver((started) => (receiver = started));
   afterEach(function () {
     stderr?.restore();
     stderr = undefined;

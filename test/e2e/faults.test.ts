@@ -8,7 +8,13 @@ import {
   LogstreamTransport,
   type LogstreamTransportOptions,
 } from '../../src/index.js';
-import { type FaultRule, parseEntries, type ReceivedRequest, TestReceiver } from '../support/receiver.js';
+import {
+  type FaultRule,
+  parseEntries,
+  type ReceivedRequest,
+  TestReceiver,
+  useTestReceiver,
+} from '../support/receiver.js';
 
 /** Small delays so that a whole outage plays out in well under a second. */
 const FAST: LogstreamTransportOptions = { retry: { minDelayMs: 10, maxDelayMs: 40 }, timeoutMs: 300 };
@@ -44,16 +50,7 @@ function logRange(logger: winston.Logger, from: number, to: number): void {
 
 describe('end to end: delivery through a server that misbehaves', function () {
   let receiver: TestReceiver;
-
-  before(async function () {
-    receiver = await TestReceiver.start();
-  });
-  after(async function () {
-    await receiver.close();
-  });
-  beforeEach(async function () {
-    await receiver.reset();
-  });
+  useTestReceiver((started) => (receiver = started));
 
   for (const batch of [false, { maxEntries: 4 }] as const) {
     const mode = batch === false ? 'one entry per request' : 'batched';

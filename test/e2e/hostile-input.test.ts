@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import winston from 'winston';
 import { LogstreamTransport } from '../../src/index.js';
-import { TestReceiver } from '../support/receiver.js';
+import { TestReceiver, useTestReceiver } from '../support/receiver.js';
 import { StderrCapture } from '../support/stderr.js';
 
 type Entry = Record<string, unknown>;
@@ -248,16 +248,7 @@ const CASES: HostileCase[] = [
 describe('end to end: hostile input through a real logger', function () {
   let receiver: TestReceiver;
   let stderr: StderrCapture | undefined;
-
-  before(async function () {
-    receiver = await TestReceiver.start();
-  });
-  after(async function () {
-    await receiver.close();
-  });
-  beforeEach(async function () {
-    await receiver.reset();
-  });
+  useTestReceiver((started) => (receiver = started));
   afterEach(function () {
     stderr?.restore();
   });

@@ -1,21 +1,12 @@
 import { expect } from 'chai';
 import winston from 'winston';
 import { LogstreamTransport } from '../../src/index.js';
-import { TestReceiver } from '../support/receiver.js';
+import { TestReceiver, useTestReceiver } from '../support/receiver.js';
 import { StderrCapture } from '../support/stderr.js';
 
 describe('end to end: a real server in another process', function () {
   let receiver: TestReceiver;
-
-  before(async function () {
-    receiver = await TestReceiver.start();
-  });
-  after(async function () {
-    await receiver.close();
-  });
-  beforeEach(async function () {
-    await receiver.reset();
-  });
+  useTestReceiver((started) => (receiver = started));
 
   for (const batch of [false, true]) {
     it(`delivers 1,000 entries exactly once and in order (${batch ? 'batched' : 'one per request'})`, async function () {

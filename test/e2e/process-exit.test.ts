@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { DeliveryStats } from '../../src/index.js';
-import { TestReceiver } from '../support/receiver.js';
+import { TestReceiver, useTestReceiver } from '../support/receiver.js';
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/exit-after-logging.ts', import.meta.url));
 /** Generous: the point is that the process exits by itself, not how fast. */
@@ -40,16 +40,7 @@ function runScript(args: string[], killAfterMs = 15_000): Promise<ChildRun> {
 
 describe('process lifecycle, with a real server in another process', function () {
   let receiver: TestReceiver;
-
-  before(async function () {
-    receiver = await TestReceiver.start();
-  });
-  after(async function () {
-    await receiver.close();
-  });
-  beforeEach(async function () {
-    await receiver.reset();
-  });
+  useTestReceiver((started) => (receiver = started));
 
   for (const batch of [false, true]) {
     const mode = batch ? 'batched' : 'one entry per request';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import winston from 'winston';
 import { LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
 import type { FaultRule, ReceivedRequest } from '../support/receiver.js';
-import { TestReceiver } from '../support/receiver.js';
+import { TestReceiver, useTestReceiver } from '../support/receiver.js';
 import { parseConcatenatedJson, SPLUNK_TEST_TOKEN } from '../support/responders.js';
 
 /** Collects what the transport prints to stderr while `run` runs. */
@@ -168,15 +168,7 @@ const CASES: ProtocolCase[] = [
 
 describe('end to end: backend protocols against backend-like receivers', function () {
   let receiver: TestReceiver;
-  before(async function () {
-    receiver = await TestReceiver.start();
-  });
-  after(async function () {
-    await receiver.close();
-  });
-  beforeEach(async function () {
-    await receiver.reset();
-  });
+  useTestReceiver((started) => (receiver = started));
 
   for (const protocol of CASES) {
     describe(protocol.name, function () {

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import winston from 'winston';
 import { createElasticsearchEncoder, ELASTICSEARCH_LIMITS } from '../../src/encoders/elasticsearch.js';
 import { LogstreamTransport } from '../../src/index.js';
-import { type ReceivedRequest, TestReceiver } from '../support/receiver.js';
+import { type ReceivedRequest, TestReceiver, useTestReceiver } from '../support/receiver.js';
 
 /** The NDJSON lines of a bulk body, checking it ends with the newline `_bulk` requires. */
 function bulkLines(body: string): string[] {
@@ -82,15 +82,7 @@ describe('encoders/elasticsearch', function () {
 
   describe('on a receiver answering like Elasticsearch', function () {
     let receiver: TestReceiver;
-    before(async function () {
-      receiver = await TestReceiver.start();
-    });
-    after(async function () {
-      await receiver.close();
-    });
-    beforeEach(async function () {
-      await receiver.reset();
-    });
+    useTestReceiver((started) => (receiver = started));
 
     it('builds the same NDJSON as the official client’s bulk helper (@elastic/elasticsearch)', async function () {
       await receiver.faults([{ kind: 'respond', responder: 'elasticsearch-bulk' }]);

@@ -138,3 +138,22 @@ export class TestReceiver {
     await exited;
   }
 }
+
+/**
+ * Mocha hooks for the enclosing `describe`: starts one receiver process before its tests, resets it before each
+ * test and closes it after them all.
+ * @param use - receives the started receiver (assign it to the block's variable).
+ */
+export function useTestReceiver(use: (receiver: TestReceiver) => void): void {
+  let receiver: TestReceiver | undefined;
+  before(async function () {
+    receiver = await TestReceiver.start();
+    use(receiver);
+  });
+  after(async function () {
+    await receiver?.close();
+  });
+  beforeEach(async function () {
+    await receiver?.reset();
+  });
+}
