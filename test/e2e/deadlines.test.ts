@@ -3,7 +3,7 @@ import winston from 'winston';
 import { type DeliveryStats, LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
 import { runScript, type ScriptRun } from '../fixtures/fault-run-script.js';
 import { StderrCapture } from '../support/stderr.js';
-import { TestReceiver, useTestReceiver } from '../support/receiver.js';
+import { type TestReceiver, useTestReceiver } from '../support/receiver.js';
 
 /** Generous slack for "on time": deadlines are checked for not being blown, not for precision. */
 const SLACK_MS = 2000;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import winston from 'winston';
 import { LogstreamTransport } from '../../src/index.js';
-import { TestReceiver, useTestReceiver } from '../support/receiver.js';
+import { type TestReceiver, useTestReceiver } from '../support/receiver.js';
 import { StderrCapture } from '../support/stderr.js';
 
 describe('end to end: a real server in another process', function () {

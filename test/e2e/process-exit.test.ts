@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { DeliveryStats } from '../../src/index.js';
-import { TestReceiver, useTestReceiver } from '../support/receiver.js';
+import { type TestReceiver, useTestReceiver } from '../support/receiver.js';
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/exit-after-logging.ts', import.meta.url));
 /** Generous: the point is that the process exits by itself, not how fast. */

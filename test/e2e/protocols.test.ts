@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import winston from 'winston';
 import { LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
 import type { FaultRule, ReceivedRequest } from '../support/receiver.js';
-import { TestReceiver, useTestReceiver } from '../support/receiver.js';
+import { type TestReceiver, useTestReceiver } from '../support/receiver.js';
 import { parseConcatenatedJson, SPLUNK_TEST_TOKEN } from '../support/responders.js';
 
 /** Collects what the transport prints to stderr while `run` runs. */

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import winston from 'winston';
 import { createElasticsearchEncoder, ELASTICSEARCH_LIMITS } from '../../src/encoders/elasticsearch.js';
 import { LogstreamTransport } from '../../src/index.js';
-import { type ReceivedRequest, TestReceiver, useTestReceiver } from '../support/receiver.js';
+import { type ReceivedRequest, type TestReceiver, useTestReceiver } from '../support/receiver.js';
 
 /** The NDJSON lines of a bulk body, checking it ends with the newline `_bulk` requires. */
 function bulkLines(body: string): string[] {
