@@ -19,7 +19,12 @@ export interface OtlpOptions {
    */
   resource?: Record<string, unknown>;
   /** The instrumentation scope of every record. Default `{ name: 'winston-logstream' }`, no version. */
-  scope?: { name?: string; version?: string };
+  scope?: {
+    /** The scope's name. Default `'winston-logstream'`. */
+    name?: string;
+    /** The scope's version. Default none. */
+    version?: string;
+  };
 }
 
 /** Options of `protocol: 'loki'` (Loki's push API, `…/loki/api/v1/push`). */
@@ -29,7 +34,12 @@ export interface LokiOptions {
    * name (non-string values as JSON) and left out of the line. Names must be valid Prometheus label names.
    * Default `{ fields: ['level'] }`.
    */
-  labels?: { static?: Record<string, string>; fields?: string[] };
+  labels?: {
+    /** Labels every entry carries. Default none. */
+    static?: Record<string, string>;
+    /** Entry fields promoted to labels of the same name. Default `['level']`. */
+    fields?: string[];
+  };
   /** The tenant, sent as `X-Scope-OrgID` (multi-tenant Loki). Default none. Never appears in diagnostics. */
   tenant?: string;
 }
