@@ -49,7 +49,8 @@ export interface PreparedRequest {
   readonly target: ServerTarget;
   /** Where it goes: the target's URL, without user info when an `Authorization` header is given. */
   readonly url: string;
-  readonly body: string | Buffer;
+  /** The body's bytes, encoded once: got UTF-8-encodes a string body three times (to size, send and count it). */
+  readonly body: Buffer;
   readonly headers: Readonly<Record<string, string>>;
   /** How many entries it carries (for error reports). */
   readonly entries: number;
@@ -98,8 +99,9 @@ export class HttpSender {
     entries: number,
   ): Promise<PreparedRequest> {
     const url = this.#explicitAuthorization ? withoutUserInfo(target.url) : target.url;
-    if (!this.#compress || Buffer.byteLength(body) < COMPRESS_MIN_BYTES) return { target, url, body, headers, entries };
-    return { target, url, body: await gzipAsync(body), headers: { ...headers, 'content-encoding': 'gzip' }, entries };
+    const bytes = Buffer.from(body);
+    if (!this.#compress || bytes.length < COMPRESS_MIN_BYTES) return { target, url, body: bytes, headers, entries };
+    return { target, url, body: await gzipAsync(bytes), headers: { ...headers, 'content-encoding': 'gzip' }, entries };
   }
 
   /**
@@ -114,8 +116,7 @@ export class HttpSender {
     const { target, entries } = request;
     try {
       const pending = this.#client.post(request.url, {
-        // got UTF-8-encodes a string body three times (to size it, to send it, to count it); a Buffer not at all.
-        body: typeof request.body === 'string' ? Buffer.from(request.body) : request.body,
+        body: request.body,
         headers: { ...request.headers, ...extraHeaders },
         signal,
       });

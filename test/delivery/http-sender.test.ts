@@ -176,7 +176,7 @@ describe('HttpSender', function () {
         [false, large],
       ] as const) {
         const request = await sender({ compress }).prepare(TARGET, body, {}, 1);
-        expect(request.body).to.equal(body);
+        expect(request.body.toString('utf8')).to.equal(body);
         expect(request.headers).not.to.have.property('content-encoding');
       }
     });
