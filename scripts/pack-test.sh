@@ -14,12 +14,12 @@ step 'npm pack (its prepack script builds dist/)'
 npm pack --silent --json --pack-destination "$scratch" > "$scratch/pack.json"
 tarball="$scratch/$(node -p "require('$scratch/pack.json')[0].filename")"
 
-step 'tarball holds only dist/ (JS and .d.ts), the bin, README, LICENSE, CHANGELOG and package.json'
+step 'tarball holds only dist/ (JS and .d.ts), the bin, README, LICENSE and package.json'
 node - "$scratch/pack.json" <<'JS'
 const files = require(process.argv[2])[0].files.map((file) => file.path);
-const allowed = /^(dist\/.+\.(js|d\.ts)|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/;
+const allowed = /^(dist\/.+\.(js|d\.ts)|README\.md|LICENSE|package\.json)$/;
 const unexpected = files.filter((path) => !allowed.test(path));
-const required = ['dist/index.js', 'dist/index.d.ts', 'dist/receiver/cli.js', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json'];
+const required = ['dist/index.js', 'dist/index.d.ts', 'dist/receiver/cli.js', 'README.md', 'LICENSE', 'package.json'];
 const missing = required.filter((path) => !files.includes(path));
 if (unexpected.length || missing.length) {
   console.error('unexpected:', unexpected, 'missing:', missing);
