@@ -4,7 +4,7 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest, ResponseVerdict } from '../delivery/engine.js';
-import { ALL_ACCEPTED, type Encoder, type LogInfo } from './encoder.js';
+import { ALL_ACCEPTED, type Encoder, type LogInfo, NDJSON_HEADERS } from './encoder.js';
 import { toJsonFields } from './json-value.js';
 import { isoTimestamp } from './timestamp.js';
 
@@ -19,8 +19,6 @@ export interface ElasticsearchSettings {
  * 100 MB by default); 5 MiB and 1,000 documents keep one rejected request cheap to resend.
  */
 export const ELASTICSEARCH_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 5 * 1024 * 1024, maxDelayMs: 0 };
-
-const NDJSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/x-ndjson' });
 
 /** One item of a bulk response: `{ "create": { "status": 201, "error": { … } } }`. */
 type BulkItem = Record<string, { status?: unknown; error?: { type?: unknown; reason?: unknown } } | undefined>;

@@ -48,3 +48,8 @@ export const ALL_ACCEPTED: ResponseVerdict = Object.freeze({
 
 /** JSON request headers, shared by the protocols whose body is one JSON document. */
 export const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' });
+
+/** NDJSON request headers, shared by the protocols whose body is one JSON document per line. */
+export const NDJSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'application/x-ndjson',
+});

@@ -1,5 +1,5 @@
 import type { BatchLimits, EncodedRequest } from '../delivery/engine.js';
-import { type Encoder, type EntrySize, JSON_HEADERS, type LogInfo } from './encoder.js';
+import { type Encoder, type EntrySize, JSON_HEADERS, type LogInfo, NDJSON_HEADERS } from './encoder.js';
 import { isFlatRecord, messageText, toJsonValue } from './json-value.js';
 import { isoTimestamp } from './timestamp.js';
 
@@ -120,5 +120,3 @@ export function createHttpEncoder(options: HttpEncoderOptions): Encoder {
         : (lines): EncodedRequest => ({ body: `[${lines.join(',')}]`, headers: JSON_HEADERS }),
   };
 }
-
-const NDJSON_HEADERS = { 'content-type': 'application/x-ndjson' } as const;
