@@ -5,7 +5,7 @@ import type { RetryPolicy } from './delivery/retry.js';
 import type { BatchEncoding, Payload } from './encoders/http.js';
 import { BACKEND_LIMITS, type ProtocolSettings } from './encoders/index.js';
 import type { Logstream } from './logstream.js';
-import { type ProtocolOptions, resolveProtocol } from './protocol-options.js';
+import { HEADER_VALUE, type ProtocolOptions, resolveProtocol } from './protocol-options.js';
 import { parseServerUrl, type ServerTarget } from './url.js';
 
 /** Batching settings; every field is optional and defaults as documented. */
@@ -193,15 +193,21 @@ function resolveCompress(compress: LogstreamTransportOptions['compress']): boole
   throw new TypeError('winston-logstream: option "compress" must be a boolean or "gzip"');
 }
 
+/** An HTTP header name: an RFC 9110 token. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 function checkHeaders(headers: LogstreamTransportOptions['headers']): Record<string, string> {
   if (headers === undefined) return {};
   if (typeof headers !== 'object' || headers === null)
     throw new TypeError('winston-logstream: option "headers" must be an object');
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
+    if (!HEADER_NAME.test(name)) throw new TypeError('winston-logstream: option "headers" has an invalid header name');
     // The value is never echoed: it may be a token.
-    if (typeof value !== 'string' || /[\r\n]/.test(value)) {
-      throw new TypeError(`winston-logstream: option "headers.${name}" must be a string without line breaks`);
+    if (typeof value !== 'string' || !HEADER_VALUE.test(value)) {
+      throw new TypeError(
+        `winston-logstream: option "headers.${name}" must be a string of visible Latin-1 characters (no line breaks)`,
+      );
     }
     result[name.toLowerCase()] = value;
   }

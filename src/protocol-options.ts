@@ -162,7 +162,7 @@ export function resolveProtocol(
     }
     case 'loki': {
       const given = section(options.loki, 'loki');
-      const tenant = optionalString(given.tenant, 'loki.tenant');
+      const tenant = optionalSecret(given.tenant, 'loki.tenant');
       return {
         settings: { name, ...resolveLokiLabels(given.labels) },
         headers: tenant === undefined ? {} : { 'x-scope-orgid': tenant },
@@ -171,7 +171,7 @@ export function resolveProtocol(
     }
     case 'elasticsearch': {
       const given = section(options.elasticsearch, 'elasticsearch');
-      const apiKey = optionalString(given.apiKey, 'elasticsearch.apiKey');
+      const apiKey = optionalSecret(given.apiKey, 'elasticsearch.apiKey');
       return {
         settings: { name, index: optionalString(given.index, 'elasticsearch.index') ?? 'logs-winston-default' },
         headers: apiKey === undefined ? {} : { authorization: `ApiKey ${apiKey}` },
@@ -325,6 +325,18 @@ function optionalString(value: unknown, name: string): string | undefined {
   return value;
 }
 
+/** What Node sends as a header value without throwing at request time: tab, visible ASCII and Latin-1. */
+export const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** A secret sent in a header: checked here, so that it cannot fail at send time. Never echoed. */
+function optionalSecret(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '' || !HEADER_VALUE.test(value)) {
+    throw new TypeError(`winston-logstream: option "${name}" must be a non-empty string of visible Latin-1 characters`);
+  }
+  return value;
+}
+
 /** A secret the backend requires, unless the user sends the header it goes into themselves. */
 function requiredSecret(
   value: unknown,
@@ -332,7 +344,7 @@ function requiredSecret(
   header: string,
   userHeaders: Readonly<Record<string, string>>,
 ): string | undefined {
-  const secret = optionalString(value, name);
+  const secret = optionalSecret(value, name);
   if (secret === undefined && !Object.hasOwn(userHeaders, header)) {
     throw new TypeError(
       `winston-logstream: option "${name}" is required (or a "${header}" header in option "headers")`,

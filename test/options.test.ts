@@ -52,6 +52,8 @@ describe('transport options', function () {
     ['payload', { payload: 'xml' }, 'payload'],
     ['headers', { headers: 'Authorization: x' }, 'headers'],
     ['a header value', { headers: { Authorization: 'Bearer tok-secret\r\nX: y' } }, 'headers.Authorization'],
+    ['a header value', { headers: { Authorization: 'Bearer tok-secret-\u2603' } }, 'headers.Authorization'],
+    ['a header name', { headers: { 'Bad Name': 'tok-secret' } }, 'headers'],
     ['batch', { batch: 'yes' }, 'batch'],
     ['batch.maxEntries', { batch: { maxEntries: 0 } }, 'batch.maxEntries'],
     ['batch.maxBytes', { batch: { maxBytes: -5 } }, 'batch.maxBytes'],

@@ -78,6 +78,9 @@ describe('protocol options', function () {
         { protocol: 'datadog', datadog: { apiKey: `${SECRET}\r` } },
         { protocol: 'loki', loki: { tenant: `${SECRET}\n` } },
         { protocol: 'elasticsearch', elasticsearch: { apiKey: `\n${SECRET}` } },
+        // Characters HTTP cannot carry in a header are refused at construction, not at send time.
+        { protocol: 'datadog', datadog: { apiKey: `${SECRET}\u2603` } },
+        { protocol: 'loki', loki: { tenant: `${SECRET}\u0100` } },
       ];
       for (const options of secretOptions) {
         expect(construct(options)).to.throw(TypeError).with.property('message').that.does.not.include(SECRET);

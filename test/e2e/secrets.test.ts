@@ -149,11 +149,6 @@ describe('end to end: no secret in any diagnostic', function () {
     expect(stderr?.lines()).to.deep.equal(['winston-logstream: 3 log entries were not delivered before the deadline']);
   });
 
-  it('failure: a header value that HTTP refuses at send time', async function () {
-    await logThrough(secretTransport({ headers: { ...HEADERS, Authorization: `Bearer ${AUTH_TOKEN}\u0100` } }));
-    expect(stderr?.lines()[0]).to.match(/: ERR_INVALID_CHAR$/);
-  });
-
   it('failure: https to a server that speaks plain HTTP', async function () {
     await logThrough(secretTransport({ url: secretUrl().replace('http:', 'https:') }));
     expect(stderr?.lines()).to.have.length.above(0);
@@ -171,6 +166,8 @@ describe('end to end: no secret in any diagnostic', function () {
           headers: { Authorization: `Bearer ${AUTH_TOKEN}\r\nX-Injected: 1` },
         }),
       () => new LogstreamTransport({ url: secretUrl(), headers: { 'X-Api-Key': [API_KEY] as unknown as string } }),
+      // A value HTTP would refuse at send time is refused here instead.
+      () => new LogstreamTransport({ url: secretUrl(), headers: { Authorization: `Bearer ${AUTH_TOKEN}\u0100` } }),
       () => new LogstreamTransport({ url: secretUrl(), timeoutMs: -1 }),
       () => new LogstreamTransport({ url: secretUrl(), logstream: new Logstream() }),
       () => new Logstream({ url: `mailto:ops:${PASSWORD}@example.com?token=${QUERY_TOKEN}` }),
