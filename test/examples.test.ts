@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import got from 'got';
 import { createReceiver, type Receiver } from '../src/receiver/index.js';
+import { LOGSTREAM_ENTRY_KEYS } from './support/entries.js';
 
 const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
 
@@ -93,15 +94,7 @@ describe('examples/ run against the dev receiver', function () {
     const byMessage = Object.fromEntries(received.map((entry) => [entry.message, entry]));
     expect(Object.keys(byMessage)).to.have.members(['request served', 'query ran', 'slow request']);
     expect(byMessage['request served']).to.include({ module: 'http', level: 'info', status: 200 });
-    expect(Object.keys(byMessage['query ran']!)).to.deep.equal([
-      'level',
-      'message',
-      'target',
-      'module',
-      'file',
-      'line',
-      'timestamp',
-    ]);
+    expect(Object.keys(byMessage['query ran']!)).to.deep.equal(LOGSTREAM_ENTRY_KEYS);
     expect(run.output()).to.include('delivered 3, skipped 0, failed 0');
   });
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import winston from 'winston';
 import { Logstream, LogstreamTransport } from '../src/index.js';
 import { blockNetwork, MockLogServer, restoreNetwork, stalledAnswer } from './support/mock-server.js';
+import { LOGSTREAM_ENTRY_KEYS } from './support/entries.js';
 
 const SERVER_A = 'http://a.logs.test';
 const SERVER_B = 'http://b.logs.test';
@@ -154,15 +155,7 @@ describe('Logstream: the shared, switchable server setting', function () {
 
       expect(serverA.entries().map((entry) => entry.message)).to.deep.equal(['after']);
       expect(serverA.requests[0]?.headers.authorization).to.equal('Bearer t');
-      expect(Object.keys(serverA.entries()[0] ?? {})).to.deep.equal([
-        'level',
-        'message',
-        'target',
-        'module',
-        'file',
-        'line',
-        'timestamp',
-      ]);
+      expect(Object.keys(serverA.entries()[0] ?? {})).to.deep.equal(LOGSTREAM_ENTRY_KEYS);
       expect(stats).to.include({ logged: 2, skipped: 1, delivered: 1 });
     });
 

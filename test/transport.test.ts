@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import nock from 'nock';
 import winston from 'winston';
 import { DeliveryError, LogstreamTransport, type LogstreamTransportOptions } from '../src/index.js';
-import { blockNetwork, MOCK_ORIGIN, MockLogServer, restoreNetwork, stalledAnswer } from './support/mock-server.js';
-import { StderrCapture } from './support/stderr.js';
+import { MOCK_ORIGIN, type MockLogServer, stalledAnswer, useMockLogServer } from './support/mock-server.js';
+import type { StderrCapture } from './support/stderr.js';
+import { LOGSTREAM_LEVEL_MAPPING } from './support/entries.js';
 
 const URL_WITH_SECRETS = 'http://ada:s3cret-pw@logs.test/logs?token=q-secret';
 const DISPLAY_URL = `${MOCK_ORIGIN}/logs`;
@@ -25,15 +26,9 @@ function recordEvents(transport: LogstreamTransport): { warnings: Error[]; error
 describe('LogstreamTransport', function () {
   let server: MockLogServer;
   let stderr: StderrCapture;
-
-  beforeEach(function () {
-    blockNetwork();
-    server = new MockLogServer();
-    stderr = StderrCapture.start();
-  });
-  afterEach(function () {
-    stderr.restore();
-    restoreNetwork();
+  useMockLogServer((mock, capture) => {
+    server = mock;
+    stderr = capture;
   });
 
   describe('draining with finish()', function () {
@@ -365,16 +360,7 @@ describe('LogstreamTransport', function () {
       expect(fallback).to.include({ level: 'error', target: 'net', module: 'net', file: '', line: 0 });
     });
 
-    const levelTable: [string, string][] = [
-      ['error', 'error'],
-      ['warn', 'warn'],
-      ['info', 'info'],
-      ['http', 'info'],
-      ['verbose', 'debug'],
-      ['debug', 'debug'],
-      ['silly', 'trace'],
-      ['custom', 'info'],
-    ];
+    const levelTable = LOGSTREAM_LEVEL_MAPPING;
     it(`maps winston levels: ${levelTable.map(([from, to]) => `${from}→${to}`).join(', ')}`, async function () {
       server.acceptAll();
       const transport = new LogstreamTransport({ url: DISPLAY_URL, payload: 'logstream' });

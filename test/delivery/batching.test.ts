@@ -8,15 +8,9 @@ import {
   restoreNetwork,
   stalledAnswer,
 } from '../support/mock-server.js';
+import { MESSAGE_ONLY, sized } from '../support/entries.js';
 
 const URL = `${MOCK_ORIGIN}/logs`;
-/** Sends each entry's message as its whole payload: a JSON string, so an entry's size is the message length + 2. */
-const MESSAGE_ONLY: Payload = (info) => info.message;
-
-/** A message whose MESSAGE_ONLY line is exactly `bytes` long and reads back as `seq`. */
-function sized(seq: number, bytes: number): string {
-  return String(seq).padStart(bytes - 2, '0');
-}
 
 function log(transport: LogstreamTransport, messages: readonly string[]): void {
   for (const message of messages) transport.log({ level: 'info', message }, () => undefined);

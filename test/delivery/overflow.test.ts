@@ -1,36 +1,21 @@
 import { expect } from 'chai';
-import {
-  LogstreamTransport,
-  type LogstreamTransportOptions,
-  type OverflowPolicy,
-  type Payload,
-} from '../../src/index.js';
-import { blockNetwork, MOCK_ORIGIN, MockLogServer, restoreNetwork, stalledAnswer } from '../support/mock-server.js';
-import { StderrCapture } from '../support/stderr.js';
+import { LogstreamTransport, type LogstreamTransportOptions, type OverflowPolicy } from '../../src/index.js';
+import { MOCK_ORIGIN, type MockLogServer, stalledAnswer, useMockLogServer } from '../support/mock-server.js';
+import type { StderrCapture } from '../support/stderr.js';
+import { MESSAGE_ONLY, sized } from '../support/entries.js';
 
 const URL = `${MOCK_ORIGIN}/logs`;
 /** Each entry is sent as its message, a JSON string: `sized(seq, 100)` makes a 100-byte entry. */
-const MESSAGE_ONLY: Payload = (info) => info.message;
 const QUEUE_FULL = 'winston-logstream: queue full, dropping log entries';
 const roomAgain = (dropped: number): string =>
   `winston-logstream: queue has room again; ${dropped} log entries were dropped`;
 
-function sized(seq: number, bytes = 100): string {
-  return String(seq).padStart(bytes - 2, '0');
-}
-
 describe('the bounded queue', function () {
   let server: MockLogServer;
   let stderr: StderrCapture;
-
-  beforeEach(function () {
-    blockNetwork();
-    server = new MockLogServer();
-    stderr = StderrCapture.start();
-  });
-  afterEach(function () {
-    stderr.restore();
-    restoreNetwork();
+  useMockLogServer((mock, capture) => {
+    server = mock;
+    stderr = capture;
   });
 
   /**

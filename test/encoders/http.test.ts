@@ -6,6 +6,7 @@ import {
   type Payload,
   toLogstreamLevel,
 } from '../../src/encoders/http.js';
+import { LOGSTREAM_LEVEL_MAPPING } from '../support/entries.js';
 
 const TIME = Date.UTC(2026, 10, 27, 13, 14, 15, 16);
 const STAMP = '2026-11-27T13:14:15.016Z';
@@ -66,14 +67,8 @@ describe("the 'http' encoder", function () {
       });
     });
 
-    const table: [unknown, string][] = [
-      ['error', 'error'],
-      ['warn', 'warn'],
-      ['info', 'info'],
-      ['http', 'info'],
-      ['verbose', 'debug'],
-      ['debug', 'debug'],
-      ['silly', 'trace'],
+    const table: (readonly [unknown, string])[] = [
+      ...LOGSTREAM_LEVEL_MAPPING,
       ['notice', 'info'],
       ['toString', 'info'],
       [undefined, 'info'],

@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import nock from 'nock';
 import { parseEntries } from './receiver.js';
+import { StderrCapture } from './stderr.js';
 
 /** The origin mocked servers live on by default (never resolved: nock intercepts first). */
 export const MOCK_ORIGIN = 'http://logs.test';
@@ -130,4 +131,22 @@ export class MockLogServer {
 interface RecordedReq {
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
+}
+
+/**
+ * Mocha hooks for the enclosing `describe`: before each test, blocks the network (loopback excepted), scripts a
+ * fresh {@link MockLogServer} and starts capturing stderr; after it, restores both.
+ * @param use - receives each test's server and stderr capture (assign them to the block's variables).
+ */
+export function useMockLogServer(use: (server: MockLogServer, stderr: StderrCapture) => void): void {
+  let stderr: StderrCapture | undefined;
+  beforeEach(function () {
+    blockNetwork();
+    stderr = StderrCapture.start();
+    use(new MockLogServer(), stderr);
+  });
+  afterEach(function () {
+    stderr?.restore();
+    restoreNetwork();
+  });
 }
