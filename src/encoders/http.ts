@@ -1,6 +1,6 @@
 import type { BatchLimits, EncodedRequest } from '../delivery/engine.js';
 import { type Encoder, type EntrySize, JSON_HEADERS, type LogInfo, NDJSON_HEADERS } from './encoder.js';
-import { isFlatRecord, messageText, toJsonValue } from './json-value.js';
+import { messageText, stringifyRecord, stringifyValue } from './json-value.js';
 import { isoTimestamp } from './timestamp.js';
 
 /**
@@ -32,22 +32,12 @@ export function toLogstreamLevel(level: unknown): LogstreamLevel {
   return (typeof level === 'string' && Object.hasOwn(LOGSTREAM_LEVELS, level) && LOGSTREAM_LEVELS[level]) || 'info';
 }
 
-/** JSON text of any value: never throws for values `toJsonValue` can read; `null` for what JSON would omit. */
-export function stringifyValue(value: unknown): string {
-  return JSON.stringify(toJsonValue(value) ?? null);
-}
-
 /**
  * The `'json'` payload of one entry: every own enumerable string-keyed property, plus `timestamp` (RFC 3339)
  * when the entry has none. Flat entries take the fast path; anything else goes through {@link toJsonValue}.
  */
 export function encodeJsonPayload(info: LogInfo, timeMs: number, size?: EntrySize): string {
-  let text: string;
-  try {
-    text = isFlatRecord(info) ? JSON.stringify(info) : stringifyValue(info);
-  } catch {
-    text = stringifyValue(info); // a getter threw during the flatness check
-  }
+  const text = stringifyRecord(info);
   if (info.timestamp !== undefined || text[0] !== '{') return text;
   const suffix = timestampSuffix(timeMs);
   if (text === '{}') return `{${suffix.slice(1)}`;

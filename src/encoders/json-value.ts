@@ -105,17 +105,39 @@ function convertProperties(object: object, depth: number, ancestors: object[]): 
 /**
  * True when `JSON.stringify(record)` already gives the right answer: a plain object whose own values are all
  * strings, finite numbers, booleans, null or undefined. Checking this is much cheaper than converting.
- * Throws if a getter throws (the caller then converts).
+ * False when a getter throws (converting then marks that field).
  */
 export function isFlatRecord(record: object): boolean {
   if (Object.getPrototypeOf(record) !== Object.prototype) return false;
-  for (const key in record) {
-    const value = (record as Record<string, unknown>)[key];
-    const type = typeof value;
-    if (type === 'string' || type === 'boolean' || type === 'undefined' || value === null) continue;
-    if (type !== 'number' || !Number.isFinite(value)) return false;
+  try {
+    for (const key in record) {
+      const value = (record as Record<string, unknown>)[key];
+      const type = typeof value;
+      if (type === 'string' || type === 'boolean' || type === 'undefined' || value === null) continue;
+      if (type !== 'number' || !Number.isFinite(value)) return false;
+    }
+  } catch {
+    return false;
   }
   return true;
+}
+
+/** JSON text of any value: never throws for values {@link toJsonValue} can read; `null` for what JSON would omit. */
+export function stringifyValue(value: unknown): string {
+  return JSON.stringify(toJsonValue(value) ?? null);
+}
+
+/**
+ * JSON text of an entry's fields: `JSON.stringify` directly when that is already right (the fast path for flat
+ * entries), else through {@link toJsonValue}.
+ */
+export function stringifyRecord(record: object): string {
+  try {
+    if (isFlatRecord(record)) return JSON.stringify(record);
+  } catch {
+    // A getter that threw only on the second read: convert, which marks that field.
+  }
+  return stringifyValue(record);
 }
 
 /**
@@ -123,13 +145,7 @@ export function isFlatRecord(record: object): boolean {
  * Flat entries are copied without conversion; fields JSON would omit (`undefined`, functions) are left out.
  */
 export function toJsonFields(info: object): { [key: string]: JsonValue } {
-  let flat: boolean;
-  try {
-    flat = isFlatRecord(info);
-  } catch {
-    flat = false; // a getter threw: convert, which marks that field
-  }
-  if (!flat) {
+  if (!isFlatRecord(info)) {
     const converted = toJsonValue(info);
     return typeof converted === 'object' && converted !== null && !Array.isArray(converted) ? converted : {};
   }
@@ -142,5 +158,5 @@ export function toJsonFields(info: object): { [key: string]: JsonValue } {
 export function messageText(message: unknown): string {
   if (typeof message === 'string') return message;
   if (message === undefined || message === null) return '';
-  return typeof message === 'object' ? JSON.stringify(toJsonValue(message) ?? null) : String(message);
+  return typeof message === 'object' ? stringifyValue(message) : String(message);
 }

@@ -114,6 +114,15 @@ describe('isFlatRecord: when JSON.stringify alone is right', function () {
       })(),
     ],
     ['an Error', new Error('x')],
+    [
+      'a getter that throws',
+      Object.defineProperty({}, 'a', {
+        enumerable: true,
+        get() {
+          throw new Error('no');
+        },
+      }),
+    ],
   ] as [string, object][]) {
     it(`is false for ${label}`, function () {
       expect(isFlatRecord(record)).to.equal(false);
