@@ -106,7 +106,6 @@ interface InFlight {
   /** Sequence number (in acceptance order) of its first entry. */
   readonly firstSeq: number;
   readonly entries: number;
-  readonly abort: AbortController;
 }
 
 interface FinishWaiter {
@@ -159,6 +158,11 @@ export class DeliveryEngine {
   #failingSince: number | undefined;
   /** The one ref'd handle that keeps the process alive while there is work (sockets and retry timers are unref'd). */
   #holdTimer: NodeJS.Timeout | undefined;
+  /**
+   * Aborts what is in flight when a deadline abandons it. Shared by every request until then and replaced
+   * afterwards: one controller per request would cost more than the rest of the engine's work per request.
+   */
+  #abandonment = new AbortController();
 
   constructor(options: DeliveryEngineOptions) {
     this.#options = options;
@@ -231,8 +235,11 @@ export class DeliveryEngine {
   /** Gives up everything queued or in flight, counting it as pending, and resolves every finish() waiter. */
   #abandon(): void {
     const abandoned = this.unsettled;
-    this.#inFlight?.abort.abort();
-    this.#inFlight = undefined;
+    if (this.#inFlight !== undefined) {
+      this.#abandonment.abort();
+      this.#abandonment = new AbortController();
+      this.#inFlight = undefined;
+    }
     this.#queue.clear();
     this.#counts.pending += abandoned;
     if (abandoned > 0) {
@@ -319,15 +326,16 @@ export class DeliveryEngine {
     this.#taskScheduled = false;
     if (batch === undefined) return; // abandoned while lingering
     this.#maybeEndOverload();
-    const inFlight: InFlight = { firstSeq, entries: batch.lines.length, abort: new AbortController() };
+    const inFlight: InFlight = { firstSeq, entries: batch.lines.length };
     this.#inFlight = inFlight;
     if (this.#queue.length > 0) this.#scheduleTask();
+    const { signal } = this.#abandonment;
     try {
-      await this.#deliver(batch, inFlight.abort.signal);
+      await this.#deliver(batch, signal);
     } catch (error) {
       // #deliver handles every outcome; reaching here is a bug, but it must not stop the sidecar.
       this.#options.observer.onNotice(`internal error: ${(error as Error).message}`);
-      if (!inFlight.abort.signal.aborted) this.#counts.failed += batch.lines.length;
+      if (!signal.aborted) this.#counts.failed += batch.lines.length;
     }
     if (this.#inFlight === inFlight) this.#inFlight = undefined;
     this.#settle();
