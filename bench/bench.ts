@@ -182,6 +182,8 @@ class Receiver {
 /** One run of one variant. */
 interface Measurement {
   readonly usPerLog: number | undefined;
+  /** µs per log() over the run's first N/40 calls: the whole of a one-entry-per-request run. */
+  readonly usPerLogFirst: number | undefined;
   readonly entriesPerSecond: number;
   readonly elapsedMs: number;
   readonly feedMs: number;
@@ -191,7 +193,7 @@ interface Measurement {
   readonly stats: Readonly<Record<string, number>> | undefined;
 }
 
-type Figure = 'usPerLog' | 'entriesPerSecond' | 'elapsedMs' | 'feedMs' | 'requests' | 'peakRssMiB';
+type Figure = 'usPerLog' | 'usPerLogFirst' | 'entriesPerSecond' | 'elapsedMs' | 'feedMs' | 'requests' | 'peakRssMiB';
 
 /** One variant over every round: each figure's median, and every run for the record. */
 interface Row {
@@ -212,7 +214,15 @@ function median(values: readonly (number | undefined)[]): number | undefined {
 }
 
 function summarize(variant: VariantName, entries: number, rounds: readonly Measurement[]): Row {
-  const figures: Figure[] = ['usPerLog', 'entriesPerSecond', 'elapsedMs', 'feedMs', 'requests', 'peakRssMiB'];
+  const figures: Figure[] = [
+    'usPerLog',
+    'usPerLogFirst',
+    'entriesPerSecond',
+    'elapsedMs',
+    'feedMs',
+    'requests',
+    'peakRssMiB',
+  ];
   const medians = Object.fromEntries(figures.map((f) => [f, median(rounds.map((r) => r[f]))])) as Record<
     Figure,
     number | undefined
@@ -231,6 +241,7 @@ function runVariant(
   variant: VariantName,
   run: string,
   entries: number,
+  firstEntries: number,
   receiver: Receiver,
   cpuProfDir: string | undefined,
 ): Promise<VariantResult> {
@@ -238,7 +249,7 @@ function runVariant(
   const send = (command: VariantCommand): void => void child.send(command);
   const spec = (name: string, runVariant: VariantName, count: number): RunSpec => {
     receiver.expect(name, count, (at) => send({ type: 'complete', run: name, at }));
-    return { variant: runVariant, url: `http://127.0.0.1:${receiver.port}/${name}`, entries: count };
+    return { variant: runVariant, url: `http://127.0.0.1:${receiver.port}/${name}`, entries: count, firstEntries };
   };
   const warmupRuns = warmups(variant, entries).map((w, i) => spec(`${run}-warmup${i + 1}`, w.variant, w.entries));
   const measured = spec(run, variant, entries);
@@ -261,10 +272,12 @@ async function measure(
   receiver: Receiver,
   options: Options,
 ): Promise<Measurement> {
-  const result = await runVariant(variant, run, entries, receiver, options.cpuProfDir);
+  const firstEntries = entriesFor('one-per-request', options.entries);
+  const result = await runVariant(variant, run, entries, firstEntries, receiver, options.cpuProfDir);
   const received = await receiver.count(run);
   return {
     usPerLog: result.usPerLog,
+    usPerLogFirst: result.usPerLogFirst,
     entriesPerSecond: (entries * 1000) / result.elapsedMs,
     elapsedMs: result.elapsedMs,
     feedMs: result.feedMs,
@@ -291,6 +304,7 @@ interface Target {
 function targets(rows: ReadonlyMap<VariantName, Row>): Target[] {
   const rate = (v: VariantName): number | undefined => rows.get(v)?.median.entriesPerSecond;
   const usPerLog = (v: VariantName): number | undefined => rows.get(v)?.median.usPerLog;
+  const usPerLogFirst = (v: VariantName): number | undefined => rows.get(v)?.median.usPerLogFirst;
   const atLeast = (name: string, value: number | undefined, bound: number): Target => ({
     name,
     value,
@@ -308,7 +322,13 @@ function targets(rows: ReadonlyMap<VariantName, Row>): Target[] {
     atLeast('batched rate / no-op rate', ratio(rate('batched'), rate('noop')), 0.5),
     atLeast('one-per-request rate / plain got rate', ratio(rate('one-per-request'), rate('plain-got')), 0.9),
     atMost('batched µs per log() / no-op', ratio(usPerLog('batched'), usPerLog('noop')), 1.5),
-    atMost('one-per-request µs per log() / no-op', ratio(usPerLog('one-per-request'), usPerLog('noop')), 1.5),
+    // A one-entry-per-request run is short, and the first thousands of calls after a transport is added cost more
+    // for every transport: it is compared with the no-op's first calls of the same count.
+    atMost(
+      'one-per-request µs per log() / no-op, same calls',
+      ratio(usPerLogFirst('one-per-request'), usPerLogFirst('noop')),
+      1.5,
+    ),
   ];
 }
 
@@ -352,6 +372,7 @@ function printTable(
   results: readonly Target[],
   problems: readonly string[],
   rounds: number,
+  firstEntries: number,
 ): void {
   const m = machine();
   console.log(`winston-logstream benchmark: ${m.cpu}, ${m.cores} cores, Node ${m.node}`);
@@ -359,11 +380,22 @@ function printTable(
     `receiver in its own process on 127.0.0.1; each variant in a fresh process (warm-up, full GC, measured run); medians of ${rounds} round(s)`,
   );
   console.log('');
-  const header = ['variant', 'entries', 'µs/log()', 'entries/s', 'elapsed ms', 'requests', 'peak RSS MiB', 'in order'];
+  const header = [
+    'variant',
+    'entries',
+    'µs/log()',
+    `µs/log() first ${format(firstEntries, 0)}`,
+    'entries/s',
+    'elapsed ms',
+    'requests',
+    'peak RSS MiB',
+    'in order',
+  ];
   const lines = rows.map(({ variant, entries, median: m, inOrder }) => [
     DESCRIPTIONS[variant],
     format(entries, 0),
     format(m.usPerLog, 2),
+    format(m.usPerLogFirst, 2),
     format(m.entriesPerSecond, 0),
     format(m.elapsedMs, 0),
     variant === 'noop' ? '—' : format(m.requests, 0),
@@ -378,7 +410,7 @@ function printTable(
   console.log('');
   for (const t of results) {
     const verdict = t.met === undefined ? 'not measured' : t.met ? 'met' : 'NOT met';
-    console.log(`${t.name.padEnd(40)} ${format(t.value, 2).padStart(6)}  (target ${t.bound}: ${verdict})`);
+    console.log(`${t.name.padEnd(50)} ${format(t.value, 2).padStart(6)}  (target ${t.bound}: ${verdict})`);
   }
   console.log('');
   if (problems.length === 0)
@@ -420,7 +452,8 @@ async function main(): Promise<void> {
         problems,
       }),
     );
-  } else printTable([...rows.values()], results, problems, options.rounds);
+  } else
+    printTable([...rows.values()], results, problems, options.rounds, entriesFor('one-per-request', options.entries));
   if (problems.length > 0) process.exitCode = 1;
 }
 

@@ -40,6 +40,8 @@ export interface RunSpec {
   readonly variant: VariantName;
   readonly url: string;
   readonly entries: number;
+  /** Also time the first this-many `log()` calls on their own, to compare runs of different lengths. */
+  readonly firstEntries: number;
 }
 
 /**
@@ -57,6 +59,8 @@ export type VariantMessage = { readonly type: 'ready' } | { readonly type: 'resu
 export interface VariantResult {
   /** Mean time the application spent in one `logger.info()` call, in µs; undefined for plain got. */
   readonly usPerLog: number | undefined;
+  /** The same over the run's first {@link RunSpec.firstEntries} calls; undefined when the run is shorter or for plain got. */
+  readonly usPerLogFirst: number | undefined;
   /** From the first `log()` to the end of `finish()` (or the receiver's last entry), in ms. */
   readonly elapsedMs: number;
   /** From the first `log()` to the return of the last, in ms. */

@@ -1,8 +1,10 @@
 /**
  * The benchmark's receiver: a minimal node:http log server on 127.0.0.1, in its own process, started by
- * bench/bench.ts. Each run logs to its own path (`/<run>`). For every request it counts the entries by content
- * type (NDJSON: one per line; JSON: an array's elements, or one object) and checks that their `seq` fields
- * arrive as 0, 1, 2, … It answers every request `200 {}` at once and reports counts over IPC.
+ * bench/bench.ts. Each run logs to its own path (`/<run>`). For every request it finds the entries' `seq` fields
+ * (one regular-expression pass over the body: parsing every entry would make the receiver, which shares the
+ * machine's two cores, the busiest process) and checks that they arrive as 0, 1, 2, …; an NDJSON line without
+ * one, or a JSON body without any, counts as unreadable. It answers every request `200 {}` at once and reports
+ * counts over IPC.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,40 +37,37 @@ function runFor(path: string): RunState | undefined {
   return runs.get(path.slice(1));
 }
 
-function countEntry(run: RunState, entry: unknown): void {
+/** Every entry's `seq` field, in body order: one regular-expression pass instead of parsing every entry. */
+const SEQ_FIELD = /"seq":(\d+)/g;
+
+function countSeq(run: RunState, seq: number): void {
   run.entries++;
-  const seq = typeof entry === 'object' && entry !== null ? (entry as { seq?: unknown }).seq : undefined;
-  if (typeof seq !== 'number') {
-    run.unreadable++;
-    return;
-  }
   if (seq !== run.nextSeq && run.firstDisorder === undefined) {
     run.firstDisorder = `seq ${seq} arrived when ${run.nextSeq} was expected`;
   }
   run.nextSeq = seq + 1;
 }
 
-function parseOrUndefined(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
+/** Lines with content, for NDJSON: each must carry a `seq`. */
+function countLines(body: string): number {
+  let lines = 0;
+  for (let start = 0; start < body.length;) {
+    let end = body.indexOf('\n', start);
+    if (end === -1) end = body.length;
+    if (end > start) lines++;
+    start = end + 1;
   }
+  return lines;
 }
 
 function countBody(run: RunState, contentType: string, body: string): void {
-  if (contentType.startsWith('application/x-ndjson')) {
-    for (let start = 0; start < body.length;) {
-      let end = body.indexOf('\n', start);
-      if (end === -1) end = body.length;
-      if (end > start) countEntry(run, parseOrUndefined(body.slice(start, end)));
-      start = end + 1;
-    }
-    return;
+  let found = 0;
+  for (const match of body.matchAll(SEQ_FIELD)) {
+    countSeq(run, Number(match[1]));
+    found++;
   }
-  const parsed = parseOrUndefined(body);
-  if (Array.isArray(parsed)) for (const entry of parsed) countEntry(run, entry);
-  else countEntry(run, parsed);
+  if (contentType.startsWith('application/x-ndjson')) run.unreadable += countLines(body) - found;
+  else if (found === 0) run.unreadable++;
 }
 
 const server = http.createServer((req, res) => {

@@ -7,13 +7,7 @@ import got from 'got';
 import winston from 'winston';
 import TransportStream from 'winston-transport';
 import { LogstreamTransport } from '../src/index.js';
-import {
-  epochNow,
-  type VariantCommand,
-  type VariantMessage,
-  type VariantName,
-  type VariantResult,
-} from './protocol.js';
+import { epochNow, type RunSpec, type VariantCommand, type VariantMessage, type VariantResult } from './protocol.js';
 
 /** Entries per event-loop turn: an application logging in bursts, with winston's stream buffer kept small. */
 const ENTRIES_PER_TURN = 1000;
@@ -27,20 +21,27 @@ function meta(seq: number): Record<string, unknown> {
   return { seq, service: 'checkout', route: '/api/orders', status: 200, durationMs: 12.5 };
 }
 
-/**
- * Logs `entries` entries through `logger`, ENTRIES_PER_TURN per event-loop turn.
- * @returns the time spent inside `logger.info()` calls, in ms.
- */
-async function feed(target: winston.Logger, entries: number): Promise<number> {
-  let inLogMs = 0;
+/** Time spent inside `logger.info()` calls, in ms: over the whole run, and over its first `firstEntries` calls. */
+interface InLogTime {
+  readonly totalMs: number;
+  readonly firstMs: number | undefined;
+}
+
+/** Logs `entries` entries through `target`, ENTRIES_PER_TURN per event-loop turn, timing the calls. */
+async function feed(target: winston.Logger, entries: number, firstEntries: number): Promise<InLogTime> {
+  let totalMs = 0;
+  let firstMs: number | undefined;
   for (let seq = 0; seq < entries;) {
     const end = Math.min(entries, seq + ENTRIES_PER_TURN);
+    const split = seq < firstEntries && firstEntries < end ? firstEntries : end;
     const started = performance.now();
+    for (; seq < split; seq++) target.info('message', meta(seq));
+    if (seq === firstEntries) firstMs = totalMs + (performance.now() - started);
     for (; seq < end; seq++) target.info('message', meta(seq));
-    inLogMs += performance.now() - started;
+    totalMs += performance.now() - started;
     await nextTurn();
   }
-  return inLogMs;
+  return { totalMs, firstMs };
 }
 
 /** Resolves once `done()` says so, checking once per event-loop turn. */
@@ -58,7 +59,7 @@ class NoopTransport extends TransportStream {
 }
 
 interface Measured {
-  readonly inLogMs: number | undefined;
+  readonly inLog: InLogTime | undefined;
   /** When the last entry was handed over. */
   readonly fedAt: number;
   readonly endAt: number;
@@ -79,19 +80,20 @@ function receiverComplete(url: string): Promise<number> {
 const logger = winston.createLogger({ transports: [] });
 
 /** Logs through `logger` with `transport` as its only transport; resolves with the time spent in `logger.info()`. */
-async function feedThrough(transport: TransportStream, entries: number): Promise<number> {
+async function feedThrough(transport: TransportStream, run: RunSpec): Promise<InLogTime> {
   logger.clear().add(transport);
-  return feed(logger, entries);
+  return feed(logger, run.entries, run.firstEntries);
 }
 
-async function runVariant(variant: VariantName, url: string, entries: number): Promise<Measured> {
+async function runVariant(run: RunSpec): Promise<Measured> {
+  const { variant, url, entries } = run;
   switch (variant) {
     case 'noop': {
       const transport = new NoopTransport();
-      const inLogMs = await feedThrough(transport, entries);
+      const inLog = await feedThrough(transport, run);
       const fedAt = epochNow();
       await until(() => transport.count >= entries);
-      return { inLogMs, fedAt, endAt: epochNow() };
+      return { inLog, fedAt, endAt: epochNow() };
     }
     case 'winston-http': {
       const { hostname, port, pathname } = new URL(url);
@@ -103,18 +105,18 @@ async function runVariant(variant: VariantName, url: string, entries: number): P
         batch: true,
         batchCount: 1000,
       });
-      const inLogMs = await feedThrough(transport, entries);
+      const inLog = await feedThrough(transport, run);
       const fedAt = epochNow();
-      return { inLogMs, fedAt, endAt: await complete };
+      return { inLog, fedAt, endAt: await complete };
     }
     case 'one-per-request':
     case 'batched': {
       const transport = new LogstreamTransport({ url, batch: variant === 'batched' });
-      const inLogMs = await feedThrough(transport, entries);
+      const inLog = await feedThrough(transport, run);
       const fedAt = epochNow();
       await until(() => transport.stats().logged >= entries); // nothing left in winston's stream buffers
       const stats = await transport.finish({ timeoutMs: Infinity });
-      return { inLogMs, fedAt, endAt: epochNow(), stats: { ...stats } };
+      return { inLog, fedAt, endAt: epochNow(), stats: { ...stats } };
     }
     case 'plain-got': {
       const headers = { 'content-type': 'application/json' };
@@ -128,9 +130,13 @@ async function runVariant(variant: VariantName, url: string, entries: number): P
         await got.post(url, { body, headers });
       }
       const endAt = epochNow();
-      return { inLogMs: undefined, fedAt: endAt, endAt };
+      return { inLog: undefined, fedAt: endAt, endAt };
     }
   }
+}
+
+function perLogUs(ms: number | undefined, calls: number): number | undefined {
+  return ms === undefined ? undefined : (ms * 1000) / calls;
 }
 
 process.on('message', (command: VariantCommand) => {
@@ -141,15 +147,16 @@ process.on('message', (command: VariantCommand) => {
   void (async () => {
     // The same code through separate instances first, so that the measured run sees optimized code, as a
     // long-running application would.
-    for (const warmup of command.warmups) await runVariant(warmup.variant, warmup.url, warmup.entries);
-    const { variant, url, entries } = command.measured;
+    for (const warmup of command.warmups) await runVariant(warmup);
+    const { entries } = command.measured;
     // A clean heap for every measured run: otherwise it may start in the middle of the warm-up's garbage
     // collection, which slows a short run several times over.
     (globalThis as { gc?: () => void }).gc?.();
     const startAt = epochNow();
-    const measured = await runVariant(variant, url, entries);
+    const measured = await runVariant(command.measured);
     const result: VariantResult = {
-      usPerLog: measured.inLogMs === undefined ? undefined : (measured.inLogMs * 1000) / entries,
+      usPerLog: perLogUs(measured.inLog?.totalMs, entries),
+      usPerLogFirst: perLogUs(measured.inLog?.firstMs, command.measured.firstEntries),
       elapsedMs: measured.endAt - startAt,
       feedMs: measured.fedAt - startAt,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
