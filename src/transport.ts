@@ -104,6 +104,7 @@ export class LogstreamTransport extends TransportStream {
         agent: options.agent,
         https: options.https,
         userAgent: USER_AGENT,
+        isRetryableStatus: this.#encoder.isRetryableStatus,
       }),
       codec: this.#encoder,
       batch: this.#encoder.batch,

@@ -42,6 +42,8 @@ export interface HttpSenderOptions {
   readonly https?: HttpsOptions | undefined;
   /** The `User-Agent` header. */
   readonly userAgent: string;
+  /** Which non-2xx statuses are worth another attempt. Default {@link isRetryableStatus}. */
+  readonly isRetryableStatus?: ((statusCode: number) => boolean) | undefined;
 }
 
 /** A request ready to be sent, possibly several times. */
@@ -73,12 +75,14 @@ export class HttpSender {
   readonly #client: Got;
   readonly #compress: boolean;
   readonly #timeoutMs: number;
+  readonly #isRetryableStatus: (statusCode: number) => boolean;
   /** An `Authorization` header is given: it wins over user info in the URL (got would replace it with Basic auth). */
   readonly #explicitAuthorization: boolean;
 
   constructor(options: HttpSenderOptions) {
     this.#compress = options.compress;
     this.#timeoutMs = options.timeoutMs;
+    this.#isRetryableStatus = options.isRetryableStatus ?? isRetryableStatus;
     this.#explicitAuthorization = Object.keys(options.headers).some((name) => name.toLowerCase() === 'authorization');
     this.#client = got.extend({
       headers: { 'user-agent': options.userAgent, ...options.headers },
@@ -134,7 +138,7 @@ export class HttpSender {
           entries,
           reason: `HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}`.trimEnd() + redirect,
         }),
-        retryable: isRetryableStatus(statusCode),
+        retryable: this.#isRetryableStatus(statusCode),
         retryAfterMs: parseRetryAfter(headerValue(response.headers['retry-after']), Date.now()),
       };
     } catch (cause) {

@@ -37,6 +37,11 @@ export interface Encoder extends RequestCodec {
   encodeEntry(info: LogInfo, timeMs: number, size?: EntrySize): string;
   /** Batching limits this protocol sends with. */
   readonly batch: BatchLimits;
+  /**
+   * Which non-2xx statuses this protocol's servers mean as "try again". Absent: the transport's default (408,
+   * 429, 500, 502, 503, 504).
+   */
+  readonly isRetryableStatus?: (statusCode: number) => boolean;
 }
 
 /** The verdict on an answer that accepted every entry of the request. */

@@ -129,7 +129,15 @@ export function createOtlpEncoder(settings: OtlpSettings, batch: BatchLimits): E
     encodeEntry: encodeLogRecord,
     encode: (lines): EncodedRequest => ({ body: `${head}${lines.join(',')}${tail}`, headers: JSON_HEADERS }),
     readResponse: readPartialSuccess,
+    isRetryableStatus: isOtlpRetryableStatus,
   };
+}
+
+/** The statuses OTLP/HTTP lists as retryable; every other 4xx or 5xx must not be retried, a 500 included. */
+const OTLP_RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
+
+function isOtlpRetryableStatus(statusCode: number): boolean {
+  return OTLP_RETRYABLE_STATUSES.has(statusCode);
 }
 
 function encodeLogRecord(info: LogInfo, timeMs: number): string {

@@ -94,6 +94,14 @@ describe('HttpSender', function () {
     expect(result.error).to.include({ code: 'HTTP_400', statusCode: 400 });
   });
 
+  it("asks the protocol's isRetryableStatus when given one, instead of the default statuses", async function () {
+    const onlyTeapots = sender({ isRetryableStatus: (status) => status === 418 });
+    nock(ORIGIN).post('/logs').query(true).reply(500, 'oops');
+    nock(ORIGIN).post('/logs').query(true).reply(418, 'short and stout');
+    expect(failure(await sendOnce(onlyTeapots)).retryable, 'a 500').to.equal(false);
+    expect(failure(await sendOnce(onlyTeapots)).retryable, 'a 418').to.equal(true);
+  });
+
   it('does not follow a redirect: a final failure with the status', async function () {
     nock(ORIGIN)
       .post('/logs')

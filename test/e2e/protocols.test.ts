@@ -42,6 +42,18 @@ function seqOf(value: unknown): number {
   return (value as { seq: number }).seq;
 }
 
+/** The `seq` attribute of every log record in an OTLP request body, in order. */
+function otlpSeqs(body: string): number[] {
+  const request = JSON.parse(body) as {
+    resourceLogs: {
+      scopeLogs: { logRecords: { attributes: { key: string; value: { intValue: string } }[] }[] }[];
+    }[];
+  };
+  return request.resourceLogs
+    .flatMap((r) => r.scopeLogs.flatMap((s) => s.logRecords))
+    .map((record) => Number(record.attributes.find((a) => a.key === 'seq')?.value.intValue));
+}
+
 const CASES: ProtocolCase[] = [
   {
     name: 'otlp',
@@ -56,16 +68,7 @@ const CASES: ProtocolCase[] = [
       headers: { 'content-type': 'application/json' },
       body: '{"code":14,"message":"unavailable"}',
     },
-    seqs: (body) => {
-      const request = JSON.parse(body) as {
-        resourceLogs: {
-          scopeLogs: { logRecords: { attributes: { key: string; value: { intValue: string } }[] }[] }[];
-        }[];
-      };
-      return request.resourceLogs
-        .flatMap((r) => r.scopeLogs.flatMap((s) => s.logRecords))
-        .map((record) => Number(record.attributes.find((a) => a.key === 'seq')?.value.intValue));
-    },
+    seqs: otlpSeqs,
     maxEntriesPerRequest: 100,
     logged: 600,
     queueEntries: 400,
@@ -236,6 +239,34 @@ describe('end to end: backend protocols against backend-like receivers', functio
     expect(stats).to.include({ logged: 20, delivered: 15, failed: 5 });
     expect(reports).to.have.length(1);
     expect(reports[0]?.message).to.include('log record attribute "reject" is not allowed');
+  });
+
+  it('otlp: retries only the statuses OTLP/HTTP lists as retryable (429, 502, 503, 504); a 500 fails at once', async function () {
+    await receiver.faults([
+      { kind: 'status', status: 502, times: 1 },
+      { kind: 'status', status: 504, times: 1 },
+      { kind: 'status', status: 500, times: 1 },
+    ]);
+    const transport = new LogstreamTransport({
+      url: receiver.url('/v1/logs'),
+      protocol: 'otlp',
+      batch: { maxEntries: 2 },
+      retry: { minDelayMs: 1, maxDelayMs: 5 },
+      onDeliveryError: () => undefined,
+    });
+    const logger = winston.createLogger({ transports: [transport] });
+    for (let seq = 0; seq < 4; seq++) logger.info('entry', { seq });
+
+    const stats = await transport.finish();
+
+    const requests = await receiver.requests();
+    expect(requests.map((request) => [request.status, otlpSeqs(request.body)])).to.deep.equal([
+      [502, [0, 1]],
+      [504, [0, 1]],
+      [500, [0, 1]],
+      [200, [2, 3]],
+    ]);
+    expect(stats).to.include({ logged: 4, delivered: 2, failed: 2, retries: 2, requests: 4 });
   });
 
   it('splunk-hec: a wrong token fails the entries with one line that does not show the token', async function () {
