@@ -7,7 +7,9 @@
  * event-loop turn. Before the measured run, the same code runs through separate transport instances on the same
  * logger (warm-up), so that the figures are those of optimized code, as in a long-running application; then a
  * full garbage collection, then the measured run.
- * µs per log(): time spent inside `logger.info()` over the measured run. Entries/s: from the first `logger.info()`
+ * µs per log(): time spent inside `logger.info()` over the measured run, and over its first N/40 calls (as many as
+ * a one-entry-per-request run makes: the first calls of any run cost more, so that run is compared with the no-op's
+ * first calls). Entries/s: from the first `logger.info()`
  * to the end of `finish()` (winston's Http transport: to the receiver counting the last entry; plain got: to
  * the last response).
  *
@@ -15,7 +17,8 @@
  *
  * --entries N   entries for the fast variants (default 100,000; rounded up to a multiple of 1,000 so that
  *               winston's batchCount-1000 batches are all full); the one-entry-per-request variants use N/40.
- * --rounds R    run every variant R times, in turn (default 3); the table shows each figure's median.
+ * --rounds R    run every variant R times, in turn (default 3); the table shows each figure's median, and each
+ *               target the median of its ratio within each round (with every round's ratio).
  * --json        print one JSON object instead of the table.
  * --only a,b    run only these variants (ratios needing the others are left out).
  * --cpu-prof D  write a V8 CPU profile of each variant process into directory D.
@@ -296,40 +299,73 @@ function ratio(numerator: number | undefined, denominator: number | undefined): 
 
 interface Target {
   readonly name: string;
+  /** The median over rounds of the ratio within each round. */
   readonly value: number | undefined;
+  /** The ratio within each round, in round order. */
+  readonly rounds: readonly (number | undefined)[];
   readonly bound: string;
   readonly met: boolean | undefined;
 }
 
+/** One variant's figure against another's. */
+interface Comparison {
+  readonly name: string;
+  readonly numerator: readonly [VariantName, Figure];
+  readonly denominator: readonly [VariantName, Figure];
+  readonly atLeast?: number;
+  readonly atMost?: number;
+}
+
+const COMPARISONS: readonly Comparison[] = [
+  {
+    name: 'batched rate / winston Http rate',
+    numerator: ['batched', 'entriesPerSecond'],
+    denominator: ['winston-http', 'entriesPerSecond'],
+    atLeast: 1.5,
+  },
+  {
+    name: 'batched rate / no-op rate',
+    numerator: ['batched', 'entriesPerSecond'],
+    denominator: ['noop', 'entriesPerSecond'],
+    atLeast: 0.5,
+  },
+  {
+    name: 'one-per-request rate / plain got rate',
+    numerator: ['one-per-request', 'entriesPerSecond'],
+    denominator: ['plain-got', 'entriesPerSecond'],
+    atLeast: 0.9,
+  },
+  {
+    name: 'batched µs per log() / no-op',
+    numerator: ['batched', 'usPerLog'],
+    denominator: ['noop', 'usPerLog'],
+    atMost: 1.5,
+  },
+  // A one-entry-per-request run is short, and the first thousands of calls of a run cost more for every
+  // transport: it is compared with the no-op's first calls of the same count.
+  {
+    name: 'one-per-request µs per log() / no-op, same calls',
+    numerator: ['one-per-request', 'usPerLogFirst'],
+    denominator: ['noop', 'usPerLogFirst'],
+    atMost: 1.5,
+  },
+];
+
+/**
+ * Each comparison's ratio within every round (whose variants ran one right after another), and the median of
+ * those: load on a shared machine changes from one minute to the next, and a ratio of medians taken over
+ * different minutes would carry that change.
+ */
 function targets(rows: ReadonlyMap<VariantName, Row>): Target[] {
-  const rate = (v: VariantName): number | undefined => rows.get(v)?.median.entriesPerSecond;
-  const usPerLog = (v: VariantName): number | undefined => rows.get(v)?.median.usPerLog;
-  const usPerLogFirst = (v: VariantName): number | undefined => rows.get(v)?.median.usPerLogFirst;
-  const atLeast = (name: string, value: number | undefined, bound: number): Target => ({
-    name,
-    value,
-    bound: `>= ${bound}`,
-    met: value === undefined ? undefined : value >= bound,
+  return COMPARISONS.map(({ name, numerator, denominator, atLeast, atMost }) => {
+    const top = rows.get(numerator[0])?.rounds ?? [];
+    const bottom = rows.get(denominator[0])?.rounds ?? [];
+    const rounds = top.map((run, i) => ratio(run[numerator[1]], bottom[i]?.[denominator[1]]));
+    const value = median(rounds);
+    const met =
+      value === undefined ? undefined : atLeast !== undefined ? value >= atLeast : value <= (atMost as number);
+    return { name, value, rounds, bound: atLeast !== undefined ? `>= ${atLeast}` : `<= ${atMost}`, met };
   });
-  const atMost = (name: string, value: number | undefined, bound: number): Target => ({
-    name,
-    value,
-    bound: `<= ${bound}`,
-    met: value === undefined ? undefined : value <= bound,
-  });
-  return [
-    atLeast('batched rate / winston Http rate', ratio(rate('batched'), rate('winston-http')), 1.5),
-    atLeast('batched rate / no-op rate', ratio(rate('batched'), rate('noop')), 0.5),
-    atLeast('one-per-request rate / plain got rate', ratio(rate('one-per-request'), rate('plain-got')), 0.9),
-    atMost('batched µs per log() / no-op', ratio(usPerLog('batched'), usPerLog('noop')), 1.5),
-    // A one-entry-per-request run is short, and the first thousands of calls after a transport is added cost more
-    // for every transport: it is compared with the no-op's first calls of the same count.
-    atMost(
-      'one-per-request µs per log() / no-op, same calls',
-      ratio(usPerLogFirst('one-per-request'), usPerLogFirst('noop')),
-      1.5,
-    ),
-  ];
 }
 
 /** This transport's variants must deliver every entry, once, in order. */
@@ -410,7 +446,8 @@ function printTable(
   console.log('');
   for (const t of results) {
     const verdict = t.met === undefined ? 'not measured' : t.met ? 'met' : 'NOT met';
-    console.log(`${t.name.padEnd(50)} ${format(t.value, 2).padStart(6)}  (target ${t.bound}: ${verdict})`);
+    const spread = t.rounds.length > 1 ? `  rounds ${t.rounds.map((r) => format(r, 2)).join(', ')}` : '';
+    console.log(`${t.name.padEnd(50)} ${format(t.value, 2).padStart(6)}  (target ${t.bound}: ${verdict})${spread}`);
   }
   console.log('');
   if (problems.length === 0)
