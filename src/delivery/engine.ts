@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import PQueue from 'p-queue';
 import type { ServerTarget } from '../url.js';
 import { DeliveryError } from './delivery-error.js';
-import { type Batch, EntryQueue } from './entry-queue.js';
+import { type Batch, type BatchBounds, EntryQueue } from './entry-queue.js';
 import type { HttpSender, SendResult } from './http-sender.js';
 import { type RetryPolicy, retryDelay } from './retry.js';
 
@@ -39,12 +39,8 @@ export interface RequestCodec {
   readResponse?(body: string, entryCount: number): ResponseVerdict;
 }
 
-/** How entries are grouped into requests. */
-export interface BatchLimits {
-  /** Most entries in one request (1: one entry per request). */
-  readonly maxEntries: number;
-  /** Most body bytes in one request (an entry larger than this on its own is still sent, alone). */
-  readonly maxBytes: number;
+/** How entries are grouped into requests: {@link BatchBounds}, and how long a request that is not full waits. */
+export interface BatchLimits extends BatchBounds {
   /** How long to wait for more entries before sending a request that is not full (0: send at once). */
   readonly maxDelayMs: number;
 }
@@ -320,9 +316,8 @@ export class DeliveryEngine {
   /** One p-queue task: waits out `maxDelayMs` for a fuller batch, takes it, schedules the next task, sends. */
   async #sendNextBatch(): Promise<void> {
     await this.#linger();
-    const { maxEntries, maxBytes } = this.#options.batch;
     const firstSeq = this.#lowestUnsettledSeq();
-    const batch = this.#queue.take(maxEntries, maxBytes);
+    const batch = this.#queue.take(this.#options.batch);
     this.#taskScheduled = false;
     if (batch === undefined) return; // abandoned while lingering
     this.#maybeEndOverload();

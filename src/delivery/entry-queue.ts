@@ -11,18 +11,32 @@ class Chunk {
   next: Chunk | undefined = undefined;
 }
 
+/** How much one request may carry. */
+export interface BatchBounds {
+  /** Most entries in one request (1: one entry per request). */
+  readonly maxEntries: number;
+  /** Most body bytes in one request (an entry larger than this on its own is still sent, alone). */
+  readonly maxBytes: number;
+  /**
+   * Body bytes the protocol adds for each entry, counted against `maxBytes` (separators, per-entry action lines).
+   * Default 1 (see {@link DEFAULT_FRAMING}).
+   */
+  readonly bytesPerEntry?: number;
+  /** Body bytes the protocol adds once per request (an envelope around the entries). Default 1 (see {@link DEFAULT_FRAMING}). */
+  readonly bytesPerRequest?: number;
+}
+
+/**
+ * What a body spends besides its entries when the protocol does not say: a separator per entry (NDJSON's
+ * newline, a JSON array's comma) and one byte more per request (a JSON array's second bracket).
+ */
+export const DEFAULT_FRAMING = { bytesPerEntry: 1, bytesPerRequest: 1 } as const;
+
 /** Entries taken off the queue for one request: all for the same server, in order. */
 export interface Batch {
   readonly target: ServerTarget;
   readonly lines: string[];
 }
-
-/**
- * What a request body spends besides its entries, as {@link EntryQueue.take} counts it: a separator per entry
- * (NDJSON's newline, a JSON array's comma) and one byte more for the whole body (a JSON array's second bracket).
- */
-const SEPARATOR_BYTES = 1;
-const ENVELOPE_BYTES = 1;
 
 /**
  * The in-memory FIFO of serialized entries waiting to be sent.
@@ -77,18 +91,20 @@ export class EntryQueue {
 
   /**
    * Removes and returns the oldest entries that go to the same server as the oldest one, up to `maxEntries`
-   * and as many as fit in a body of `maxBytes` with their separators. The first entry is always taken, even
-   * when it alone exceeds `maxBytes`.
+   * and as many as fit in a body of `maxBytes` with the protocol's framing bytes. The
+   * first entry is always taken, even when it alone exceeds `maxBytes`.
    * @returns `undefined` when the queue is empty.
    */
-  take(maxEntries: number, maxBytes: number): Batch | undefined {
+  take(limits: BatchBounds): Batch | undefined {
     if (this.#length === 0) return undefined;
+    const { maxEntries, maxBytes } = limits;
+    const bytesPerEntry = limits.bytesPerEntry ?? DEFAULT_FRAMING.bytesPerEntry;
     const target = this.#head.targets[this.#headIndex] as ServerTarget;
     const lines: string[] = [];
-    let bodyBytes = ENVELOPE_BYTES;
+    let bodyBytes = limits.bytesPerRequest ?? DEFAULT_FRAMING.bytesPerRequest;
     while (this.#length > 0 && lines.length < maxEntries) {
       const i = this.#headIndex;
-      const size = (this.#head.sizes[i] as number) + SEPARATOR_BYTES;
+      const size = (this.#head.sizes[i] as number) + bytesPerEntry;
       if (lines.length > 0 && (bodyBytes + size > maxBytes || this.#head.targets[i] !== target)) break;
       lines.push(this.#shift());
       bodyBytes += size;

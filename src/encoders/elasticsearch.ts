@@ -31,7 +31,8 @@ type BulkItem = Record<string, { status?: unknown; error?: { type?: unknown; rea
 export function createElasticsearchEncoder(settings: ElasticsearchSettings, batch: BatchLimits): Encoder {
   const action = JSON.stringify({ create: { _index: settings.index } });
   return {
-    batch,
+    // Each document takes its action line and two newlines; there is no envelope.
+    batch: { ...batch, bytesPerEntry: Buffer.byteLength(action) + 2, bytesPerRequest: 0 },
     encodeEntry: (info: LogInfo, timeMs: number): string =>
       JSON.stringify({ '@timestamp': isoTimestamp(timeMs), ...toJsonFields(info) }),
     encode: (lines): EncodedRequest => {

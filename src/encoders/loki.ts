@@ -34,7 +34,9 @@ const SEPARATOR = '\u0000';
 export function createLokiEncoder(settings: LokiSettings, batch: BatchLimits): Encoder {
   const { staticLabels, labelFields } = settings;
   return {
-    batch,
+    // An entry is counted with its own labels; in the body, an entry that starts a stream adds at most 23 bytes
+    // of stream framing to them and a comma. The envelope is `{"streams":[` and `]}`.
+    batch: { ...batch, bytesPerEntry: 23, bytesPerRequest: 14 },
     encodeEntry(info: LogInfo, timeMs: number): string {
       const fields = toJsonFields(info);
       const labels: Record<string, string> = { ...staticLabels };

@@ -125,7 +125,8 @@ export function createOtlpEncoder(settings: OtlpSettings, batch: BatchLimits): E
     ],
   }).split('"\\u0000"') as [string, string];
   return {
-    batch,
+    // A comma per record (one too many: the bound stays safe), and the envelope around them.
+    batch: { ...batch, bytesPerEntry: 1, bytesPerRequest: Buffer.byteLength(head) + Buffer.byteLength(tail) },
     encodeEntry: encodeLogRecord,
     encode: (lines): EncodedRequest => ({ body: `${head}${lines.join(',')}${tail}`, headers: JSON_HEADERS }),
     readResponse: readPartialSuccess,

@@ -17,7 +17,11 @@ describe('EntryQueue: the in-memory FIFO of serialized entries', function () {
     expect(queue.bytes).to.equal(50_000);
 
     const taken: string[] = [];
-    for (let batch = queue.take(1500, Infinity); batch !== undefined; batch = queue.take(1500, Infinity)) {
+    for (
+      let batch = queue.take({ maxEntries: 1500, maxBytes: Infinity });
+      batch !== undefined;
+      batch = queue.take({ maxEntries: 1500, maxBytes: Infinity })
+    ) {
       expect(batch.target).to.equal(A);
       expect(queue.bytes).to.equal(queue.length * 10);
       taken.push(...batch.lines);
@@ -34,20 +38,33 @@ describe('EntryQueue: the in-memory FIFO of serialized entries', function () {
     for (let round = 0; round < 50; round++) {
       fill(queue, 97, A, next);
       next += 97;
-      taken.push(...(queue.take(60, Infinity)?.lines ?? []));
+      taken.push(...(queue.take({ maxEntries: 60, maxBytes: Infinity })?.lines ?? []));
     }
-    while (queue.length > 0) taken.push(...(queue.take(1000, Infinity)?.lines ?? []));
+    while (queue.length > 0) taken.push(...(queue.take({ maxEntries: 1000, maxBytes: Infinity })?.lines ?? []));
     expect(taken).to.deep.equal(Array.from({ length: next }, (_, i) => `entry ${i}`));
   });
 
   it('takes at most maxEntries, and at most a body of maxBytes with separators (a batch may reach it exactly)', function () {
     const queue = new EntryQueue();
     fill(queue, 10);
-    expect(queue.take(4, Infinity)?.lines).to.have.length(4);
+    expect(queue.take({ maxEntries: 4, maxBytes: Infinity })?.lines).to.have.length(4);
     // Three 10-byte entries: 30 bytes, a separator each, one byte of envelope.
-    expect(queue.take(100, 34)?.lines).to.deep.equal(['entry 4', 'entry 5', 'entry 6']);
-    expect(queue.take(100, 33)?.lines).to.deep.equal(['entry 7', 'entry 8']);
+    expect(queue.take({ maxEntries: 100, maxBytes: 34 })?.lines).to.deep.equal(['entry 4', 'entry 5', 'entry 6']);
+    expect(queue.take({ maxEntries: 100, maxBytes: 33 })?.lines).to.deep.equal(['entry 7', 'entry 8']);
     expect(queue.length).to.equal(1);
+  });
+
+  it("counts the protocol's own framing bytes against maxBytes: per entry, and once per request", function () {
+    const queue = new EntryQueue();
+    fill(queue, 10);
+    // Three 10-byte entries with a 40-byte action line each and a 20-byte envelope: 170 bytes.
+    const framing = { bytesPerEntry: 40, bytesPerRequest: 20 };
+    expect(queue.take({ maxEntries: 100, maxBytes: 170, ...framing })?.lines).to.have.length(3);
+    expect(queue.take({ maxEntries: 100, maxBytes: 169, ...framing })?.lines).to.have.length(2);
+    // No framing at all: four 10-byte entries fit in 40 bytes.
+    expect(queue.take({ maxEntries: 100, maxBytes: 40, bytesPerEntry: 0, bytesPerRequest: 0 })?.lines).to.have.length(
+      4,
+    );
   });
 
   it('takes an entry larger than maxBytes on its own, alone', function () {
@@ -55,9 +72,9 @@ describe('EntryQueue: the in-memory FIFO of serialized entries', function () {
     queue.push('small', 5, A);
     queue.push('huge', 500, A);
     queue.push('small again', 5, A);
-    expect(queue.take(100, 100)?.lines).to.deep.equal(['small']);
-    expect(queue.take(100, 100)).to.deep.equal({ target: A, lines: ['huge'] });
-    expect(queue.take(100, 100)?.lines).to.deep.equal(['small again']);
+    expect(queue.take({ maxEntries: 100, maxBytes: 100 })?.lines).to.deep.equal(['small']);
+    expect(queue.take({ maxEntries: 100, maxBytes: 100 })).to.deep.equal({ target: A, lines: ['huge'] });
+    expect(queue.take({ maxEntries: 100, maxBytes: 100 })?.lines).to.deep.equal(['small again']);
   });
 
   it('never mixes servers in one batch', function () {
@@ -66,7 +83,11 @@ describe('EntryQueue: the in-memory FIFO of serialized entries', function () {
     fill(queue, 2, B, 2);
     fill(queue, 1, A, 4);
     const batches = [];
-    for (let batch = queue.take(100, Infinity); batch !== undefined; batch = queue.take(100, Infinity)) {
+    for (
+      let batch = queue.take({ maxEntries: 100, maxBytes: Infinity });
+      batch !== undefined;
+      batch = queue.take({ maxEntries: 100, maxBytes: Infinity })
+    ) {
       batches.push([batch.target.url, batch.lines]);
     }
     expect(batches).to.deep.equal([
@@ -82,15 +103,15 @@ describe('EntryQueue: the in-memory FIFO of serialized entries', function () {
     queue.dropOldest();
     expect(queue.length).to.equal(2);
     expect(queue.bytes).to.equal(20);
-    expect(queue.take(10, Infinity)?.lines).to.deep.equal(['entry 1', 'entry 2']);
+    expect(queue.take({ maxEntries: 10, maxBytes: Infinity })?.lines).to.deep.equal(['entry 1', 'entry 2']);
     queue.dropOldest();
     expect(queue.length).to.equal(0);
 
     fill(queue, 2000);
     queue.clear();
     expect([queue.length, queue.bytes]).to.deep.equal([0, 0]);
-    expect(queue.take(10, Infinity)).to.equal(undefined);
+    expect(queue.take({ maxEntries: 10, maxBytes: Infinity })).to.equal(undefined);
     fill(queue, 1, B);
-    expect(queue.take(10, Infinity)).to.deep.equal({ target: B, lines: ['entry 0'] });
+    expect(queue.take({ maxEntries: 10, maxBytes: Infinity })).to.deep.equal({ target: B, lines: ['entry 0'] });
   });
 });
