@@ -10,13 +10,26 @@ export class DeliveryError extends Error {
   readonly url: string;
   /** How many entries the failed request carried. */
   readonly entries: number;
+  /**
+   * What the server said about it, when it said something (the message of its error body, at most 200 characters,
+   * with anything the request carried as a credential masked as `[redacted]`). Also at the end of `message`.
+   */
+  readonly detail: string | undefined;
 
   /** @param fields - the properties above, plus `reason`: a short, secret-free description (an error code or `HTTP 503 Service Unavailable`). */
-  constructor(fields: { code: string; statusCode?: number; url: string; entries: number; reason: string }) {
+  constructor(fields: {
+    code: string;
+    statusCode?: number;
+    url: string;
+    entries: number;
+    reason: string;
+    detail?: string | undefined;
+  }) {
     super(`failed to send log entry to ${fields.url}: ${fields.reason}`);
     this.code = fields.code;
     this.statusCode = fields.statusCode;
     this.url = fields.url;
     this.entries = fields.entries;
+    this.detail = fields.detail;
   }
 }

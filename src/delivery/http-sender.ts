@@ -5,6 +5,7 @@ import { gzip } from 'node:zlib';
 import got, { type Agents, type Got, type HttpsOptions } from 'got';
 import type { ServerTarget } from '../url.js';
 import { DeliveryError } from './delivery-error.js';
+import { failureDetail, secretsOf } from './failure-detail.js';
 import { isRetryableStatus, parseRetryAfter } from './retry.js';
 
 const gzipAsync = promisify(gzip);
@@ -76,6 +77,7 @@ export class HttpSender {
   readonly #compress: boolean;
   readonly #timeoutMs: number;
   readonly #isRetryableStatus: (statusCode: number) => boolean;
+  readonly #headers: Readonly<Record<string, string>>;
   /** An `Authorization` header is given: it wins over user info in the URL (got would replace it with Basic auth). */
   readonly #explicitAuthorization: boolean;
 
@@ -83,6 +85,7 @@ export class HttpSender {
     this.#compress = options.compress;
     this.#timeoutMs = options.timeoutMs;
     this.#isRetryableStatus = options.isRetryableStatus ?? isRetryableStatus;
+    this.#headers = options.headers;
     this.#explicitAuthorization = Object.keys(options.headers).some((name) => name.toLowerCase() === 'authorization');
     this.#client = got.extend({
       headers: { 'user-agent': options.userAgent, ...options.headers },
@@ -129,6 +132,8 @@ export class HttpSender {
       const { statusCode } = response;
       if (statusCode >= 200 && statusCode < 300) return { ok: true, statusCode, body: response.body };
       const redirect = statusCode >= 300 && statusCode < 400 ? ' (redirects are not followed)' : '';
+      const statusText = STATUS_CODES[statusCode] ?? '';
+      const detail = failureDetail(response.body, secretsOf(target.url, this.#headers), statusText);
       return {
         ok: false,
         error: new DeliveryError({
@@ -136,7 +141,8 @@ export class HttpSender {
           statusCode,
           url: target.displayUrl,
           entries,
-          reason: `HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}`.trimEnd() + redirect,
+          reason: `HTTP ${statusCode} ${statusText}`.trimEnd() + redirect + (detail === undefined ? '' : `: ${detail}`),
+          detail,
         }),
         retryable: this.#isRetryableStatus(statusCode),
         retryAfterMs: parseRetryAfter(headerValue(response.headers['retry-after']), Date.now()),

@@ -83,7 +83,7 @@ describe('HttpSender', function () {
     expect(result).to.include({ retryable: true, retryAfterMs: 7000 });
     expect(result.error).to.include({ code: 'HTTP_503', statusCode: 503, url: 'http://logs.test/logs', entries: 1 });
     expect(result.error.message).to.equal(
-      'failed to send log entry to http://logs.test/logs: HTTP 503 Service Unavailable',
+      'failed to send log entry to http://logs.test/logs: HTTP 503 Service Unavailable: busy',
     );
   });
 
@@ -92,6 +92,18 @@ describe('HttpSender', function () {
     const result = failure(await sendOnce(sender()));
     expect(result).to.include({ retryable: false, retryAfterMs: undefined });
     expect(result.error).to.include({ code: 'HTTP_400', statusCode: 400 });
+  });
+
+  it("adds the server's explanation to the failure, masking the request's credentials in it", async function () {
+    nock(ORIGIN)
+      .post('/logs')
+      .query(true)
+      .reply(403, { text: 'Invalid token Secret-Header-Value for user ops, password Pa55word', code: 4 });
+    const result = failure(await sendOnce(sender({ headers: { authorization: 'Splunk Secret-Header-Value' } })));
+    expect(result.error.detail).to.equal('Invalid token [redacted] for user ops, password [redacted]');
+    expect(result.error.message).to.equal(
+      'failed to send log entry to http://logs.test/logs: HTTP 403 Forbidden: Invalid token [redacted] for user ops, password [redacted]',
+    );
   });
 
   it("asks the protocol's isRetryableStatus when given one, instead of the default statuses", async function () {

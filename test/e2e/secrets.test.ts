@@ -104,6 +104,10 @@ describe('end to end: no secret in any diagnostic', function () {
     { name: '429 with Retry-After', rules: [{ kind: 'status', status: 429, headers: { 'retry-after': '1' } }] },
     { name: 'a hang (timeout)', rules: [{ kind: 'hang' }] },
     { name: 'a reset after reading', rules: [{ kind: 'reset' }] },
+    {
+      name: 'a 401 whose body echoes every secret the request carried',
+      rules: [{ kind: 'status', status: 401, body: JSON.stringify({ message: `denied: ${SECRETS.join(' ')}` }) }],
+    },
   ] as const;
   for (const fault of faults) {
     it(`failure: ${fault.name}`, async function () {
@@ -112,6 +116,16 @@ describe('end to end: no secret in any diagnostic', function () {
       expect(stderr?.lines().length, 'the failure was reported').to.be.above(0);
     });
   }
+
+  it("failure: the server's explanation is shown, with the secrets it echoes masked", async function () {
+    await receiver.faults([
+      { kind: 'status', status: 401, body: JSON.stringify({ message: `denied for ${AUTH_TOKEN} (${API_KEY})` }) },
+    ]);
+    await logThrough(secretTransport());
+    expect(stderr?.lines()).to.deep.equal([
+      `winston-logstream: failed to send log entry to ${receiver.url('/logs')}: HTTP 401 Unauthorized: denied for [redacted] ([redacted])`,
+    ]);
+  });
 
   it('failure: a redirect whose Location holds the secrets too', async function () {
     await receiver.faults([{ kind: 'status', status: 307, headers: { location: secretUrl('/moved') } }]);
