@@ -91,8 +91,8 @@ export class EntryQueue {
 
   /**
    * Removes and returns the oldest entries that go to the same server as the oldest one, up to `maxEntries`
-   * and as many as fit in a body of `maxBytes` with the protocol's framing bytes. The
-   * first entry is always taken, even when it alone exceeds `maxBytes`.
+   * and as many as fit in a body of `maxBytes` with the protocol's framing bytes. The first entry is always
+   * taken, even when it alone exceeds `maxBytes`.
    * @returns `undefined` when the queue is empty.
    */
   take(limits: BatchBounds): Batch | undefined {

@@ -133,7 +133,9 @@ export class HttpSender {
       if (statusCode >= 200 && statusCode < 300) return { ok: true, statusCode, body: response.body };
       const redirect = statusCode >= 300 && statusCode < 400 ? ' (redirects are not followed)' : '';
       const statusText = STATUS_CODES[statusCode] ?? '';
-      const detail = failureDetail(response.body, secretsOf(target.url, this.#headers), statusText);
+      // A redirect's body is boilerplate about where to go, and where to go is not followed.
+      const detail =
+        redirect === '' ? failureDetail(response.body, secretsOf(target.url, this.#headers), statusText) : undefined;
       return {
         ok: false,
         error: new DeliveryError({

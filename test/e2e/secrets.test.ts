@@ -128,7 +128,9 @@ describe('end to end: no secret in any diagnostic', function () {
   });
 
   it('failure: a redirect whose Location holds the secrets too', async function () {
-    await receiver.faults([{ kind: 'status', status: 307, headers: { location: secretUrl('/moved') } }]);
+    await receiver.faults([
+      { kind: 'status', status: 307, headers: { location: secretUrl('/moved') }, body: 'Redirecting to /moved' },
+    ]);
     await logThrough(secretTransport());
     expect(stderr?.lines()[0]).to.match(/HTTP 307 Temporary Redirect \(redirects are not followed\)$/);
   });
