@@ -145,6 +145,7 @@ function encodeLogRecord(info: LogInfo, timeMs: number): string {
   const { level, message, ...rest } = toJsonFields(info);
   const time = unixNanoString(timeMs);
   const severityNumber = otlpSeverityNumber(level);
+  const trace = takeTraceContext(rest);
   return JSON.stringify({
     timeUnixNano: time,
     observedTimeUnixNano: time,
@@ -152,7 +153,42 @@ function encodeLogRecord(info: LogInfo, timeMs: number): string {
     severityText: typeof level === 'string' ? level : undefined,
     body: message === undefined ? undefined : toAnyValue(message),
     attributes: toKeyValues(rest),
+    ...trace,
   });
+}
+
+const TRACE_ID = /^[0-9a-f]{32}$/i;
+const SPAN_ID = /^[0-9a-f]{16}$/i;
+const TRACE_FLAGS = /^[0-9a-f]{1,8}$/i;
+const ALL_ZEROS = /^0+$/;
+
+/** A log record's trace context fields, in OTLP/JSON form (hex ids). */
+interface TraceContext {
+  traceId?: string;
+  spanId?: string;
+  flags?: number;
+}
+
+/**
+ * The trace context that OpenTelemetry's winston instrumentation (and most log correlation setups) puts in an
+ * entry as `trace_id`, `span_id` and `trace_flags` (hex strings): moved from `fields` to the record's own
+ * `traceId`, `spanId` and `flags`, so that backends link the log to its trace. A field that is not a valid id (not
+ * hex of the right length, or all zeros) stays an attribute; no span id is taken without a trace id.
+ */
+function takeTraceContext(fields: Record<string, JsonValue>): TraceContext {
+  const { trace_id: traceId, span_id: spanId, trace_flags: flags } = fields;
+  if (typeof traceId !== 'string' || !TRACE_ID.test(traceId) || ALL_ZEROS.test(traceId)) return {};
+  const context: TraceContext = { traceId: traceId.toLowerCase() };
+  delete fields.trace_id;
+  if (typeof spanId === 'string' && SPAN_ID.test(spanId) && !ALL_ZEROS.test(spanId)) {
+    context.spanId = spanId.toLowerCase();
+    delete fields.span_id;
+  }
+  if (typeof flags === 'string' && TRACE_FLAGS.test(flags) && Number.parseInt(flags, 16) <= 0xff) {
+    context.flags = Number.parseInt(flags, 16);
+    delete fields.trace_flags;
+  }
+  return context;
 }
 
 /**

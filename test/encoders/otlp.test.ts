@@ -1,3 +1,4 @@
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -18,6 +19,9 @@ const NPM_SEVERITIES: Record<string, SeverityNumber> = {
   debug: SeverityNumber.DEBUG,
   silly: SeverityNumber.TRACE,
 };
+
+/** A span context as OpenTelemetry's winston instrumentation would put it in an entry. */
+const TRACE = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
 
 interface JsonRecord {
   [key: string]: unknown;
@@ -113,6 +117,55 @@ describe('encoders/otlp', function () {
     });
   });
 
+  describe("trace context (trace_id, span_id, trace_flags, as OpenTelemetry's winston instrumentation adds them)", function () {
+    const TRACE_ID = '4BF92F3577B34DA6A3CE929D0E0E4736';
+    const SPAN_ID = '00f067aa0ba902b7';
+
+    it("becomes the record's traceId, spanId and flags (lower-case hex), not attributes", function () {
+      const record = JSON.parse(
+        encoder.encodeEntry(
+          { level: 'info', message: 'm', trace_id: TRACE_ID, span_id: SPAN_ID, trace_flags: '01', orderId: 7 },
+          timeMs,
+        ),
+      ) as JsonRecord;
+      expect(record).to.include({ traceId: TRACE_ID.toLowerCase(), spanId: SPAN_ID, flags: 1 });
+      expect(record.attributes).to.deep.equal([{ key: 'orderId', value: { intValue: '7' } }]);
+    });
+
+    it('stays in the attributes when it is not a valid id: wrong length, not hex, all zeros, not a string', function () {
+      const invalid: Record<string, unknown>[] = [
+        { trace_id: TRACE_ID.slice(1), span_id: SPAN_ID },
+        { trace_id: `${TRACE_ID.slice(1)}g` },
+        { trace_id: '0'.repeat(32), span_id: SPAN_ID, trace_flags: '01' },
+        { trace_id: 42, span_id: SPAN_ID },
+      ];
+      for (const fields of invalid) {
+        const record = JSON.parse(
+          encoder.encodeEntry({ level: 'info', message: 'm', ...fields }, timeMs),
+        ) as JsonRecord;
+        expect(record, JSON.stringify(fields)).to.not.have.any.keys('traceId', 'spanId', 'flags');
+        expect((record.attributes as JsonRecord[]).map((attribute) => attribute.key)).to.deep.equal(
+          Object.keys(fields),
+        );
+      }
+    });
+
+    it('takes a valid trace id even when the span id or flags are not valid, leaving those as attributes', function () {
+      const record = JSON.parse(
+        encoder.encodeEntry(
+          { level: 'info', message: 'm', trace_id: TRACE_ID, span_id: '0'.repeat(16), trace_flags: 'zz' },
+          timeMs,
+        ),
+      ) as JsonRecord;
+      expect(record.traceId).to.equal(TRACE_ID.toLowerCase());
+      expect(record).to.not.have.any.keys('spanId', 'flags');
+      expect((record.attributes as JsonRecord[]).map((attribute) => attribute.key)).to.deep.equal([
+        'span_id',
+        'trace_flags',
+      ]);
+    });
+  });
+
   it('leaves severityNumber out for a custom level and keeps its name', function () {
     const record = JSON.parse(encoder.encodeEntry({ level: 'audit', message: 'm' }, timeMs)) as JsonRecord;
     expect(record).to.not.have.property('severityNumber');
@@ -164,7 +217,7 @@ describe('encoders/otlp', function () {
       await receiver.close();
     });
 
-    it('sends the same records, severities, bodies, attributes and resource, field for field', async function () {
+    it('sends the same records, severities, bodies, attributes, trace context and resource, field for field', async function () {
       const resource = {
         'service.name': 'checkout',
         'deployment.environment.name': 'test',
@@ -200,6 +253,11 @@ describe('encoders/otlp', function () {
           meta: { flags: [true, false], empty: [], nested: { deeper: { deepest: 'x' } } },
         },
         { level: 'silly', message: 'unicode ✓ "quotes" \\ and\nnewline', meta: { text: 'é ü 漢字' } },
+        {
+          level: 'info',
+          message: 'in a span',
+          meta: { trace_id: TRACE.traceId, span_id: TRACE.spanId, trace_flags: '01', orderId: 'o-19' },
+        },
       ];
 
       const transport = new LogstreamTransport({
@@ -228,13 +286,24 @@ describe('encoders/otlp', function () {
       entries.forEach((entry, i) => {
         const timeMs = Number(BigInt(oursRecords[i]?.timeUnixNano as string) / 1_000_000n);
         expect(timeMs).to.be.within(before, after);
+        // The SDK takes a record's trace context from the OpenTelemetry context it is emitted in.
+        const { trace_id: traceId, span_id: spanId, trace_flags: traceFlags, ...attributes } = entry.meta;
         sdkLogger.emit({
           timestamp: timeMs,
           observedTimestamp: timeMs,
           severityNumber: NPM_SEVERITIES[entry.level],
           severityText: entry.level,
           body: entry.message,
-          attributes: entry.meta as Record<string, never>,
+          attributes: attributes as Record<string, never>,
+          ...(traceId === undefined
+            ? {}
+            : {
+                context: trace.setSpanContext(ROOT_CONTEXT, {
+                  traceId: traceId as string,
+                  spanId: spanId as string,
+                  traceFlags: Number.parseInt(traceFlags as string, 16),
+                }),
+              }),
         });
       });
       await provider.forceFlush();
