@@ -1,0 +1,86 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { VARIANTS } from '../../bench/protocol.js';
+
+const BENCH = fileURLToPath(new URL('../../bench/bench.ts', import.meta.url));
+const run = promisify(execFile);
+
+/** Runs `npm run bench` with these arguments, small: the figures are not checked here, what the run reports is. */
+async function bench(...args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', BENCH, '--entries', '1000', ...args], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+interface Round {
+  usPerLog?: number;
+  usPerLogFirst?: number;
+  entriesPerSecond: number;
+  requests: number;
+  received: { entries: number; inOrder: boolean };
+  stats?: { delivered: number };
+}
+
+interface Report {
+  variants: { variant: string; entries: number; inOrder: boolean; rounds: Round[] }[];
+  targets: { name: string; value: number; rounds: number[]; met: boolean }[];
+  problems: string[];
+}
+
+describe('bench (npm run bench), in a short run', function () {
+  this.timeout(90_000);
+
+  it('runs every variant on the receiver, checks delivery, and gives each target per round and as their median', async function () {
+    const report = JSON.parse(await bench('--rounds', '2', '--json')) as Report;
+
+    expect(report.problems).to.deep.equal([]);
+    expect(report.variants.map(({ variant, entries }) => [variant, entries])).to.deep.equal(
+      VARIANTS.map((variant) => [variant, variant === 'one-per-request' || variant === 'plain-got' ? 100 : 1000]),
+    );
+    const byName = new Map(report.variants.map((row) => [row.variant, row]));
+    for (const variant of ['one-per-request', 'batched', 'winston-http', 'plain-got']) {
+      const row = byName.get(variant);
+      for (const round of row?.rounds ?? []) {
+        expect(round.received.entries, variant).to.equal(row?.entries);
+        expect(round.entriesPerSecond, variant).to.be.above(0);
+      }
+    }
+    // Order is this transport's promise (winston's transport makes none).
+    for (const variant of ['one-per-request', 'batched']) {
+      for (const round of byName.get(variant)?.rounds ?? []) expect(round.received.inOrder, variant).to.equal(true);
+    }
+    for (const round of byName.get('one-per-request')?.rounds ?? []) {
+      expect(round.requests).to.equal(100);
+      expect(round.stats?.delivered).to.equal(100);
+    }
+    for (const round of byName.get('batched')?.rounds ?? []) {
+      expect(round.requests, 'batched: entries share requests').to.be.within(1, 100);
+      expect(round.stats?.delivered).to.equal(1000);
+    }
+    for (const round of byName.get('noop')?.rounds ?? []) {
+      expect(round.usPerLog).to.be.above(0);
+      expect(round.usPerLogFirst, 'the first 100 calls, as many as a one-per-request run makes').to.be.above(0);
+    }
+
+    expect(report.targets).to.have.length(5);
+    for (const target of report.targets) {
+      expect(target.rounds, target.name).to.have.length(2);
+      const [first, second] = target.rounds as [number, number];
+      expect(target.value, target.name).to.be.closeTo((first + second) / 2, 1e-9);
+      expect(target.value, target.name).to.be.above(0);
+    }
+  });
+
+  it('prints a table, the targets with their verdicts, and the delivery check', async function () {
+    const output = await bench('--rounds', '1', '--only', 'noop,batched');
+
+    expect(output).to.match(/^winston → no-op transport \(ceiling\) +1,000 /m);
+    expect(output).to.match(/^winston-logstream, batch: true +1,000 /m);
+    expect(output).to.match(/^batched µs per log\(\) \/ no-op +\d+\.\d\d {2}\(target <= 1\.5: (met|NOT met)\)$/m);
+    expect(output).to.match(/^batched rate \/ winston Http rate +— {2}\(target >= 1\.5: not measured\)$/m);
+    expect(output).to.include("delivery check: every entry arrived, once and in order, for this transport's variants");
+  });
+});
