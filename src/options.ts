@@ -229,8 +229,10 @@ function checkHttpOnly(options: LogstreamTransportOptions, protocol: string): vo
 
 function checkPayload(payload: LogstreamTransportOptions['payload']): Payload {
   if (payload === undefined) return 'json';
-  if (payload === 'json' || payload === 'logstream' || typeof payload === 'function') return payload;
-  throw new TypeError('winston-logstream: option "payload" must be "json", "logstream" or a function');
+  if (payload === 'json' || payload === 'logstream' || payload === 'formatted' || typeof payload === 'function') {
+    return payload;
+  }
+  throw new TypeError('winston-logstream: option "payload" must be "json", "logstream", "formatted" or a function');
 }
 
 function oneOf<T extends string>(value: T | undefined, name: string, allowed: readonly T[], fallback: T): T {

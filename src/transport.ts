@@ -2,7 +2,7 @@ import TransportStream from 'winston-transport';
 import { DeliveryEngine, type DeliveryObserver } from './delivery/engine.js';
 import type { DeliveryError } from './delivery/delivery-error.js';
 import { HttpSender } from './delivery/http-sender.js';
-import type { Encoder, EntrySize, LogInfo } from './encoders/encoder.js';
+import { EncodeError, type Encoder, type EntrySize, type LogInfo } from './encoders/encoder.js';
 import { encodeTruncated } from './encoders/entry-size.js';
 import { createEncoder } from './encoders/index.js';
 import type { Logstream } from './logstream.js';
@@ -146,9 +146,8 @@ export class LogstreamTransport extends TransportStream {
       this.#intake.failed++;
       if (this.#serializationReported) return;
       this.#serializationReported = true;
-      printNotice(
-        `could not serialize a log entry (${error instanceof Error ? error.name : typeof error}); it was not sent`,
-      );
+      const why = error instanceof EncodeError ? error.message : error instanceof Error ? error.name : typeof error;
+      printNotice(`could not serialize a log entry (${why}); it was not sent`);
     }
   }
 

@@ -371,6 +371,71 @@ describe('LogstreamTransport', function () {
     });
   });
 
+  describe("the 'formatted' payload", function () {
+    it("sends the line winston's json() format wrote, as is, one per line when batched", async function () {
+      server.acceptAll();
+      const transport = new LogstreamTransport({ url: DISPLAY_URL, payload: 'formatted', batch: true });
+      const written: string[] = [];
+      const format = winston.format.combine(
+        winston.format.timestamp(),
+        winston.format.json(),
+        winston.format((info) => {
+          written.push(info[Symbol.for('message')] as string);
+          return info;
+        })(),
+      );
+      const logger = winston.createLogger({ format, transports: [transport] });
+      logger.info('first', { orderId: 7 });
+      logger.warn('second', { nested: { ok: true } });
+      await transport.finish();
+
+      expect(written).to.have.length(2);
+      expect(server.requests.map((request) => request.body).join('')).to.equal(`${written.join('\n')}\n`);
+      expect(server.entries().map((entry) => [entry.level, entry.message, typeof entry.timestamp])).to.deep.equal([
+        ['info', 'first', 'string'],
+        ['warn', 'second', 'string'],
+      ]);
+    });
+
+    it('counts as failed, with one stderr line that says why, what is not one line of JSON, or nothing at all', async function () {
+      server.acceptAll();
+      const transport = new LogstreamTransport({ url: DISPLAY_URL, payload: 'formatted' });
+      const MESSAGE = Symbol.for('message');
+      const entries = [
+        { level: 'info', message: 'simple', [MESSAGE]: 'info: simple' },
+        { level: 'info', message: 'pretty', [MESSAGE]: '{\n  "message": "pretty"\n}' },
+        { level: 'info', message: 'unformatted' },
+        { level: 'info', message: 'json', [MESSAGE]: '{"message":"json"}' },
+      ];
+      for (const entry of entries) transport.log(entry, () => undefined);
+
+      const stats = await transport.finish();
+
+      expect(server.requests.map((request) => request.body)).to.deep.equal(['{"message":"json"}']);
+      expect(stats).to.include({ logged: 4, delivered: 1, failed: 3 });
+      expect(stderr.lines()).to.deep.equal([
+        "winston-logstream: could not serialize a log entry (payload 'formatted' needs one line of JSON, as json() writes without its space option); it was not sent",
+      ]);
+    });
+  });
+
+  describe("the 'formatted' payload, over maxEntryBytes", function () {
+    it('drops the entry, counted, since its message cannot be shortened in what the format wrote', async function () {
+      server.acceptAll();
+      const transport = new LogstreamTransport({ url: DISPLAY_URL, payload: 'formatted', maxEntryBytes: 100 });
+      const long = { level: 'info', message: 'x'.repeat(150) };
+      transport.log({ ...long, [Symbol.for('message')]: JSON.stringify(long) }, () => undefined);
+
+      const stats = await transport.finish();
+
+      expect(server.requests).to.have.length(0);
+      expect(stats).to.include({ logged: 1, dropped: 1, delivered: 0 });
+      expect(stderr.lines()).to.deep.equal([
+        'winston-logstream: dropped a log entry of 179 bytes: over maxEntryBytes (100) even with its message truncated',
+      ]);
+    });
+  });
+
   describe('a function payload', function () {
     it('sends its return value, JSON-encoded', async function () {
       server.acceptAll();

@@ -44,6 +44,14 @@ export interface Encoder extends RequestCodec {
   readonly isRetryableStatus?: (statusCode: number) => boolean;
 }
 
+/**
+ * Why an entry cannot be encoded, in words that are safe to print: its message names the problem and never quotes
+ * the entry. The transport counts the entry as failed and prints the message once.
+ */
+export class EncodeError extends Error {
+  override readonly name = 'EncodeError';
+}
+
 /** The verdict on an answer that accepted every entry of the request. */
 export const ALL_ACCEPTED: ResponseVerdict = Object.freeze({
   rejected: 0,

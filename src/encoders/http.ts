@@ -1,5 +1,5 @@
 import type { BatchLimits, EncodedRequest } from '../delivery/engine.js';
-import { type Encoder, type EntrySize, JSON_HEADERS, type LogInfo, NDJSON_HEADERS } from './encoder.js';
+import { EncodeError, type Encoder, type EntrySize, JSON_HEADERS, type LogInfo, NDJSON_HEADERS } from './encoder.js';
 import { messageText, stringifyRecord, stringifyValue } from './json-value.js';
 import { isoTimestamp } from './timestamp.js';
 
@@ -7,9 +7,10 @@ import { isoTimestamp } from './timestamp.js';
  * The request body's shape for the plain `'http'` protocol:
  * - `'json'`: the entry's own fields (`level`, `message`, meta) plus `timestamp` when it has none;
  * - `'logstream'`: the Rust logstream `LogEntry` (`level`, `message`, `target`, `module`, `file`, `line`, `timestamp`);
+ * - `'formatted'`: the JSON line the winston format already wrote (such as `format.json()`), as is;
  * - a function: its return value, JSON-encoded.
  */
-export type Payload = 'json' | 'logstream' | ((info: LogInfo) => unknown);
+export type Payload = 'json' | 'logstream' | 'formatted' | ((info: LogInfo) => unknown);
 
 /** How several entries share one request body. */
 export type BatchEncoding = 'ndjson' | 'json-array';
@@ -62,6 +63,27 @@ function stringField(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
+/** Where winston formats leave their output on an entry (triple-beam's `MESSAGE`). */
+const FORMATTED = Symbol.for('message');
+
+/**
+ * The `'formatted'` payload: what the logger's (or the transport's) winston format wrote, sent as is, so that
+ * nothing is serialized twice. It must be one line of JSON, an object or an array, as `format.json()` writes.
+ * @throws EncodeError when the entry has no formatted output, or it is not single-line JSON.
+ */
+export function encodeFormattedPayload(info: LogInfo): string {
+  const text = (info as { [FORMATTED]?: unknown })[FORMATTED];
+  if (typeof text !== 'string') {
+    throw new EncodeError("payload 'formatted' found no formatted output: give the logger a format such as json()");
+  }
+  const first = text[0];
+  const last = text[text.length - 1];
+  if (!((first === '{' && last === '}') || (first === '[' && last === ']')) || text.includes('\n')) {
+    throw new EncodeError("payload 'formatted' needs one line of JSON, as json() writes without its space option");
+  }
+  return text;
+}
+
 /** The `'logstream'` payload: exactly the Rust `LogEntry`, keys in its order. */
 export function encodeLogstreamPayload(info: LogInfo, timeMs: number): string {
   const module = stringField(info.module);
@@ -92,7 +114,9 @@ export function createHttpEncoder(options: HttpEncoderOptions): Encoder {
       ? encodeJsonPayload
       : payload === 'logstream'
         ? encodeLogstreamPayload
-        : (info: LogInfo): string => stringifyValue(payload(info));
+        : payload === 'formatted'
+          ? encodeFormattedPayload
+          : (info: LogInfo): string => stringifyValue(payload(info));
   if (batch === undefined) {
     return {
       encodeEntry,

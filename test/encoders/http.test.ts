@@ -1,11 +1,13 @@
 import { expect } from 'chai';
 import {
   createHttpEncoder,
+  encodeFormattedPayload,
   encodeJsonPayload,
   encodeLogstreamPayload,
   type Payload,
   toLogstreamLevel,
 } from '../../src/encoders/http.js';
+import { EncodeError, type LogInfo } from '../../src/encoders/encoder.js';
 import { LOGSTREAM_LEVEL_MAPPING } from '../support/entries.js';
 
 const TIME = Date.UTC(2026, 10, 27, 13, 14, 15, 16);
@@ -34,6 +36,35 @@ describe("the 'http' encoder", function () {
       const entry = JSON.parse(encodeJsonPayload(info as { level: string }, TIME)) as Record<string, unknown>;
       expect(entry).to.deep.include({ big: '1', self: '[Circular]', timestamp: STAMP });
       expect(entry.error).to.include({ name: 'Error', message: 'e' });
+    });
+  });
+
+  describe("'formatted' payload", function () {
+    const MESSAGE = Symbol.for('message');
+
+    it('is what the winston format wrote, as is (json() output: an object or an array on one line)', function () {
+      for (const text of ['{"level":"info","message":"hi"}', '[1,2]', '{}']) {
+        expect(encodeFormattedPayload({ level: 'info', message: 'hi', [MESSAGE]: text })).to.equal(text);
+      }
+    });
+
+    it('refuses, with a reason safe to print, an entry without formatted output or with output that is not one line of JSON', function () {
+      const refusals: [Record<string | symbol, unknown>, RegExp][] = [
+        [{}, /found no formatted output: give the logger a format such as json\(\)$/],
+        [{ [MESSAGE]: 42 }, /found no formatted output/],
+        [{ [MESSAGE]: 'info: hi' }, /needs one line of JSON/],
+        [{ [MESSAGE]: '{"message":"hi"' }, /needs one line of JSON/],
+        [
+          { [MESSAGE]: '{\n  "message": "hi"\n}' },
+          /needs one line of JSON, as json\(\) writes without its space option$/,
+        ],
+      ];
+      for (const [fields, reason] of refusals) {
+        expect(() => encodeFormattedPayload({ level: 'info', message: 'secret-ish text', ...fields }))
+          .to.throw(EncodeError, reason)
+          .with.property('message')
+          .that.does.not.include('secret-ish');
+      }
     });
   });
 
@@ -91,16 +122,21 @@ describe("the 'http' encoder", function () {
     const payloads: [string, Payload][] = [
       ['json', 'json'],
       ['logstream', 'logstream'],
+      ['formatted', 'formatted'],
       ['a function', (info) => ({ text: info.message })],
     ];
+    /** An entry as winston hands it over after format.json(). */
+    const formatted = (message: string): LogInfo => ({
+      level: 'info',
+      message,
+      [Symbol.for('message')]: JSON.stringify({ level: 'info', message }),
+    });
     for (const [label, payload] of payloads) {
       it(`batches ${label} payloads as NDJSON (application/x-ndjson) or a JSON array (application/json)`, function () {
         const ndjson = createHttpEncoder({ payload, batch: { ...BATCH, encoding: 'ndjson' } });
         const array = createHttpEncoder({ payload, batch: { ...BATCH, encoding: 'json-array' } });
-        const lines = ['one', 'two'].map((message) => ndjson.encodeEntry({ level: 'info', message }, TIME));
-        expect(lines).to.deep.equal(
-          ['one', 'two'].map((message) => array.encodeEntry({ level: 'info', message }, TIME)),
-        );
+        const lines = ['one', 'two'].map((message) => ndjson.encodeEntry(formatted(message), TIME));
+        expect(lines).to.deep.equal(['one', 'two'].map((message) => array.encodeEntry(formatted(message), TIME)));
 
         const asNdjson = ndjson.encode(lines);
         expect(asNdjson).to.deep.equal({
