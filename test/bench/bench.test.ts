@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { VARIANTS } from '../../bench/protocol.js';
+import { OUR_VARIANTS, VARIANTS } from '../../bench/protocol.js';
 
 const BENCH = fileURLToPath(new URL('../../bench/bench.ts', import.meta.url));
 const run = promisify(execFile);
@@ -41,7 +41,7 @@ describe('bench (npm run bench), in a short run', function () {
       VARIANTS.map((variant) => [variant, variant === 'one-per-request' || variant === 'plain-got' ? 100 : 1000]),
     );
     const byName = new Map(report.variants.map((row) => [row.variant, row]));
-    for (const variant of ['one-per-request', 'batched', 'winston-http', 'plain-got']) {
+    for (const variant of VARIANTS.filter((name) => name !== 'noop')) {
       const row = byName.get(variant);
       for (const round of row?.rounds ?? []) {
         expect(round.received.entries, variant).to.equal(row?.entries);
@@ -49,16 +49,18 @@ describe('bench (npm run bench), in a short run', function () {
       }
     }
     // Order is this transport's promise (winston's transport makes none).
-    for (const variant of ['one-per-request', 'batched']) {
+    for (const variant of OUR_VARIANTS) {
       for (const round of byName.get(variant)?.rounds ?? []) expect(round.received.inOrder, variant).to.equal(true);
     }
     for (const round of byName.get('one-per-request')?.rounds ?? []) {
       expect(round.requests).to.equal(100);
       expect(round.stats?.delivered).to.equal(100);
     }
-    for (const round of byName.get('batched')?.rounds ?? []) {
-      expect(round.requests, 'batched: entries share requests').to.be.within(1, 100);
-      expect(round.stats?.delivered).to.equal(1000);
+    for (const variant of ['batched', 'batched-formatted']) {
+      for (const round of byName.get(variant)?.rounds ?? []) {
+        expect(round.requests, `${variant}: entries share requests`).to.be.within(1, 100);
+        expect(round.stats?.delivered, variant).to.equal(1000);
+      }
     }
     for (const round of byName.get('noop')?.rounds ?? []) {
       expect(round.usPerLog).to.be.above(0);
