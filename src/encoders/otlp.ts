@@ -177,18 +177,24 @@ interface TraceContext {
  */
 function takeTraceContext(fields: Record<string, JsonValue>): TraceContext {
   const { trace_id: traceId, span_id: spanId, trace_flags: flags } = fields;
-  if (typeof traceId !== 'string' || !TRACE_ID.test(traceId) || ALL_ZEROS.test(traceId)) return {};
+  if (!isTraceIdentifier(traceId, TRACE_ID)) return {};
   const context: TraceContext = { traceId: traceId.toLowerCase() };
   delete fields.trace_id;
-  if (typeof spanId === 'string' && SPAN_ID.test(spanId) && !ALL_ZEROS.test(spanId)) {
+  if (isTraceIdentifier(spanId, SPAN_ID)) {
     context.spanId = spanId.toLowerCase();
     delete fields.span_id;
   }
-  if (typeof flags === 'string' && TRACE_FLAGS.test(flags) && Number.parseInt(flags, 16) <= 0xff) {
-    context.flags = Number.parseInt(flags, 16);
+  const flagBits = typeof flags === 'string' && TRACE_FLAGS.test(flags) ? Number.parseInt(flags, 16) : undefined;
+  if (flagBits !== undefined && flagBits <= 0xff) {
+    context.flags = flagBits;
     delete fields.trace_flags;
   }
   return context;
+}
+
+/** A W3C trace or span id: hex of the length `shape` demands, and not all zeros (the invalid id). */
+function isTraceIdentifier(value: JsonValue | undefined, shape: RegExp): value is string {
+  return typeof value === 'string' && shape.test(value) && !ALL_ZEROS.test(value);
 }
 
 /**
