@@ -1,3 +1,4 @@
+import winston from 'winston';
 import TransportStream from 'winston-transport';
 import { DeliveryEngine, type DeliveryObserver } from './delivery/engine.js';
 import type { DeliveryError } from './delivery/delivery-error.js';
@@ -8,6 +9,22 @@ import { createEncoder } from './encoders/index.js';
 import type { Logstream } from './logstream.js';
 import { type FinishOptions, type LogstreamTransportOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import type { ServerTarget } from './url.js';
+
+/** Where winston formats leave their output on an entry (triple-beam's `MESSAGE`). */
+const FORMATTED = Symbol.for('message');
+
+/** What every `format.json()` instance runs (a method shared through its prototype). */
+const JSON_FORMAT_TRANSFORM = winston.format.json().transform;
+
+/** winston's `json()` with no options: one line of JSON, keys sorted, values as `JSON.stringify` writes them. */
+function isPlainJsonFormat(format: winston.Logform.Format | undefined): boolean {
+  return format?.transform === JSON_FORMAT_TRANSFORM && Object.keys(format.options ?? {}).length === 0;
+}
+
+/** A stream piping entries into the transport: a winston logger, whose `format` wrote them. */
+interface FormattedSource {
+  readonly format?: winston.Logform.Format;
+}
 
 /** Every diagnostic line starts with this. */
 const PREFIX = 'winston-logstream: ';
@@ -88,6 +105,11 @@ export class LogstreamTransport extends TransportStream {
   readonly #entrySize: EntrySize = { bytes: -1 };
   #serializationReported = false;
   #oversizeReported = false;
+  /** The loggers piping into this transport (usually one), and that one when there is exactly one. */
+  readonly #sources = new Set<FormattedSource>();
+  #soleSource: FormattedSource | undefined;
+  /** The last format found to be a plain `json()`, so that the check is not repeated for every entry. */
+  #plainJsonFormat: winston.Logform.Format | undefined;
 
   /** @throws TypeError naming the option when an option is invalid. */
   constructor(options: LogstreamTransportOptions = {}) {
@@ -95,6 +117,8 @@ export class LogstreamTransport extends TransportStream {
     this.#options = resolveOptions(options);
     this.#logstream = options.logstream;
     this.#onDeliveryError = options.onDeliveryError;
+    this.on('pipe', (source: FormattedSource) => this.#trackSource(source, true));
+    this.on('unpipe', (source: FormattedSource) => this.#trackSource(source, false));
     this.#encoder = createEncoder(this.#options);
     this.#engine = new DeliveryEngine({
       sender: new HttpSender({
@@ -133,7 +157,7 @@ export class LogstreamTransport extends TransportStream {
     try {
       const measured = this.#entrySize;
       measured.bytes = -1;
-      line = this.#encoder.encodeEntry(info, timeMs, measured);
+      line = this.#encoder.encodeEntry(info, timeMs, measured, this.#fieldsJsonOf(info));
       let size = measured.bytes >= 0 ? measured.bytes : Buffer.byteLength(line);
       if (size > this.#options.maxEntryBytes) {
         line = encodeTruncated(this.#encoder, info, timeMs, this.#options.maxEntryBytes, size);
@@ -149,6 +173,28 @@ export class LogstreamTransport extends TransportStream {
       const why = error instanceof EncodeError ? error.message : error instanceof Error ? error.name : typeof error;
       printNotice(`could not serialize a log entry (${why}); it was not sent`);
     }
+  }
+
+  /**
+   * The JSON of the entry's fields that winston's `json()` format already wrote, when the format that ran last is
+   * a plain `json()`: the transport's own format, else that of its one logger (live: `logger.configure()` may
+   * replace it). With several loggers, an entry's output may come from any of their formats, so none is trusted.
+   */
+  #fieldsJsonOf(info: LogInfo): string | undefined {
+    const format = this.format ?? this.#soleSource?.format;
+    if (format === undefined) return undefined;
+    if (format !== this.#plainJsonFormat) {
+      if (!isPlainJsonFormat(format)) return undefined;
+      this.#plainJsonFormat = format;
+    }
+    const text = (info as { [FORMATTED]?: unknown })[FORMATTED];
+    return typeof text === 'string' && text[0] === '{' && text[text.length - 1] === '}' ? text : undefined;
+  }
+
+  #trackSource(source: FormattedSource, piped: boolean): void {
+    if (piped) this.#sources.add(source);
+    else this.#sources.delete(source);
+    this.#soleSource = this.#sources.size === 1 ? this.#sources.values().next().value : undefined;
   }
 
   #dropOversize(size: number): void {

@@ -268,7 +268,7 @@ describe('LogstreamTransport', function () {
       await transport.finish();
 
       const [entry] = server.entries() as [Record<string, unknown>];
-      expect(Object.keys(entry)).to.deep.equal(['user', 'count', 'level', 'message', 'timestamp']);
+      expect(entry).to.have.keys('user', 'count', 'level', 'message', 'timestamp');
       expect(entry).to.include({ level: 'info', message: 'hello', user: 'ada', count: 3 });
       expect(entry.timestamp).to.match(RFC3339_UTC);
       const stamped = Date.parse(entry.timestamp as string);
@@ -292,8 +292,98 @@ describe('LogstreamTransport', function () {
         String(new Date().getFullYear()),
       ]);
       expect(server.requests[0]?.body).to.equal(
-        '{"timestamp":"given","level":"info","message":"stamped by the caller"}',
+        '{"level":"info","message":"stamped by the caller","timestamp":"given"}',
       );
+    });
+
+    describe("with winston's json() format", function () {
+      /** Logs one entry through `logger` and returns the body the server received. */
+      async function bodyOf(transport: LogstreamTransport, log: () => void): Promise<string | undefined> {
+        log();
+        await transport.finish();
+        return server.requests.at(-1)?.body;
+      }
+
+      it("reuses the line the logger's json() wrote: its keys sorted, the timestamp appended", async function () {
+        server.acceptAll();
+        const { transport, logger } = makeLogger({});
+        const body = await bodyOf(transport, () => logger.info('hello', { user: 'ada', count: 3, ok: true }));
+
+        expect(body).to.match(
+          /^\{"count":3,"level":"info","message":"hello","ok":true,"user":"ada","timestamp":"[^"]+"\}$/,
+        );
+      });
+
+      it("reuses the transport's own json() format, whatever the logger's", async function () {
+        server.acceptAll();
+        const transport = new LogstreamTransport({ url: DISPLAY_URL, format: winston.format.json() });
+        const logger = winston.createLogger({ format: winston.format.simple(), transports: [transport] });
+        const body = await bodyOf(transport, () => logger.info('hello', { user: 'ada' }));
+
+        expect(body).to.match(/^\{"level":"info","message":"hello","user":"ada","timestamp":"[^"]+"\}$/);
+      });
+
+      it('serializes the entry itself, in its own key order, when the last format is not a plain json()', async function () {
+        server.acceptAll();
+        const formats = [
+          winston.format.combine(winston.format.timestamp({ format: 'YYYY' }), winston.format.json()),
+          winston.format.json({ space: 2 }),
+          winston.format.json({ deterministic: false }),
+          winston.format.simple(),
+        ];
+        const bodies: (string | undefined)[] = [];
+        for (const format of formats) {
+          const transport = new LogstreamTransport({ url: DISPLAY_URL });
+          const logger = winston.createLogger({ format, transports: [transport] });
+          bodies.push(await bodyOf(transport, () => logger.info('hello', { user: 'ada' })));
+        }
+
+        const year = String(new Date().getFullYear());
+        expect(bodies[0]).to.equal(`{"user":"ada","level":"info","message":"hello","timestamp":"${year}"}`);
+        for (const body of bodies.slice(1)) {
+          expect(body).to.match(/^\{"user":"ada","level":"info","message":"hello","timestamp":"[^"]+"\}$/);
+        }
+      });
+
+      it('follows logger.configure(): a new format is seen at the next entry', async function () {
+        server.acceptAll();
+        const { transport, logger } = makeLogger({});
+        await bodyOf(transport, () => logger.info('first', { user: 'ada' }));
+        logger.configure({ format: winston.format.simple(), transports: [transport] });
+        await bodyOf(transport, () => logger.info('second', { user: 'ada' }));
+
+        const [first, second] = server.requests.map((request) => request.body);
+        expect(first).to.match(/^\{"level":"info","message":"first","user":"ada",/);
+        expect(second).to.match(/^\{"user":"ada","level":"info","message":"second",/);
+      });
+
+      it('trusts no logger when two pipe into the transport (an entry may come from either format)', async function () {
+        server.acceptAll();
+        const transport = new LogstreamTransport({ url: DISPLAY_URL });
+        const jsonLogger = winston.createLogger({ transports: [transport] });
+        const customLogger = winston.createLogger({
+          format: winston.format.printf(() => '{"not":"the entry"}'),
+          transports: [transport],
+        });
+        await bodyOf(transport, () => customLogger.info('from the printf logger', { user: 'ada' }));
+        await bodyOf(transport, () => jsonLogger.info('from the json logger', { user: 'ada' }));
+        customLogger.remove(transport);
+        await bodyOf(transport, () => jsonLogger.info('alone again', { user: 'ada' }));
+
+        const [first, second, third] = server.requests.map((request) => request.body);
+        expect(first).to.match(/^\{"user":"ada","level":"info","message":"from the printf logger",/);
+        expect(second).to.match(/^\{"user":"ada","level":"info","message":"from the json logger",/);
+        expect(third).to.match(/^\{"level":"info","message":"alone again","user":"ada",/);
+      });
+
+      it('serializes entries that are not flat itself: json() would write an Error as {}', async function () {
+        server.acceptAll();
+        const { transport, logger } = makeLogger({});
+        await bodyOf(transport, () => logger.info('failed', { error: new TypeError('bad input') }));
+
+        const [entry] = server.entries() as [Record<string, Record<string, unknown>>];
+        expect(entry.error).to.include({ name: 'TypeError', message: 'bad input' });
+      });
     });
 
     it('writes circular references, BigInt and Error values readably', async function () {

@@ -32,9 +32,12 @@ export interface Encoder extends RequestCodec {
    * @param timeMs - when it was logged, in ms since the epoch.
    * @param size - if given, the encoder may set `size.bytes` to the returned entry's UTF-8 length (exactly), and
    *   otherwise leaves it untouched.
+   * @param fieldsJson - if given, JSON text of exactly the entry's own enumerable string-keyed properties (as
+   *   winston's `json()` format writes them, keys sorted), which an encoder may use instead of serializing them
+   *   again, where that gives the same result.
    * @throws when the entry cannot be serialized at all; the transport then counts it as failed.
    */
-  encodeEntry(info: LogInfo, timeMs: number, size?: EntrySize): string;
+  encodeEntry(info: LogInfo, timeMs: number, size?: EntrySize, fieldsJson?: string): string;
   /** Batching limits this protocol sends with. */
   readonly batch: BatchLimits;
   /**

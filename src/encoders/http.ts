@@ -1,6 +1,6 @@
 import type { BatchLimits, EncodedRequest } from '../delivery/engine.js';
 import { EncodeError, type Encoder, type EntrySize, JSON_HEADERS, type LogInfo, NDJSON_HEADERS } from './encoder.js';
-import { messageText, stringifyRecord, stringifyValue } from './json-value.js';
+import { isFlatRecord, messageText, stringifyRecord, stringifyValue } from './json-value.js';
 import { isoTimestamp } from './timestamp.js';
 
 /**
@@ -35,10 +35,12 @@ export function toLogstreamLevel(level: unknown): LogstreamLevel {
 
 /**
  * The `'json'` payload of one entry: every own enumerable string-keyed property, plus `timestamp` (RFC 3339)
- * when the entry has none. Flat entries take the fast path; anything else goes through {@link toJsonValue}.
+ * when the entry has none. Flat entries take the fast path: `fieldsJson` as is when given (the format's `json()`
+ * writes a flat entry exactly as `JSON.stringify` does, keys sorted), else `JSON.stringify`; anything else goes
+ * through {@link toJsonValue}, which renders what `json()` would not (an `Error` as more than `{}`).
  */
-export function encodeJsonPayload(info: LogInfo, timeMs: number, size?: EntrySize): string {
-  const text = stringifyRecord(info);
+export function encodeJsonPayload(info: LogInfo, timeMs: number, size?: EntrySize, fieldsJson?: string): string {
+  const text = fieldsJson !== undefined && isFlatRecord(info) ? fieldsJson : stringifyRecord(info);
   if (info.timestamp !== undefined || text[0] !== '{') return text;
   const suffix = timestampSuffix(timeMs);
   if (text === '{}') return `{${suffix.slice(1)}`;

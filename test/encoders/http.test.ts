@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import winston from 'winston';
 import {
   createHttpEncoder,
   encodeFormattedPayload,
@@ -36,6 +37,62 @@ describe("the 'http' encoder", function () {
       const entry = JSON.parse(encodeJsonPayload(info as { level: string }, TIME)) as Record<string, unknown>;
       expect(entry).to.deep.include({ big: '1', self: '[Circular]', timestamp: STAMP });
       expect(entry.error).to.include({ name: 'Error', message: 'e' });
+    });
+  });
+
+  describe("'json' payload from winston's json() output (fieldsJson)", function () {
+    const jsonFormat = winston.format.json();
+    /** What the default json() format writes for `info`. */
+    function formatted(info: LogInfo): string {
+      const output = jsonFormat.transform({ message: undefined, ...info }, jsonFormat.options);
+      return (output as Record<symbol, string>)[Symbol.for('message')]!;
+    }
+    /** JSON.stringify, field by field, keys in sorted order: the oracle for json() on a flat entry. */
+    function sortedStringify(info: Record<string, unknown>): string {
+      const fields = Object.keys(info)
+        .sort()
+        .filter((key) => info[key] !== undefined)
+        .map((key) => `${JSON.stringify(key)}:${JSON.stringify(info[key])}`);
+      return `{${fields.join(',')}}`;
+    }
+
+    it('writes a flat entry exactly as JSON.stringify does, only with its keys sorted: the premise of reusing it', function () {
+      const tricky: LogInfo = {
+        level: 'info',
+        message: 'quotes " and \\ backslash, \u0000\u0007\b\f\n\r\t\u001f\u007f controls, \u2028\u2029 separators',
+        surrogates: 'lone \ud800 high, lone \udfff low, pair \ud83d\ude00, é, 日本',
+        'key "quoted" \\': 'odd key',
+        '': 'empty key',
+        10: 'integer-like key',
+        2: 'another',
+        zero: 0,
+        negativeZero: -0,
+        big: 1e21,
+        small: 1.5e-7,
+        safe: Number.MAX_SAFE_INTEGER,
+        negative: -12.5,
+        yes: true,
+        no: false,
+        nothing: null,
+        absent: undefined,
+      };
+      expect(formatted(tricky)).to.equal(sortedStringify(tricky));
+    });
+
+    it('is the payload, with the timestamp appended, for a flat entry', function () {
+      const info = { level: 'info', message: 'hi', user: 'ada', n: 1 };
+      const size = { bytes: -1 };
+      const payload = encodeJsonPayload(info, TIME, size, formatted(info));
+      expect(payload).to.equal(`{"level":"info","message":"hi","n":1,"user":"ada","timestamp":"${STAMP}"}`);
+      expect(size.bytes).to.equal(Buffer.byteLength(payload));
+      expect(JSON.parse(payload)).to.deep.equal(JSON.parse(encodeJsonPayload(info, TIME)));
+    });
+
+    it('is not used for an entry that is not flat, where json() and the payload differ', function () {
+      const info = { level: 'error', message: 'failed', error: new Error('boom') };
+      const entry = JSON.parse(encodeJsonPayload(info, TIME, undefined, formatted(info))) as { error: object };
+      expect(formatted(info)).to.include('"error":{}');
+      expect(entry.error).to.include({ name: 'Error', message: 'boom' });
     });
   });
 
