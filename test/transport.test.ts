@@ -81,6 +81,19 @@ describe('LogstreamTransport', function () {
       expect(await transport.finish()).to.include({ logged: 0, delivered: 0, requests: 0 });
     });
 
+    it('takes a timeoutMs beyond what a Node timer holds (2^31 - 1 ms) as that long, not as 1 ms', async function () {
+      const stall = stalledAnswer();
+      server.answer(stall.answer);
+      const { transport, logger } = makeLogger({});
+      logger.info('waits for a slow server');
+      const finishing = transport.finish({ timeoutMs: 2 ** 32 });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      stall.release();
+
+      expect(await finishing).to.include({ delivered: 1, pending: 0 });
+      expect(stderr.lines()).to.deep.equal([]);
+    });
+
     it('abandons what is left at its timeoutMs, counts it as pending and says so once', async function () {
       const stall = stalledAnswer();
       server.answer(stall.answer);

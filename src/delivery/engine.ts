@@ -5,12 +5,10 @@ import { DeliveryError } from './delivery-error.js';
 import { type Batch, type BatchBounds, EntryQueue } from './entry-queue.js';
 import type { HttpSender, SendResult } from './http-sender.js';
 import { type RetryPolicy, retryDelay } from './retry.js';
+import { MAX_TIMER_MS, unrefTimeout } from './timers.js';
 
 /** What to do with a new entry when the queue is full. */
 export type OverflowPolicy = 'drop-newest' | 'drop-oldest';
-
-/** Longest delay a Node timer takes (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The header that identifies a request across its retries, so a receiver can drop repeats. */
 export const REQUEST_ID_HEADER = 'logstream-request-id';
@@ -213,7 +211,7 @@ export class DeliveryEngine {
     return new Promise<void>((resolve) => {
       // A caller waiting without a deadline keeps the process alive, whatever the hold budget says.
       const timer = Number.isFinite(timeoutMs)
-        ? setTimeout(() => this.#abandon(), Math.max(0, timeoutMs))
+        ? setTimeout(() => this.#abandon(), Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS))
         : setInterval(() => undefined, MAX_TIMER_MS);
       this.#flushing++;
       this.#wakeLinger?.();
@@ -346,8 +344,7 @@ export class DeliveryEngine {
         this.#wakeLinger = undefined;
         resolve();
       };
-      const timer = setTimeout(wake, maxDelayMs);
-      timer.unref(); // the hold timer decides whether the process stays alive
+      const timer = unrefTimeout(wake, maxDelayMs);
       this.#wakeLinger = wake;
     });
   }
@@ -477,8 +474,7 @@ export class DeliveryEngine {
         signal.removeEventListener('abort', wake);
         resolve();
       };
-      const timer = setTimeout(wake, ms);
-      timer.unref();
+      const timer = unrefTimeout(wake, ms);
       signal.addEventListener('abort', wake, { once: true });
     });
   }
