@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -169,6 +170,37 @@ describe('HttpSender', function () {
     expect(result.retryable).to.equal(true);
     expect(result.error.code).to.equal('ETIMEDOUT');
     expect(result.error.message).to.match(/: ETIMEDOUT \(no response within 100 ms\)$/);
+  });
+
+  it('cancels the attempt in flight when the signal aborts, with an ABORT_ERR result that is not retried', async function () {
+    nock(ORIGIN).post('/logs').query(true).delay(2000).reply(200);
+    const httpSender = sender({ timeoutMs: 5000 });
+    const request = await httpSender.prepare(TARGET, '{"message":"entry"}', {}, 1);
+    const abandonment = new AbortController();
+    setTimeout(() => abandonment.abort(), 20);
+    const result = failure(await httpSender.send(request, {}, abandonment.signal));
+    expect(result.error.code).to.equal('ABORT_ERR');
+    expect(result.retryable).to.equal(false);
+  });
+
+  it('does not send an attempt on an already aborted signal, however fast the server would answer', async function () {
+    const scope = nock(ORIGIN).post('/logs').query(true).reply(200);
+    const httpSender = sender();
+    const request = await httpSender.prepare(TARGET, '{"message":"entry"}', {}, 1);
+    const result = failure(await httpSender.send(request, {}, AbortSignal.abort()));
+    expect(result.error.code).to.equal('ABORT_ERR');
+    expect(scope.isDone(), 'the server was reached').to.equal(false);
+  });
+
+  it('adds one listener to a signal shared by many attempts, not one per attempt', async function () {
+    nock(ORIGIN).post('/logs').query(true).times(4).reply(200);
+    const httpSender = sender();
+    const request = await httpSender.prepare(TARGET, '{"message":"entry"}', {}, 1);
+    const [first, second] = [new AbortController().signal, new AbortController().signal];
+    for (const signal of [first, first, first, second])
+      expect((await httpSender.send(request, {}, signal)).ok).to.equal(true);
+    expect(getEventListeners(first, 'abort')).to.have.length(1);
+    expect(getEventListeners(second, 'abort')).to.have.length(1);
   });
 
   describe('compression', function () {
