@@ -1,8 +1,6 @@
 /**
  * `npm run bench`: this transport against winston's own Http transport, a no-op transport and plain got, on
- * one receiver in its own process on 127.0.0.1. This transport runs one entry per request, batched, and batched
- * with `payload: 'formatted'` (which sends the line winston's `json()` format already wrote); the targets concern
- * the first two.
+ * one receiver in its own process on 127.0.0.1. This transport runs one entry per request, and batched.
  *
  * Every variant runs in a fresh child process (so that its peak RSS is its own), logging through one winston
  * logger (default format, `json()`) in bursts of 1,000 `logger.info('message', { seq, ...4 fields })` calls per
@@ -54,7 +52,6 @@ const DESCRIPTIONS: Record<VariantName, string> = {
   'one-per-request': 'winston-logstream, one entry per request',
   batched: 'winston-logstream, batch: true',
   'plain-got': 'plain got, one POST at a time (floor)',
-  'batched-formatted': "winston-logstream, batch: true, payload: 'formatted'",
 };
 
 interface Options {

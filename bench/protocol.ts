@@ -5,16 +5,9 @@
  */
 
 /** The variants, in the order they run. */
-export const VARIANTS = [
-  'noop',
-  'winston-http',
-  'one-per-request',
-  'batched',
-  'batched-formatted',
-  'plain-got',
-] as const;
+export const VARIANTS = ['noop', 'winston-http', 'one-per-request', 'batched', 'plain-got'] as const;
 /** This transport's variants: the benchmark checks that they deliver every entry, once and in order. */
-export const OUR_VARIANTS = ['one-per-request', 'batched', 'batched-formatted'] as const;
+export const OUR_VARIANTS = ['one-per-request', 'batched'] as const;
 export type VariantName = (typeof VARIANTS)[number];
 
 /** What the receiver counted for one run (one URL path). */

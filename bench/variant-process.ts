@@ -110,14 +110,8 @@ async function runVariant(run: RunSpec): Promise<Measured> {
       return { inLog, fedAt, endAt: await complete };
     }
     case 'one-per-request':
-    case 'batched':
-    case 'batched-formatted': {
-      // 'formatted' sends the line the logger's default format, json(), already wrote.
-      const transport = new LogstreamTransport({
-        url,
-        batch: variant !== 'one-per-request',
-        payload: variant === 'batched-formatted' ? 'formatted' : 'json',
-      });
+    case 'batched': {
+      const transport = new LogstreamTransport({ url, batch: variant === 'batched' });
       const inLog = await feedThrough(transport, run);
       const fedAt = epochNow();
       await until(() => transport.stats().logged >= entries); // nothing left in winston's stream buffers
