@@ -17,8 +17,8 @@
  *
  * --entries N   entries for the fast variants (default 100,000; rounded up to a multiple of 1,000 so that
  *               winston's batchCount-1000 batches are all full); the one-entry-per-request variants use N/40.
- * --rounds R    run every variant R times, in turn (default 3); the table shows each figure's median, and each
- *               target the median of its ratio within each round (with every round's ratio).
+ * --rounds R    run every variant R times, in turn (default 3; see RUN_ORDER); the table shows each figure's
+ *               median, and each target the median of its ratio within each round (with every round's ratio).
  * --json        print one JSON object instead of the table.
  * --only a,b    run only these variants (ratios needing the others are left out).
  * --cpu-prof D  write a V8 CPU profile of each variant process into directory D.
@@ -34,6 +34,7 @@ import {
   type RunCount,
   type RunSpec,
   OUR_VARIANTS,
+  RUN_ORDER,
   VARIANTS,
   type VariantCommand,
   type VariantMessage,
@@ -462,7 +463,8 @@ async function main(): Promise<void> {
   const measured = new Map<VariantName, Measurement[]>();
   try {
     for (let round = 1; round <= options.rounds; round++) {
-      for (const variant of options.only) {
+      const order = RUN_ORDER.filter((variant) => options.only.includes(variant));
+      for (const variant of round % 2 === 1 ? order : order.reverse()) {
         const runs = measured.get(variant) ?? [];
         measured.set(variant, runs);
         runs.push(

@@ -6,6 +6,12 @@
 
 /** The variants, in the order they run. */
 export const VARIANTS = ['noop', 'winston-http', 'one-per-request', 'batched', 'plain-got'] as const;
+/**
+ * The order the variants run in within a round: the two sides of every target back to back (`batched` between
+ * its two comparisons), so that a slow drift of the machine does not favour one side of a ratio. Every other
+ * round runs it backwards, so that neither does running first.
+ */
+export const RUN_ORDER: readonly VariantName[] = ['noop', 'batched', 'winston-http', 'one-per-request', 'plain-got'];
 /** This transport's variants: the benchmark checks that they deliver every entry, once and in order. */
 export const OUR_VARIANTS = ['one-per-request', 'batched'] as const;
 export type VariantName = (typeof VARIANTS)[number];

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { OUR_VARIANTS, VARIANTS } from '../../bench/protocol.js';
+import { OUR_VARIANTS, RUN_ORDER, VARIANTS } from '../../bench/protocol.js';
 
 const BENCH = fileURLToPath(new URL('../../bench/bench.ts', import.meta.url));
 const run = promisify(execFile);
@@ -37,6 +37,7 @@ describe('bench (npm run bench), in a short run', function () {
     const report = JSON.parse(await bench('--rounds', '2', '--json')) as Report;
 
     expect(report.problems).to.deep.equal([]);
+    expect([...RUN_ORDER].sort(), 'every variant runs').to.deep.equal([...VARIANTS].sort());
     expect(report.variants.map(({ variant, entries }) => [variant, entries])).to.deep.equal(
       VARIANTS.map((variant) => [variant, variant === 'one-per-request' || variant === 'plain-got' ? 100 : 1000]),
     );
