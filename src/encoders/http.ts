@@ -5,7 +5,8 @@ import { isoTimestamp } from './timestamp.js';
 
 /**
  * The request body's shape for the plain `'http'` protocol:
- * - `'json'`: the entry's own fields (`level`, `message`, meta) plus `timestamp` when it has none;
+ * - `'json'`: the entry's own fields (`level`, `message`, meta) plus `timestamp` when it has none (with winston's
+ *   `json()` as the last format, the line it wrote, keys sorted, rather than a second serialization);
  * - `'logstream'`: the Rust logstream `LogEntry` (`level`, `message`, `target`, `module`, `file`, `line`, `timestamp`);
  * - `'formatted'`: the JSON line the winston format already wrote (such as `format.json()`), as is;
  * - a function: its return value, JSON-encoded.
