@@ -4,7 +4,7 @@
  * (one regular-expression pass over the body: parsing every entry would make the receiver, which shares the
  * machine's two cores, the busiest process) and checks that they arrive as 0, 1, 2, …; an NDJSON line without
  * one, or a JSON body without any, counts as unreadable. It answers every request `200 {}` as soon as its body
- * is in, before counting it, and reports counts over IPC.
+ * is in, before counting it, and reports counts over IPC. It warms itself up before it reports ready.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -89,20 +89,24 @@ const server = http.createServer((req, res) => {
   });
 });
 
+function newRun(expected: number): RunState {
+  return {
+    expected,
+    entries: 0,
+    requests: 0,
+    nextSeq: 0,
+    firstDisorder: undefined,
+    unreadable: 0,
+    completedAt: undefined,
+    cpuAtStart: cpuMsNow(),
+    cpuMs: 0,
+  };
+}
+
 process.on('message', (command: ReceiverCommand) => {
   switch (command.type) {
     case 'expect':
-      runs.set(command.run, {
-        expected: command.entries,
-        entries: 0,
-        requests: 0,
-        nextSeq: 0,
-        firstDisorder: undefined,
-        unreadable: 0,
-        completedAt: undefined,
-        cpuAtStart: cpuMsNow(),
-        cpuMs: 0,
-      });
+      runs.set(command.run, newRun(command.entries));
       return;
     case 'count': {
       const run = runs.get(command.run);
@@ -122,5 +126,46 @@ process.on('message', (command: ReceiverCommand) => {
 });
 process.on('disconnect', () => process.exit(0));
 
+/**
+ * What the receiver sends itself before it reports ready: without it, the first variant to run would meet code
+ * that V8 has not optimized yet (a first round's one-entry-per-request ratio came out about 10% lower).
+ */
+const WARM_UP = { run: 'receiver-warm-up', singleEntryRequests: 2000, batchRequests: 50, entriesPerBatch: 1000 };
+
+function post(agent: http.Agent, port: number, contentType: string, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        path: `/${WARM_UP.run}`,
+        method: 'POST',
+        headers: { 'content-type': contentType },
+      },
+      (response) => response.resume().on('end', resolve),
+    );
+    request.on('error', reject).end(body);
+  });
+}
+
+/** Sends the receiver's own warm-up requests, counted as a run of their own that never completes, then forgets it. */
+async function warmUp(port: number): Promise<void> {
+  const agent = new http.Agent({ keepAlive: true });
+  runs.set(WARM_UP.run, newRun(Infinity));
+  let seq = 0;
+  const entry = (): string => JSON.stringify({ level: 'info', message: 'warm-up', seq: seq++ });
+  for (let i = 0; i < WARM_UP.singleEntryRequests; i++) await post(agent, port, 'application/json', entry());
+  for (let i = 0; i < WARM_UP.batchRequests; i++) {
+    const lines = Array.from({ length: WARM_UP.entriesPerBatch }, entry);
+    await post(agent, port, 'application/x-ndjson', `${lines.join('\n')}\n`);
+  }
+  runs.delete(WARM_UP.run);
+  agent.destroy();
+}
+
 server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => send({ type: 'ready', port: (server.address() as AddressInfo).port }));
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address() as AddressInfo;
+  void warmUp(port).then(() => send({ type: 'ready', port }));
+});
