@@ -5,7 +5,7 @@ import { DeliveryError } from './delivery-error.js';
 import { type Batch, type BatchBounds, EntryQueue } from './entry-queue.js';
 import type { HttpSender, SendResult } from './http-sender.js';
 import { type RetryPolicy, retryDelay } from './retry.js';
-import { MAX_TIMER_MS, unrefTimeout } from './timers.js';
+import { MAX_TIMER_MS, timerDelay, unrefTimeout } from './timers.js';
 
 /** What to do with a new entry when the queue is full. */
 export type OverflowPolicy = 'drop-newest' | 'drop-oldest';
@@ -211,7 +211,7 @@ export class DeliveryEngine {
     return new Promise<void>((resolve) => {
       // A caller waiting without a deadline keeps the process alive, whatever the hold budget says.
       const timer = Number.isFinite(timeoutMs)
-        ? setTimeout(() => this.#abandon(), Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS))
+        ? setTimeout(() => this.#abandon(), timerDelay(timeoutMs))
         : setInterval(() => undefined, MAX_TIMER_MS);
       this.#flushing++;
       this.#wakeLinger?.();
@@ -261,7 +261,7 @@ export class DeliveryEngine {
     if (this.unsettled === 0) return;
     const left =
       this.#failingSince === undefined ? MAX_TIMER_MS : this.#failingSince + this.#options.holdProcessMs - Date.now();
-    if (left > 0) this.#holdTimer = setTimeout(() => this.#holdProcess(), Math.min(left, MAX_TIMER_MS));
+    if (left > 0) this.#holdTimer = setTimeout(() => this.#holdProcess(), timerDelay(left));
   }
 
   #countDrops(dropped: number): void {
