@@ -3,15 +3,12 @@ import TransportStream from 'winston-transport';
 import { DeliveryEngine, type DeliveryObserver } from './delivery/engine.js';
 import type { DeliveryError } from './delivery/delivery-error.js';
 import { HttpSender } from './delivery/http-sender.js';
-import { EncodeError, type Encoder, type EntrySize, type LogInfo } from './encoders/encoder.js';
+import { EncodeError, type Encoder, type EntrySize, formattedOutput, type LogInfo } from './encoders/encoder.js';
 import { encodeTruncated } from './encoders/entry-size.js';
 import { createEncoder } from './encoders/index.js';
 import type { Logstream } from './logstream.js';
 import { type FinishOptions, type LogstreamTransportOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import type { ServerTarget } from './url.js';
-
-/** Where winston formats leave their output on an entry (triple-beam's `MESSAGE`). */
-const FORMATTED = Symbol.for('message');
 
 /** What every `format.json()` instance runs (a method shared through its prototype). */
 const JSON_FORMAT_TRANSFORM = winston.format.json().transform;
@@ -187,7 +184,7 @@ export class LogstreamTransport extends TransportStream {
       if (!isPlainJsonFormat(format)) return undefined;
       this.#plainJsonFormat = format;
     }
-    const text = (info as { [FORMATTED]?: unknown })[FORMATTED];
+    const text = formattedOutput(info);
     return typeof text === 'string' && text[0] === '{' && text[text.length - 1] === '}' ? text : undefined;
   }
 

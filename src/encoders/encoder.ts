@@ -12,6 +12,14 @@ export interface LogInfo {
   [key: string]: unknown;
 }
 
+/** Where winston formats leave their output on an entry (triple-beam's `MESSAGE`). */
+const FORMATTED = Symbol.for('message');
+
+/** What the winston format wrote for this entry (what the Console transport prints); `undefined` if nothing. */
+export function formattedOutput(info: LogInfo): unknown {
+  return (info as { [FORMATTED]?: unknown })[FORMATTED];
+}
+
 /**
  * Where {@link Encoder.encodeEntry} may report the UTF-8 size of the entry it returns. Measuring a string built
  * by concatenation costs several times more than measuring its parts (it must be flattened first), so an encoder

@@ -1,5 +1,13 @@
 import type { BatchLimits, EncodedRequest } from '../delivery/engine.js';
-import { EncodeError, type Encoder, type EntrySize, JSON_HEADERS, type LogInfo, NDJSON_HEADERS } from './encoder.js';
+import {
+  EncodeError,
+  type Encoder,
+  type EntrySize,
+  formattedOutput,
+  JSON_HEADERS,
+  type LogInfo,
+  NDJSON_HEADERS,
+} from './encoder.js';
 import { isFlatRecord, messageText, stringifyRecord, stringifyValue } from './json-value.js';
 import { isoTimestamp } from './timestamp.js';
 
@@ -66,16 +74,13 @@ function stringField(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-/** Where winston formats leave their output on an entry (triple-beam's `MESSAGE`). */
-const FORMATTED = Symbol.for('message');
-
 /**
  * The `'formatted'` payload: what the logger's (or the transport's) winston format wrote, sent as is, so that
  * nothing is serialized twice. It must be one line of JSON, an object or an array, as `format.json()` writes.
  * @throws EncodeError when the entry has no formatted output, or it is not single-line JSON.
  */
 export function encodeFormattedPayload(info: LogInfo): string {
-  const text = (info as { [FORMATTED]?: unknown })[FORMATTED];
+  const text = formattedOutput(info);
   if (typeof text !== 'string') {
     throw new EncodeError("payload 'formatted' found no formatted output: give the logger a format such as json()");
   }
