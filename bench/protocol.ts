@@ -4,7 +4,7 @@
  * @module
  */
 
-/** The variants, in the order they run. */
+/** The variants, in the order the table shows them (they run in {@link RUN_ORDER}). */
 export const VARIANTS = ['noop', 'winston-http', 'one-per-request', 'batched', 'plain-got'] as const;
 /**
  * The order the variants run in within a round: the two sides of every target back to back (`batched` between
