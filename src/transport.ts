@@ -204,9 +204,14 @@ export class LogstreamTransport extends TransportStream {
   }
 
   /**
-   * Resolves when every entry logged before the call has been delivered or given up, or at the deadline: then
-   * what is left is abandoned, counted as `pending`, and one stderr line says how many. Callers may overlap; the
-   * transport stays usable afterwards.
+   * Resolves when every entry logged before the call has been delivered or given up, or at the deadline
+   * (`timeoutMs`, default `shutdownTimeoutMs`). Callers may overlap; the transport stays usable afterwards.
+   *
+   * A deadline cuts only its own caller's wait: if another caller is still waiting (another `finish()`, or
+   * `logger.end()`), this one resolves with the stats of that moment (what is left shows in `queued`) and nothing is
+   * abandoned. When the last waiting caller's deadline passes, what the passed deadlines covered and is still
+   * unsettled is abandoned, counted as `pending`, and one stderr line says how many; entries logged after those
+   * calls stay queued.
    */
   async finish(options: FinishOptions = {}): Promise<DeliveryStats> {
     const timeoutMs = options.timeoutMs ?? this.#options.shutdownTimeoutMs;

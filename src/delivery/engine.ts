@@ -62,9 +62,12 @@ export interface DeliveryObserver {
   onIdle(): void;
 }
 
+/** What sends the engine's requests: {@link HttpSender}, or a scripted stand-in in tests. */
+export type Sender = Pick<HttpSender, 'prepare' | 'send'>;
+
 /** Everything the engine needs; see {@link DeliveryEngine}. */
 export interface DeliveryEngineOptions {
-  readonly sender: HttpSender;
+  readonly sender: Sender;
   readonly codec: RequestCodec;
   readonly batch: BatchLimits;
   readonly queue: QueueLimits;
@@ -99,11 +102,14 @@ export interface EngineCounts {
 interface InFlight {
   /** Sequence number (in acceptance order) of its first entry. */
   readonly firstSeq: number;
-  readonly entries: number;
+  /** Its entries not yet delivered or given up: a 413 split or a partial resend settles them a part at a time. */
+  unsettled: number;
+  /** Aborted when a deadline abandons the request. */
+  readonly signal: AbortSignal;
 }
 
 interface FinishWaiter {
-  /** Resolved once every entry with a lower sequence number is settled. */
+  /** Resolved once every entry with a lower sequence number is settled, or at its deadline. */
   readonly seq: number;
   readonly resolve: () => void;
 }
@@ -148,6 +154,8 @@ export class DeliveryEngine {
   #overloadDrops = 0;
   #outage = false;
   #rejectionReported = false;
+  /** Entries below this sequence number were covered by a finish() deadline that has passed. */
+  #expiredSeq = 0;
   /** Start of the first failed attempt since the last success or idle time; bounds how long work holds the process. */
   #failingSince: number | undefined;
   /** The one ref'd handle that keeps the process alive while there is work (sockets and retry timers are unref'd). */
@@ -169,7 +177,7 @@ export class DeliveryEngine {
 
   /** Entries accepted and not yet settled: queued or in the request being sent. */
   get unsettled(): number {
-    return this.#queue.length + (this.#inFlight?.entries ?? 0);
+    return this.#queue.length + (this.#inFlight?.unsettled ?? 0);
   }
 
   /**
@@ -201,47 +209,63 @@ export class DeliveryEngine {
   }
 
   /**
-   * Resolves once every entry accepted before the call is delivered or given up, or at `timeoutMs`:
-   * then everything still queued or in flight is abandoned and counted as pending.
+   * Resolves once every entry accepted before the call is delivered or given up, or at `timeoutMs`.
+   *
+   * A deadline cuts only its own caller's wait. When it passes while other callers still wait, this caller is
+   * resolved and nothing is given up. When it passes with no other caller waiting, every entry that some passed
+   * deadline covered (accepted before that caller's call) and that is still unsettled is abandoned and counted as
+   * pending; a request in flight that holds such an entry is abandoned whole. Entries accepted later stay queued.
    * @param timeoutMs - `Infinity` waits as long as it takes.
    */
   finish(timeoutMs: number): Promise<void> {
     const seq = this.#counts.accepted;
     if (this.#lowestUnsettledSeq() >= seq) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      // A caller waiting without a deadline keeps the process alive, whatever the hold budget says.
-      const timer = Number.isFinite(timeoutMs)
-        ? setTimeout(() => this.#abandon(), timerDelay(timeoutMs))
-        : setInterval(() => undefined, MAX_TIMER_MS);
-      this.#flushing++;
-      this.#wakeLinger?.();
-      this.#waiters.push({
+      const waiter: FinishWaiter = {
         seq,
         resolve: () => {
           clearTimeout(timer);
           this.#flushing--;
           resolve();
         },
-      });
+      };
+      // A caller waiting without a deadline keeps the process alive, whatever the hold budget says.
+      const timer = Number.isFinite(timeoutMs)
+        ? setTimeout(() => this.#deadlinePassed(waiter), timerDelay(timeoutMs))
+        : setInterval(() => undefined, MAX_TIMER_MS);
+      this.#flushing++;
+      this.#wakeLinger?.();
+      this.#waiters.push(waiter);
     });
   }
 
-  /** Gives up everything queued or in flight, counting it as pending, and resolves every finish() waiter. */
-  #abandon(): void {
-    const abandoned = this.unsettled;
-    if (this.#inFlight !== undefined) {
+  /** A finish() deadline passed: its caller stops waiting; the last caller to stop abandons what passed deadlines cover. */
+  #deadlinePassed(waiter: FinishWaiter): void {
+    this.#waiters = this.#waiters.filter((other) => other !== waiter);
+    this.#expiredSeq = Math.max(this.#expiredSeq, waiter.seq);
+    if (this.#waiters.length === 0) this.#abandonBelow(this.#expiredSeq);
+    waiter.resolve();
+  }
+
+  /** Gives up every unsettled entry with a sequence number below `seq`, counting it as pending. */
+  #abandonBelow(seq: number): void {
+    let abandoned = 0;
+    const flight = this.#inFlight;
+    if (flight !== undefined && flight.firstSeq < seq) {
+      abandoned += flight.unsettled;
       this.#abandonment.abort();
       this.#abandonment = new AbortController();
       this.#inFlight = undefined;
     }
-    this.#queue.clear();
+    const queuedBelow = Math.min(this.#queue.length, seq - this.#queueHeadSeq());
+    for (let i = 0; i < queuedBelow; i++) this.#queue.dropOldest();
+    abandoned += Math.max(0, queuedBelow);
+    if (abandoned === 0) return;
     this.#counts.pending += abandoned;
-    if (abandoned > 0) {
-      this.#options.observer.onNotice(`${abandoned} log entries were not delivered before the deadline`);
-    }
-    this.#endOverload();
+    this.#options.observer.onNotice(`${abandoned} log entries were not delivered before the deadline`);
+    this.#maybeEndOverload();
     this.#settle();
-    this.#becomeIdle();
+    if (this.unsettled === 0) this.#becomeIdle();
   }
 
   /** Nothing is queued or in flight: release the process and start the next outage's hold budget afresh. */
@@ -296,7 +320,12 @@ export class DeliveryEngine {
   }
 
   #lowestUnsettledSeq(): number {
-    return this.#inFlight?.firstSeq ?? this.#counts.accepted - this.#queue.length;
+    return this.#inFlight?.firstSeq ?? this.#queueHeadSeq();
+  }
+
+  /** The sequence number of the queue's oldest entry (the count accepted, when the queue is empty). */
+  #queueHeadSeq(): number {
+    return this.#counts.accepted - this.#queue.length;
   }
 
   /** Resolves the finish() waiters whose entries are all settled. */
@@ -319,18 +348,17 @@ export class DeliveryEngine {
     this.#taskScheduled = false;
     if (batch === undefined) return; // abandoned while lingering
     this.#maybeEndOverload();
-    const inFlight: InFlight = { firstSeq, entries: batch.lines.length };
-    this.#inFlight = inFlight;
+    const flight: InFlight = { firstSeq, unsettled: batch.lines.length, signal: this.#abandonment.signal };
+    this.#inFlight = flight;
     if (this.#queue.length > 0) this.#scheduleTask();
-    const { signal } = this.#abandonment;
     try {
-      await this.#deliver(batch, signal);
+      await this.#deliver(batch, flight);
     } catch (error) {
       // #deliver handles every outcome; reaching here is a bug, but it must not stop the sidecar.
       this.#options.observer.onNotice(`internal error: ${(error as Error).message}`);
-      if (!signal.aborted) this.#counts.failed += batch.lines.length;
+      if (!flight.signal.aborted) this.#giveUp(flight, flight.unsettled);
     }
-    if (this.#inFlight === inFlight) this.#inFlight = undefined;
+    if (this.#inFlight === flight) this.#inFlight = undefined;
     this.#settle();
     if (this.unsettled === 0) this.#becomeIdle();
   }
@@ -350,10 +378,12 @@ export class DeliveryEngine {
   }
 
   /**
-   * Sends one batch until all its entries are delivered, refused for good, given up, or abandoned (signal
-   * aborted). Entries a 2xx answer asks to have again are resent first, as a new request, before anything newer.
+   * Sends one batch until all its entries are delivered, refused for good, given up, or abandoned (the flight's
+   * signal aborted). Entries a 2xx answer asks to have again are resent first, as a new request, before anything
+   * newer. Every entry settled is taken off `flight.unsettled` as it is.
    */
-  async #deliver(batch: Batch, signal: AbortSignal): Promise<void> {
+  async #deliver(batch: Batch, flight: InFlight): Promise<void> {
+    const { signal } = flight;
     const { sender, codec } = this.#options;
     const started = Date.now();
     let lines = batch.lines;
@@ -373,17 +403,17 @@ export class DeliveryEngine {
         if (signal.aborted) return;
         if (result.ok) {
           this.#recovered();
-          resend = this.#countAnswer(batch.target, lines, result.body);
+          resend = this.#countAnswer(flight, batch.target, lines, result.body);
           break;
         }
         this.#failed(result.error, attemptStarted);
         if (result.error.statusCode === 413 && lines.length > 1) {
-          await this.#sendHalves({ target: batch.target, lines }, signal);
+          await this.#sendHalves({ target: batch.target, lines }, flight);
           return;
         }
         const delay = this.#retryDelay(result, attempts - 1, started);
         if (delay === undefined) {
-          this.#counts.failed += lines.length;
+          this.#giveUp(flight, lines.length);
           return;
         }
         await this.#sleep(delay, signal);
@@ -391,7 +421,7 @@ export class DeliveryEngine {
       if (resend.length === 0) return;
       const delay = this.#retryDelay({ retryable: true, retryAfterMs: undefined }, attempts - 1, started);
       if (delay === undefined) {
-        this.#counts.failed += resend.length;
+        this.#giveUp(flight, resend.length);
         return;
       }
       await this.#sleep(delay, signal);
@@ -417,11 +447,22 @@ export class DeliveryEngine {
   }
 
   /** A 413 for a batch: send each half as its own request, first half first. */
-  async #sendHalves(batch: Batch, signal: AbortSignal): Promise<void> {
+  async #sendHalves(batch: Batch, flight: InFlight): Promise<void> {
     const middle = Math.ceil(batch.lines.length / 2);
     for (const lines of [batch.lines.slice(0, middle), batch.lines.slice(middle)]) {
-      await this.#deliver({ target: batch.target, lines }, signal);
+      await this.#deliver({ target: batch.target, lines }, flight);
     }
+  }
+
+  #delivered(flight: InFlight, entries: number): void {
+    this.#counts.delivered += entries;
+    flight.unsettled -= entries;
+  }
+
+  /** Counts entries refused for good or out of retries. */
+  #giveUp(flight: InFlight, entries: number): void {
+    this.#counts.failed += entries;
+    flight.unsettled -= entries;
   }
 
   /**
@@ -429,15 +470,15 @@ export class DeliveryEngine {
    * failed, or to be sent again.
    * @returns the entries to send again, in order.
    */
-  #countAnswer(target: ServerTarget, lines: string[], body: string): string[] {
+  #countAnswer(flight: InFlight, target: ServerTarget, lines: string[], body: string): string[] {
     const verdict = this.#options.codec.readResponse?.(body, lines.length);
     if (verdict === undefined) {
-      this.#counts.delivered += lines.length;
+      this.#delivered(flight, lines.length);
       return [];
     }
     const { rejected, retry, reason } = verdict;
-    this.#counts.delivered += lines.length - rejected - retry.length;
-    this.#counts.failed += rejected;
+    this.#delivered(flight, lines.length - rejected - retry.length);
+    this.#giveUp(flight, rejected);
     if (rejected > 0 && !this.#rejectionReported) {
       this.#rejectionReported = true;
       this.#options.observer.onRejected(

@@ -97,6 +97,29 @@ describe('end to end: deadlines and process exit', function () {
       expect(stderr.lines()).to.deep.equal(['winston-logstream: 4 log entries were not delivered before the deadline']);
     });
 
+    it('a short finish() deadline while logger.end() waits ends only the short wait: logger.end() still gets every entry delivered', async function () {
+      await receiver.faults([{ kind: 'hang', times: 1 }]);
+      const transport = new LogstreamTransport({
+        url: receiver.url(),
+        ...FAST_RETRY,
+        timeoutMs: 400,
+        shutdownTimeoutMs: 10_000,
+      });
+      const logger = winston.createLogger({ transports: [transport] });
+      stderr = StderrCapture.start();
+      for (let seq = 0; seq < 4; seq++) logger.info('entry', { seq });
+      const ended = new Promise<void>((resolve) => logger.on('finish', resolve));
+      logger.end();
+
+      const short = await transport.finish({ timeoutMs: 50 });
+      expect(short, 'at the short deadline').to.include({ logged: 4, delivered: 0, pending: 0, queued: 4 });
+
+      await ended;
+      expect(transport.stats()).to.include({ delivered: 4, pending: 0, queued: 0 });
+      expect((await receiver.entries()).map((entry) => entry.seq)).to.deep.equal([0, 1, 2, 3]);
+      expect(stderr.lines().filter((line) => line.includes('before the deadline'))).to.deep.equal([]);
+    });
+
     it('finish({ timeoutMs }) abandons a request that keeps being refused, between its retries', async function () {
       await receiver.stopListening();
       try {
