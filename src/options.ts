@@ -1,5 +1,6 @@
 import type { Agents, HttpsOptions } from 'got';
 import type TransportStream from 'winston-transport';
+import type { BacklogThresholds } from './delivery/backlog-monitor.js';
 import type { BatchLimits, OverflowPolicy, QueueLimits } from './delivery/engine.js';
 import type { RetryPolicy } from './delivery/retry.js';
 import type { BatchEncoding, Payload } from './encoders/http.js';
@@ -28,6 +29,23 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** Give a request up after this long since its first attempt, in ms. Default `Infinity` (never). */
   maxElapsedMs?: number;
+}
+
+/**
+ * When the transport says on stderr that delivery is falling behind the application: one line when the backlog
+ * crosses either bound, one more once it is back under half of both. Every field is optional.
+ */
+export interface FallingBehindOptions {
+  /**
+   * The oldest entry in memory has waited longer than this, in ms.
+   * @default 2000
+   */
+  maxAgeMs?: number;
+  /**
+   * More entries than this are in memory (queued or being sent).
+   * @default 10000
+   */
+  maxEntries?: number;
 }
 
 /** Options of {@link LogstreamTransport}: winston's usual transport options plus these. */
@@ -64,6 +82,14 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
   maxQueueBytes?: number;
   /** Which entries to drop when the queue is full. Default `'drop-newest'`. */
   overflow?: OverflowPolicy;
+  /**
+   * When to print that delivery is falling behind (the backlog keeps growing while the server answers), or `false`
+   * never to. `stats().oldestQueuedMs` shows the same backlog to a health check.
+   * @default { maxAgeMs: 2000, maxEntries: 10000 }
+   * @example
+   * new LogstreamTransport({ url, fallingBehind: { maxAgeMs: 10_000 } });
+   */
+  fallingBehind?: boolean | FallingBehindOptions;
   /** Retry settings, or `false` for one attempt per request. Default: retries on, see {@link RetryOptions}. */
   retry?: boolean | RetryOptions;
   /** Deadline of `logger.end()` and of `finish()` without `timeoutMs`, in ms; also how long a failing request may keep the process alive. Default 10,000. */
@@ -95,6 +121,7 @@ export interface ResolvedOptions {
   readonly timeoutMs: number;
   readonly batch: (BatchLimits & { readonly encoding: BatchEncoding }) | undefined;
   readonly queue: QueueLimits;
+  readonly fallingBehind: BacklogThresholds | false;
   readonly retry: RetryPolicy | false;
   readonly shutdownTimeoutMs: number;
   readonly compress: boolean;
@@ -110,6 +137,7 @@ export const DEFAULTS = {
   maxQueueEntries: 100_000,
   maxQueueBytes: 64 * MiB,
   overflow: 'drop-newest',
+  fallingBehind: { maxAgeMs: 2000, maxEntries: 10_000 },
   retry: { minDelayMs: 250, maxDelayMs: 30_000, maxElapsedMs: Infinity },
   shutdownTimeoutMs: 10_000,
   maxEntryBytes: 256 * 1024,
@@ -139,6 +167,7 @@ export function resolveOptions(options: LogstreamTransportOptions): ResolvedOpti
       maxBytes: positive(options.maxQueueBytes, 'maxQueueBytes', DEFAULTS.maxQueueBytes),
       overflow: oneOf(options.overflow, 'overflow', ['drop-newest', 'drop-oldest'], DEFAULTS.overflow),
     },
+    fallingBehind: resolveFallingBehind(options.fallingBehind),
     retry: resolveRetry(options.retry),
     shutdownTimeoutMs: positive(options.shutdownTimeoutMs, 'shutdownTimeoutMs', DEFAULTS.shutdownTimeoutMs, true),
     compress: options.compress === undefined ? protocol.compressByDefault : resolveCompress(options.compress),
@@ -167,6 +196,18 @@ function resolveBatch(batch: LogstreamTransportOptions['batch'], backend?: Batch
     maxBytes: Math.min(positive(given.maxBytes, 'batch.maxBytes', defaults.maxBytes), backend?.maxBytes ?? Infinity),
     maxDelayMs: nonNegative(given.maxDelayMs, 'batch.maxDelayMs', defaults.maxDelayMs),
     encoding: oneOf(given.encoding, 'batch.encoding', ['ndjson', 'json-array'], defaults.encoding),
+  };
+}
+
+function resolveFallingBehind(option: LogstreamTransportOptions['fallingBehind']): BacklogThresholds | false {
+  if (option === false) return false;
+  const given: FallingBehindOptions = option === undefined || option === true ? {} : option;
+  if (typeof given !== 'object' || given === null)
+    throw new TypeError('winston-logstream: option "fallingBehind" must be a boolean or an object');
+  const defaults = DEFAULTS.fallingBehind;
+  return {
+    maxAgeMs: positive(given.maxAgeMs, 'fallingBehind.maxAgeMs', defaults.maxAgeMs),
+    maxEntries: positive(given.maxEntries, 'fallingBehind.maxEntries', defaults.maxEntries),
   };
 }
 

@@ -1,5 +1,6 @@
 import winston from 'winston';
 import TransportStream from 'winston-transport';
+import type { BacklogReport } from './delivery/backlog-monitor.js';
 import { DeliveryEngine, type DeliveryObserver } from './delivery/engine.js';
 import type { DeliveryError } from './delivery/delivery-error.js';
 import { HttpSender } from './delivery/http-sender.js';
@@ -43,23 +44,52 @@ export interface DeliveryStats {
   pending: number;
   /** Entries in memory now: queued, or in the request being sent. */
   queued: number;
+  /**
+   * How long the oldest entry in memory has waited, in ms (0 when there is none): a backlog that keeps growing
+   * shows here first. Summed stats ({@link sumStats}) take the largest.
+   */
+  oldestQueuedMs: number;
   /** HTTP attempts made, retries included. */
   requests: number;
   /** Attempts that were retries of an earlier one. */
   retries: number;
 }
 
-/** Adds up several transports' stats. */
+/** Adds up several transports' stats (`oldestQueuedMs`: the largest). */
 export function sumStats(all: readonly DeliveryStats[]): DeliveryStats {
   const total = emptyStats();
   for (const stats of all) {
-    for (const key of Object.keys(total) as (keyof DeliveryStats)[]) total[key] += stats[key];
+    for (const key of Object.keys(total) as (keyof DeliveryStats)[]) {
+      total[key] = key === 'oldestQueuedMs' ? Math.max(total[key], stats[key]) : total[key] + stats[key];
+    }
   }
   return total;
 }
 
 function emptyStats(): DeliveryStats {
-  return { logged: 0, delivered: 0, failed: 0, dropped: 0, skipped: 0, pending: 0, queued: 0, requests: 0, retries: 0 };
+  return {
+    logged: 0,
+    delivered: 0,
+    failed: 0,
+    dropped: 0,
+    skipped: 0,
+    pending: 0,
+    queued: 0,
+    oldestQueuedMs: 0,
+    requests: 0,
+    retries: 0,
+  };
+}
+
+/** The line that says delivery is falling behind, with what to do about it. */
+function fallingBehindNotice(report: BacklogReport, batched: boolean): string {
+  const remedy = batched
+    ? 'the server takes entries more slowly than the application logs them: use a faster server or a larger batch'
+    : 'one request per entry cannot keep up: set batch: true, or use a faster server';
+  return (
+    `falling behind: ${report.entries} log entries in memory, the oldest waiting ${report.oldestMs} ms ` +
+    `(${report.acceptedPerSecond} logged/s, ${report.sentPerSecond} sent/s); ${remedy}`
+  );
 }
 
 function printNotice(message: string): void {
@@ -130,6 +160,7 @@ export class LogstreamTransport extends TransportStream {
       codec: this.#encoder,
       batch: this.#encoder.batch,
       queue: this.#options.queue,
+      backlog: this.#options.fallingBehind,
       retry: this.#options.retry,
       holdProcessMs: this.#options.shutdownTimeoutMs,
       observer: this.#observer(),
@@ -162,7 +193,7 @@ export class LogstreamTransport extends TransportStream {
         size = Buffer.byteLength(line);
       }
       if (this.#engine.unsettled === 0) markBusy(this);
-      this.#engine.enqueue(line, size, target);
+      this.#engine.enqueue(line, size, target, timeMs);
     } catch (error) {
       this.#intake.failed++;
       if (this.#serializationReported) return;
@@ -234,6 +265,7 @@ export class LogstreamTransport extends TransportStream {
       skipped: intake.skipped,
       pending: engine.pending,
       queued: this.#engine.unsettled,
+      oldestQueuedMs: this.#engine.oldestAgeMs(Date.now()),
       requests: engine.requests,
       retries: engine.retries,
     };
@@ -260,6 +292,8 @@ export class LogstreamTransport extends TransportStream {
       },
       onRejected: (error: DeliveryError) => this.#reportError(error),
       onNotice: printNotice,
+      onFallingBehind: (report) => printNotice(fallingBehindNotice(report, this.#options.batch !== undefined)),
+      onCaughtUp: (behindMs) => printNotice(`caught up: the backlog is delivered, ${behindMs} ms after falling behind`),
       onIdle: () => busyTransports.delete(this),
     };
   }

@@ -24,6 +24,7 @@ describe('transport options', function () {
       timeoutMs: 5000,
       batch: undefined,
       queue: { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024, overflow: 'drop-newest' },
+      fallingBehind: { maxAgeMs: 2000, maxEntries: 10_000 },
       retry: { minDelayMs: 250, maxDelayMs: 30_000, maxElapsedMs: Infinity },
       shutdownTimeoutMs: 10_000,
       compress: false,
@@ -40,6 +41,11 @@ describe('transport options', function () {
       maxBytes: DEFAULTS.batch.maxBytes,
     });
     expect(resolveOptions({ retry: false }).retry).to.equal(false);
+    expect(resolveOptions({ fallingBehind: false }).fallingBehind).to.equal(false);
+    expect(resolveOptions({ fallingBehind: { maxAgeMs: 500 } }).fallingBehind).to.deep.equal({
+      maxAgeMs: 500,
+      maxEntries: 10_000,
+    });
   });
 
   const invalid: [string, Record<string, unknown>, string][] = [
@@ -64,6 +70,9 @@ describe('transport options', function () {
     ['retry.maxDelayMs below minDelayMs', { retry: { minDelayMs: 100, maxDelayMs: 10 } }, 'retry.maxDelayMs'],
     ['retry.maxElapsedMs', { retry: { maxElapsedMs: 0 } }, 'retry.maxElapsedMs'],
     ['shutdownTimeoutMs', { shutdownTimeoutMs: -1 }, 'shutdownTimeoutMs'],
+    ['fallingBehind', { fallingBehind: 'yes' }, 'fallingBehind'],
+    ['fallingBehind.maxAgeMs', { fallingBehind: { maxAgeMs: 0 } }, 'fallingBehind.maxAgeMs'],
+    ['fallingBehind.maxEntries', { fallingBehind: { maxEntries: 1.5 } }, 'fallingBehind.maxEntries'],
     ['compress', { compress: 'brotli' }, 'compress'],
   ];
   for (const [label, options, name] of invalid) {

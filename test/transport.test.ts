@@ -573,6 +573,51 @@ describe('LogstreamTransport', function () {
     });
   });
 
+  describe('falling behind', function () {
+    it('prints one line when the backlog crosses a bound, one when it has caught up, and shows its age in stats()', async function () {
+      const stall = stalledAnswer();
+      server.answer(stall.answer).acceptAll();
+      const { transport, logger } = makeLogger({ fallingBehind: { maxEntries: 5 } });
+      for (let seq = 0; seq < 5; seq++) logger.info('entry', { seq });
+      expect(stderr.lines()).to.deep.equal([]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      for (let seq = 5; seq < 8; seq++) logger.info('entry', { seq });
+
+      expect(stderr.lines()).to.have.length(1);
+      expect(stderr.lines()[0]).to.match(
+        /^winston-logstream: falling behind: 6 log entries in memory, the oldest waiting \d+ ms \(\d+ logged\/s, 0 sent\/s\); one request per entry cannot keep up: set batch: true, or use a faster server$/,
+      );
+      expect(transport.stats().oldestQueuedMs).to.be.at.least(15);
+
+      stall.release();
+      expect(await transport.finish()).to.include({ delivered: 8, queued: 0, oldestQueuedMs: 0 });
+      expect(stderr.lines()).to.have.length(2);
+      expect(stderr.lines()[1]).to.match(
+        /^winston-logstream: caught up: the backlog is delivered, \d+ ms after falling behind$/,
+      );
+    });
+
+    it('names the batch size, not batch: true, as the remedy when batching already', async function () {
+      const stall = stalledAnswer();
+      server.answer(stall.answer).acceptAll();
+      const { transport, logger } = makeLogger({ batch: true, fallingBehind: { maxEntries: 2 } });
+      for (let seq = 0; seq < 4; seq++) logger.info('entry', { seq });
+      stall.release();
+      await transport.finish();
+      expect(stderr.lines()[0]).to.match(/use a faster server or a larger batch$/);
+    });
+
+    it('prints nothing with fallingBehind: false', async function () {
+      const stall = stalledAnswer();
+      server.answer(stall.answer).acceptAll();
+      const { transport, logger } = makeLogger({ batch: true, fallingBehind: false });
+      for (let seq = 0; seq < 20_000; seq++) logger.info('entry', { seq }); // twice the default maxEntries
+      stall.release();
+      expect(await transport.finish()).to.include({ delivered: 20_000 });
+      expect(stderr.lines()).to.deep.equal([]);
+    });
+  });
+
   describe('options', function () {
     it('sends the extra headers with every request', async function () {
       server.acceptAll();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import PQueue from 'p-queue';
 import type { ServerTarget } from '../url.js';
+import { type BacklogListener, BacklogMonitor, type BacklogThresholds } from './backlog-monitor.js';
 import { DeliveryError } from './delivery-error.js';
 import { type Batch, type BatchBounds, EntryQueue } from './entry-queue.js';
 import type { HttpSender, SendResult } from './http-sender.js';
@@ -51,7 +52,7 @@ export interface QueueLimits {
 }
 
 /** How the engine tells its owner what happened: it never prints or emits anything itself. */
-export interface DeliveryObserver {
+export interface DeliveryObserver extends BacklogListener {
   /** An attempt failed. `firstOfOutage` is true for the first failure since the last success. */
   onFailure(error: DeliveryError, firstOfOutage: boolean): void;
   /** A 2xx answer refused some entries for good; called for the first such answer only. */
@@ -79,6 +80,8 @@ export interface DeliveryEngineOptions {
    * something else keeps the process running.
    */
   readonly holdProcessMs: number;
+  /** When to report that delivery is falling behind (not while delivery is failing); `false`: never. */
+  readonly backlog: BacklogThresholds | false;
   /** Notices one-line reports; see {@link DeliveryObserver}. */
   readonly observer: DeliveryObserver;
   /** Source of jitter, `Math.random` by default. */
@@ -104,6 +107,8 @@ interface InFlight {
   readonly firstSeq: number;
   /** Its entries not yet delivered or given up: a 413 split or a partial resend settles them a part at a time. */
   unsettled: number;
+  /** When its first entry was accepted, in ms since the epoch. */
+  readonly acceptedAtMs: number;
   /** Aborted when a deadline abandons the request. */
   readonly signal: AbortSignal;
 }
@@ -165,9 +170,11 @@ export class DeliveryEngine {
    * afterwards: one controller per request would cost more than the rest of the engine's work per request.
    */
   #abandonment = new AbortController();
+  readonly #backlog: BacklogMonitor | undefined;
 
   constructor(options: DeliveryEngineOptions) {
     this.#options = options;
+    if (options.backlog !== false) this.#backlog = new BacklogMonitor(options.backlog, options.observer, Date.now());
   }
 
   /** Counts since construction (a copy). */
@@ -180,12 +187,17 @@ export class DeliveryEngine {
     return this.#queue.length + (this.#inFlight?.unsettled ?? 0);
   }
 
+  /** How long the oldest entry in memory (queued or in flight) has waited at `nowMs`, in ms; 0 when there is none. */
+  oldestAgeMs(nowMs: number): number {
+    return this.unsettled === 0 ? 0 : Math.max(0, nowMs - this.#oldestAcceptedAtMs());
+  }
+
   /**
-   * Queues one serialized entry of `size` bytes for `target`, applying the overflow policy.
+   * Queues one serialized entry of `size` bytes for `target`, accepted at `nowMs`, applying the overflow policy.
    * O(1); allocates nothing but a send task when the queue was idle.
    * @returns false when the entry itself was dropped (drop-newest).
    */
-  enqueue(line: string, size: number, target: ServerTarget): boolean {
+  enqueue(line: string, size: number, target: ServerTarget, nowMs: number): boolean {
     const limits = this.#options.queue;
     const queue = this.#queue;
     if (queue.length + 1 > limits.maxEntries || queue.bytes + size > limits.maxBytes) {
@@ -200,8 +212,9 @@ export class DeliveryEngine {
       }
       this.#countDrops(dropped);
     }
-    queue.push(line, size, target);
+    queue.push(line, size, target, nowMs);
     this.#counts.accepted++;
+    this.#checkBacklog(nowMs);
     if (this.#holdTimer === undefined && this.#failingSince === undefined) this.#holdProcess();
     if (!this.#taskScheduled) this.#scheduleTask();
     else if (this.#wakeLinger !== undefined && this.#batchIsFull()) this.#wakeLinger();
@@ -319,6 +332,17 @@ export class DeliveryEngine {
     void this.#sidecar.add(() => this.#sendNextBatch());
   }
 
+  #oldestAcceptedAtMs(): number {
+    return this.#inFlight?.acceptedAtMs ?? this.#queue.headAcceptedAtMs;
+  }
+
+  /** Falling behind is reported while delivery works: a failing server is reported as such. */
+  #checkBacklog(nowMs: number): void {
+    if (this.#backlog === undefined || this.#outage) return;
+    const { accepted, delivered, failed } = this.#counts;
+    this.#backlog.check(nowMs, this.unsettled, this.#oldestAcceptedAtMs(), accepted, delivered + failed);
+  }
+
   #lowestUnsettledSeq(): number {
     return this.#inFlight?.firstSeq ?? this.#queueHeadSeq();
   }
@@ -344,11 +368,17 @@ export class DeliveryEngine {
   async #sendNextBatch(): Promise<void> {
     await this.#linger();
     const firstSeq = this.#lowestUnsettledSeq();
+    const acceptedAtMs = this.#queue.headAcceptedAtMs;
     const batch = this.#queue.take(this.#options.batch);
     this.#taskScheduled = false;
     if (batch === undefined) return; // abandoned while lingering
     this.#maybeEndOverload();
-    const flight: InFlight = { firstSeq, unsettled: batch.lines.length, signal: this.#abandonment.signal };
+    const flight: InFlight = {
+      firstSeq,
+      unsettled: batch.lines.length,
+      acceptedAtMs,
+      signal: this.#abandonment.signal,
+    };
     this.#inFlight = flight;
     if (this.#queue.length > 0) this.#scheduleTask();
     try {
@@ -360,6 +390,7 @@ export class DeliveryEngine {
     }
     if (this.#inFlight === flight) this.#inFlight = undefined;
     this.#settle();
+    this.#checkBacklog(Date.now());
     if (this.unsettled === 0) this.#becomeIdle();
   }
 

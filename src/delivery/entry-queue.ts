@@ -7,6 +7,8 @@ const CHUNK_SIZE = 1024;
 class Chunk {
   readonly lines: (string | undefined)[] = new Array<string | undefined>(CHUNK_SIZE).fill(undefined);
   readonly sizes = new Uint32Array(CHUNK_SIZE);
+  /** When each entry was accepted, in ms since the epoch. */
+  readonly acceptedAtMs = new Float64Array(CHUNK_SIZE);
   readonly targets: (ServerTarget | undefined)[] = new Array<ServerTarget | undefined>(CHUNK_SIZE).fill(undefined);
   next: Chunk | undefined = undefined;
 }
@@ -41,7 +43,7 @@ export interface Batch {
 /**
  * The in-memory FIFO of serialized entries waiting to be sent.
  *
- * Each entry costs its string plus a size and a target reference in preallocated chunk slots, so that
+ * Each entry costs its string plus a size, a time and a target reference in preallocated chunk slots, so that
  * `push` allocates nothing per entry and every operation is O(1) whatever the queue length.
  * Bounds are enforced by the caller, which sees `length` and `bytes`.
  */
@@ -67,8 +69,13 @@ export class EntryQueue {
     return this.#bytes;
   }
 
-  /** Appends one serialized entry of `size` bytes addressed to `target`. */
-  push(line: string, size: number, target: ServerTarget): void {
+  /** When the oldest queued entry was accepted (meaningless when the queue is empty). */
+  get headAcceptedAtMs(): number {
+    return this.#head.acceptedAtMs[this.#headIndex] as number;
+  }
+
+  /** Appends one serialized entry of `size` bytes addressed to `target`, accepted at `acceptedAtMs`. */
+  push(line: string, size: number, target: ServerTarget, acceptedAtMs: number): void {
     if (this.#tailIndex === CHUNK_SIZE) {
       const chunk = this.#spare ?? new Chunk();
       this.#spare = undefined;
@@ -79,6 +86,7 @@ export class EntryQueue {
     const i = this.#tailIndex++;
     this.#tail.lines[i] = line;
     this.#tail.sizes[i] = size;
+    this.#tail.acceptedAtMs[i] = acceptedAtMs;
     this.#tail.targets[i] = target;
     this.#length++;
     this.#bytes += size;

@@ -1,21 +1,8 @@
 import * as FakeTimers from '@sinonjs/fake-timers';
 import { expect } from 'chai';
-import { DeliveryError } from '../../src/delivery/delivery-error.js';
-import { DeliveryEngine, type OverflowPolicy, type RequestCodec, type Sender } from '../../src/delivery/engine.js';
-import type { PreparedRequest, SendResult } from '../../src/delivery/http-sender.js';
-import { isRetryableStatus } from '../../src/delivery/retry.js';
+import { DeliveryEngine, type OverflowPolicy, type RequestCodec } from '../../src/delivery/engine.js';
 import { createElasticsearchEncoder, ELASTICSEARCH_LIMITS } from '../../src/encoders/elasticsearch.js';
-import { parseServerUrl } from '../../src/url.js';
-
-/** How the scripted server answers one attempt: a status (and body), or no answer until the request is aborted. */
-type Answer = { readonly status: number; readonly body?: string } | 'stall';
-
-const TARGET = parseServerUrl('http://logs.test/ingest', 'test');
-
-/** The request body is the JSON array of the entries' lines, so that the server can tell which entries it got. */
-const JSON_ARRAY_CODEC: RequestCodec = {
-  encode: (lines) => ({ body: JSON.stringify(lines), headers: {} }),
-};
+import { type Answer, JSON_ARRAY_CODEC, QUIET_OBSERVER, ScriptedServer, TARGET } from '../support/scripted-server.js';
 
 /** Elasticsearch's reading of a bulk answer, over the same bodies. */
 const BULK_CODEC: RequestCodec = {
@@ -27,41 +14,6 @@ const BULK_CODEC: RequestCodec = {
 function bulkAnswer(...statuses: number[]): Answer {
   const items = statuses.map((status) => ({ create: { status, error: status < 300 ? undefined : { type: 'x' } } }));
   return { status: 200, body: JSON.stringify({ errors: statuses.some((status) => status >= 300), items }) };
-}
-
-/** A server that answers each attempt as the script says (200 once the script is used up) and records what it got. */
-class ScriptedServer implements Sender {
-  /** The entries of every attempt, in order. */
-  readonly attempts: string[][] = [];
-  /** Called at every attempt, before it is answered. */
-  onAttempt: () => void = () => undefined;
-  readonly #script: Answer[];
-
-  constructor(script: Answer[]) {
-    this.#script = [...script];
-  }
-
-  prepare(target: typeof TARGET, body: string, headers: Record<string, string>, entries: number) {
-    return Promise.resolve<PreparedRequest>({ target, url: target.url, body: Buffer.from(body), headers, entries });
-  }
-
-  send(request: PreparedRequest, _extraHeaders: unknown, signal: AbortSignal): Promise<SendResult> {
-    this.attempts.push(JSON.parse(request.body.toString()) as string[]);
-    this.onAttempt();
-    const answer = this.#script.shift() ?? { status: 200 };
-    if (answer === 'stall') {
-      return new Promise((resolve) => {
-        signal.addEventListener('abort', () => resolve(failure(request, 'ABORT_ERR', undefined)), { once: true });
-      });
-    }
-    if (answer.status < 300) return Promise.resolve({ ok: true, statusCode: answer.status, body: answer.body ?? '' });
-    return Promise.resolve(failure(request, `HTTP_${answer.status}`, answer.status));
-  }
-}
-
-function failure(request: PreparedRequest, code: string, statusCode: number | undefined): SendResult {
-  const error = new DeliveryError({ code, statusCode, url: request.url, entries: request.entries, reason: code });
-  return { ok: false, error, retryable: statusCode !== undefined && isRetryableStatus(statusCode), retryAfterMs: 0 };
 }
 
 interface Scenario {
@@ -96,12 +48,8 @@ describe('DeliveryEngine accounting: every entry is in exactly one count', funct
       queue: { maxEntries: 1000, maxBytes: 1 << 20, overflow: 'drop-newest', ...scenario.queue },
       retry: { minDelayMs: 100, maxDelayMs: 100, maxElapsedMs: 60_000 },
       holdProcessMs: 60_000,
-      observer: {
-        onFailure: () => undefined,
-        onRejected: () => undefined,
-        onNotice: (message) => notices.push(message),
-        onIdle: () => undefined,
-      },
+      backlog: false,
+      observer: { ...QUIET_OBSERVER, onNotice: (message) => notices.push(message) },
       random: () => 1,
     });
     server.onAttempt = expectBalanced;
@@ -118,7 +66,7 @@ describe('DeliveryEngine accounting: every entry is in exactly one count', funct
 
   function log(count: number): void {
     for (let i = 0; i < count; i++) {
-      engine.enqueue(`e${offered}`, 2, TARGET);
+      engine.enqueue(`e${offered}`, 2, TARGET, Date.now());
       offered++;
       expectBalanced();
     }

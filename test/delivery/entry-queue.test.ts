@@ -6,7 +6,7 @@ const A: ServerTarget = { url: 'http://a.test/logs', displayUrl: 'http://a.test/
 const B: ServerTarget = { url: 'http://b.test/logs', displayUrl: 'http://b.test/logs' };
 
 function fill(queue: EntryQueue, count: number, target = A, from = 0): void {
-  for (let i = from; i < from + count; i++) queue.push(`entry ${i}`, 10, target);
+  for (let i = from; i < from + count; i++) queue.push(`entry ${i}`, 10, target, i);
 }
 
 describe('EntryQueue: the in-memory FIFO of serialized entries', function () {
@@ -69,9 +69,9 @@ describe('EntryQueue: the in-memory FIFO of serialized entries', function () {
 
   it('takes an entry larger than maxBytes on its own, alone', function () {
     const queue = new EntryQueue();
-    queue.push('small', 5, A);
-    queue.push('huge', 500, A);
-    queue.push('small again', 5, A);
+    queue.push('small', 5, A, 0);
+    queue.push('huge', 500, A, 0);
+    queue.push('small again', 5, A, 0);
     expect(queue.take({ maxEntries: 100, maxBytes: 100 })?.lines).to.deep.equal(['small']);
     expect(queue.take({ maxEntries: 100, maxBytes: 100 })).to.deep.equal({ target: A, lines: ['huge'] });
     expect(queue.take({ maxEntries: 100, maxBytes: 100 })?.lines).to.deep.equal(['small again']);

@@ -209,10 +209,18 @@ describe('retry behaviour (unit-level HTTP with nock)', function () {
       queue: { maxEntries: 10, maxBytes: 1 << 20, overflow: 'drop-newest' },
       retry: { minDelayMs: 40, maxDelayMs: 200, maxElapsedMs: Infinity },
       holdProcessMs: 10_000,
-      observer: { onFailure: () => {}, onRejected: () => {}, onNotice: () => {}, onIdle: () => {} },
+      backlog: false,
+      observer: {
+        onFailure: () => {},
+        onRejected: () => {},
+        onNotice: () => {},
+        onIdle: () => {},
+        onFallingBehind: () => {},
+        onCaughtUp: () => {},
+      },
       random: () => 1 - Number.EPSILON,
     });
-    engine.enqueue('{"message":"entry"}', 19, parseServerUrl(URL_, 'url'));
+    engine.enqueue('{"message":"entry"}', 19, parseServerUrl(URL_, 'url'), Date.now());
     await engine.finish(10_000);
 
     const gaps = attemptTimes.slice(1).map((time, i) => time - (attemptTimes[i] as number));
