@@ -202,6 +202,7 @@ describe('Logstream: the shared, switchable server setting', function () {
         skipped: 1,
         pending: 0,
         queued: 0,
+        oldestQueuedMs: 0,
         requests: first.stats().requests + second.stats().requests,
         retries: 0,
       });
