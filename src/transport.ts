@@ -66,7 +66,7 @@ function printNotice(message: string): void {
   process.stderr.write(`${PREFIX}${message}\n`);
 }
 
-/** Transports with entries in memory, so that an exit with entries undelivered is reported once. */
+/** Transports with entries unsettled (accepted, not yet delivered or given up), so that an exit with entries undelivered is reported once. */
 const busyTransports = new Set<LogstreamTransport>();
 let exitListenerInstalled = false;
 
@@ -161,8 +161,8 @@ export class LogstreamTransport extends TransportStream {
         if (line === undefined) return this.#dropOversize(size);
         size = Buffer.byteLength(line);
       }
-      if (this.#engine.unsettled === 0) markBusy(this);
-      this.#engine.enqueue(line, size, target);
+      // Busy only once an entry is accepted: one dropped by an idle queue would never see onIdle.
+      if (this.#engine.enqueue(line, size, target) && this.#engine.unsettled === 1) markBusy(this);
     } catch (error) {
       this.#intake.failed++;
       if (this.#serializationReported) return;
