@@ -24,7 +24,18 @@ export interface LogstreamOptions {
 export class Logstream {
   #target: ServerTarget | undefined;
   #disabled = false;
-  readonly #transports = new Set<LogstreamTransport>();
+  /**
+   * The transports made here and not yet released, held weakly: one its user dropped is collected once idle. One
+   * with unsettled entries cannot be collected (the transport module holds busy transports strongly until they
+   * settle), so {@link finish} still reaches every transport that has work.
+   */
+  readonly #transports = new Set<WeakRef<LogstreamTransport>>();
+  /** Each transport's entry in {@link #transports}, to release it without a search. */
+  readonly #refs = new WeakMap<LogstreamTransport, WeakRef<LogstreamTransport>>();
+  /** Removes the entries of transports collected without being closed or ended. */
+  readonly #collected = new FinalizationRegistry<WeakRef<LogstreamTransport>>((ref) => this.#transports.delete(ref));
+  /** The final counts of released transports, so that {@link finish} still sums them. */
+  #released: DeliveryStats = sumStats([]);
 
   /** @throws TypeError when `options.url` is not an http(s) URL. */
   constructor(options: LogstreamOptions = {}) {
@@ -84,8 +95,25 @@ export class Logstream {
   /** A transport whose server is this Logstream's. `finish()` on the Logstream finishes it too. */
   makeTransport(options: Omit<LogstreamTransportOptions, 'url' | 'logstream'> = {}): LogstreamTransport {
     const transport = new LogstreamTransport({ ...options, logstream: this });
-    this.#transports.add(transport);
+    const ref = new WeakRef(transport);
+    this.#transports.add(ref);
+    this.#refs.set(transport, ref);
+    this.#collected.register(transport, ref, ref);
     return transport;
+  }
+
+  /**
+   * Forgets a transport that was closed or ended, once its entries are settled; its counts so far stay in
+   * {@link finish}'s sum. Does nothing for a transport not made here or already released.
+   * @internal
+   */
+  release(transport: LogstreamTransport): void {
+    const ref = this.#refs.get(transport);
+    if (ref === undefined) return;
+    this.#refs.delete(transport);
+    this.#transports.delete(ref);
+    this.#collected.unregister(ref);
+    this.#released = sumStats([this.#released, transport.stats()]);
   }
 
   /** A winston logger with a transport made by {@link makeTransport} (after any transports given in `options`). */
@@ -95,9 +123,21 @@ export class Logstream {
     return winston.createLogger({ ...loggerOptions, transports: [...others, this.makeTransport(transportOptions)] });
   }
 
-  /** Finishes every transport made from this Logstream; resolves with their stats summed. */
+  /**
+   * Finishes every transport made from this Logstream that is still in use or has entries unsettled; resolves with
+   * the stats of every transport made here summed, except those collected after their user dropped them without
+   * closing or ending them.
+   */
   async finish(options?: FinishOptions): Promise<DeliveryStats> {
-    const stats = await Promise.all([...this.#transports].map((transport) => transport.finish(options)));
-    return sumStats(stats);
+    const live: LogstreamTransport[] = [];
+    for (const ref of this.#transports) {
+      const transport = ref.deref();
+      if (transport === undefined) this.#transports.delete(ref);
+      else live.push(transport);
+    }
+    await Promise.all(live.map((transport) => transport.finish(options)));
+    // One released meanwhile (a logger ended concurrently) is already in #released.
+    const current = live.filter((transport) => this.#refs.has(transport)).map((transport) => transport.stats());
+    return sumStats([this.#released, ...current]);
   }
 }

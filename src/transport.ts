@@ -96,7 +96,11 @@ function printNotice(message: string): void {
   process.stderr.write(`${PREFIX}${message}\n`);
 }
 
-/** Transports with entries in memory, so that an exit with entries undelivered is reported once. */
+/**
+ * Transports with entries unsettled (accepted, not yet delivered or given up), so that an exit with entries
+ * undelivered is reported once. Holding them strongly also keeps them in reach of a Logstream's `finish()`, which
+ * holds its transports weakly.
+ */
 const busyTransports = new Set<LogstreamTransport>();
 let exitListenerInstalled = false;
 
@@ -130,6 +134,8 @@ export class LogstreamTransport extends TransportStream {
   readonly #intake = { logged: 0, skipped: 0, failed: 0, dropped: 0 };
   /** Reused for every entry: where the encoder reports an entry's size when it knows it. */
   readonly #entrySize: EntrySize = { bytes: -1 };
+  /** Closed or ended: leaves its Logstream once nothing is unsettled. */
+  #retired = false;
   #serializationReported = false;
   #oversizeReported = false;
   /** The loggers piping into this transport (usually one), and that one when there is exactly one. */
@@ -192,8 +198,8 @@ export class LogstreamTransport extends TransportStream {
         if (line === undefined) return this.#dropOversize(size);
         size = Buffer.byteLength(line);
       }
-      if (this.#engine.unsettled === 0) markBusy(this);
-      this.#engine.enqueue(line, size, target, timeMs);
+      // Busy only once an entry is accepted: one dropped by an idle queue would never see onIdle.
+      if (this.#engine.enqueue(line, size, target, timeMs) && this.#engine.unsettled === 1) markBusy(this);
     } catch (error) {
       this.#intake.failed++;
       if (this.#serializationReported) return;
@@ -273,15 +279,24 @@ export class LogstreamTransport extends TransportStream {
 
   /** winston's `logger.end()` / `transport.end()`: `'finish'` is emitted only once the queue has drained (or the shutdown deadline ran out). */
   override _final(callback: (error?: Error | null) => void): void {
-    this.finish().then(
-      () => callback(),
-      () => callback(),
-    );
+    const done = (): void => {
+      this.#retire();
+      callback();
+    };
+    this.finish().then(done, done);
   }
 
-  /** Called by winston when the transport is removed from a logger: queued entries are still delivered. */
+  /**
+   * Called by winston when the transport is removed from a logger: queued entries are still delivered, and a
+   * Logstream's `finish()` still waits for them; then the transport leaves its Logstream.
+   */
   override close(): void {
-    // Nothing to release: the engine holds no resources while idle and keeps sending what is queued.
+    this.#retire();
+  }
+
+  #retire(): void {
+    this.#retired = true;
+    if (this.#engine.unsettled === 0) this.#logstream?.release(this);
   }
 
   #observer(): DeliveryObserver {
@@ -294,7 +309,10 @@ export class LogstreamTransport extends TransportStream {
       onNotice: printNotice,
       onFallingBehind: (report) => printNotice(fallingBehindNotice(report, this.#options.batch !== undefined)),
       onCaughtUp: (behindMs) => printNotice(`caught up: the backlog is delivered, ${behindMs} ms after falling behind`),
-      onIdle: () => busyTransports.delete(this),
+      onIdle: () => {
+        busyTransports.delete(this);
+        if (this.#retired) this.#logstream?.release(this);
+      },
     };
   }
 

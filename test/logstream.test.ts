@@ -1,11 +1,25 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import winston from 'winston';
-import { Logstream, LogstreamTransport } from '../src/index.js';
+import { type DeliveryStats, Logstream, LogstreamTransport } from '../src/index.js';
+import { isCollected } from './support/gc.js';
 import { blockNetwork, MockLogServer, restoreNetwork, stalledAnswer } from './support/mock-server.js';
 import { LOGSTREAM_ENTRY_KEYS } from './support/entries.js';
 
 const SERVER_A = 'http://a.logs.test';
 const SERVER_B = 'http://b.logs.test';
+const CYCLES_SCRIPT = fileURLToPath(new URL('./fixtures/make-logger-cycles.ts', import.meta.url));
+const MiB = 1024 * 1024;
+
+/** Resolves once the logger has ended, its transports included (winston's shutdown). */
+function endLogger(logger: winston.Logger): Promise<void> {
+  return new Promise((resolve) => {
+    logger.once('finish', resolve);
+    logger.end();
+  });
+}
 
 function catchError(action: () => unknown): unknown {
   try {
@@ -207,6 +221,85 @@ describe('Logstream: the shared, switchable server setting', function () {
         retries: 0,
       });
       expect(serverA.entries()).to.have.length(7);
+    });
+  });
+
+  describe('what it keeps', function () {
+    it('10,000 makeLogger() / logger.end() cycles leave the heap flat (under 10 MiB of growth after gc)', async function () {
+      this.timeout(60_000);
+      const cycles = 10_000;
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--expose-gc', '--import', 'tsx', CYCLES_SCRIPT, String(cycles)],
+        { maxBuffer: MiB },
+      );
+      const report = JSON.parse(stdout.trim()) as { heapBefore: number; heapAfter: number; stats: DeliveryStats };
+
+      const growth = report.heapAfter - report.heapBefore;
+      expect(growth, `heap growth ${(growth / MiB).toFixed(1)} MiB`).to.be.below(10 * MiB);
+      // The ended loggers' counts are still summed (200 warm-up cycles, one entry each).
+      expect(report.stats).to.include({ logged: cycles + 200, skipped: cycles + 200 });
+    });
+
+    it('keeps nothing of a transport with nothing unsettled, once its user drops it', async function () {
+      const logstream = new Logstream();
+      const ref = ((): WeakRef<LogstreamTransport> => {
+        const transport = logstream.makeTransport();
+        transport.log({ level: 'info', message: 'skipped' }, () => undefined);
+        return new WeakRef(transport);
+      })();
+
+      expect(await isCollected(ref), 'the Logstream still holds the transport').to.equal(true);
+      expect(await logstream.finish()).to.include({ logged: 0 });
+    });
+
+    it('finish() still drains a transport its user dropped while it had entries unsettled', async function () {
+      const stall = stalledAnswer();
+      serverA.answer(stall.answer);
+      const logstream = new Logstream({ url: `${SERVER_A}/logs` });
+      const ref = ((): WeakRef<LogstreamTransport> => {
+        const transport = logstream.makeTransport();
+        transport.log({ level: 'info', message: 'in flight' }, () => undefined);
+        transport.log({ level: 'info', message: 'queued' }, () => undefined);
+        return new WeakRef(transport);
+      })();
+      serverA.acceptAll();
+      await serverA.waitForRequests(1);
+
+      expect(await isCollected(ref)).to.equal(false);
+      const finishing = logstream.finish();
+      stall.release();
+      expect(await finishing).to.include({ logged: 2, delivered: 2, queued: 0 });
+      expect(serverA.entries().map((entry) => entry.message)).to.deep.equal(['in flight', 'queued']);
+    });
+
+    it('lets a transport go once its logger has ended or removed it and its entries are settled, still summing its counts once', async function () {
+      const stall = stalledAnswer();
+      serverA.answer(stall.answer).acceptAll();
+      const logstream = new Logstream({ url: `${SERVER_A}/logs` });
+      const refs: WeakRef<LogstreamTransport>[] = [];
+      let finishing: Promise<DeliveryStats> | undefined;
+      await (async (): Promise<void> => {
+        const ended = logstream.makeLogger();
+        const removed = logstream.makeLogger();
+        const transport = removed.transports[0] as LogstreamTransport;
+        refs.push(new WeakRef(ended.transports[0] as LogstreamTransport), new WeakRef(transport));
+        ended.info('ended 1');
+        await serverA.waitForRequests(1); // stalled
+        ended.info('ended 2');
+        removed.info('removed');
+        removed.remove(transport); // winston closes the transport
+        const ending = endLogger(ended);
+        // Overlaps the ended logger's own drain: its counts must be summed once.
+        finishing = logstream.finish();
+        stall.release();
+        await ending;
+      })();
+
+      expect(await finishing).to.include({ logged: 3, delivered: 3, queued: 0 });
+      expect(await isCollected(refs[0] as WeakRef<object>), 'ended').to.equal(true);
+      expect(await isCollected(refs[1] as WeakRef<object>), 'removed').to.equal(true);
+      expect(await logstream.finish()).to.include({ logged: 3, delivered: 3, requests: 3 });
     });
   });
 });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import winston from 'winston';
 import { DeliveryError, LogstreamTransport, type LogstreamTransportOptions } from '../src/index.js';
+import { isCollected } from './support/gc.js';
 import { MOCK_ORIGIN, type MockLogServer, stalledAnswer, useMockLogServer } from './support/mock-server.js';
 import type { StderrCapture } from './support/stderr.js';
 import { LOGSTREAM_LEVEL_MAPPING } from './support/entries.js';
@@ -144,6 +145,38 @@ describe('LogstreamTransport', function () {
       const stats = await transport.finish();
       expect(stats).to.include({ delivered: 5, pending: 0 });
       expect(server.entries().map((entry) => entry.seq)).to.deep.equal([0, 1, 2, 3, 4]);
+    });
+  });
+
+  describe('memory', function () {
+    /** Makes a transport, lets `use` use it, and keeps nothing of it but a WeakRef. */
+    async function usedTransport(
+      options: LogstreamTransportOptions,
+      use: (transport: LogstreamTransport) => Promise<void>,
+    ): Promise<WeakRef<LogstreamTransport>> {
+      const transport = new LogstreamTransport({ url: DISPLAY_URL, ...options });
+      await use(transport);
+      return new WeakRef(transport);
+    }
+
+    it('keeps nothing of a transport whose entries were all delivered, once its user drops it', async function () {
+      server.acceptAll();
+      const ref = await usedTransport({}, async (transport) => {
+        transport.log({ level: 'info', message: 'delivered' }, () => undefined);
+        expect(await transport.finish()).to.include({ delivered: 1, queued: 0 });
+      });
+
+      expect(await isCollected(ref)).to.equal(true);
+    });
+
+    it('keeps nothing of a transport whose idle queue dropped an entry over maxQueueBytes, once its user drops it', async function () {
+      const ref = await usedTransport({ maxQueueBytes: 100 }, async (transport) => {
+        transport.log({ level: 'info', message: 'x'.repeat(200) }, () => undefined);
+        expect(await transport.finish()).to.include({ logged: 1, dropped: 1, queued: 0 });
+      });
+
+      expect(await isCollected(ref), 'the transport is still marked as having entries unsettled').to.equal(true);
+      expect(server.requests).to.deep.equal([]);
     });
   });
 
