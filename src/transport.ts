@@ -174,15 +174,22 @@ export class LogstreamTransport extends TransportStream {
   }
 
   /**
-   * Serializes the entry now and queues it for the server in force now; calls `callback` at once. Never throws:
-   * an entry that cannot be serialized is counted as failed, one that does not fit is counted as dropped.
+   * Serializes the entry now and queues it for the server in force now; calls `callback`, if given, at once.
+   * Never throws: an entry that cannot be serialized is counted as failed, one that does not fit is counted as
+   * dropped.
+   *
+   * Emits `'logged'` with the entry on the next turn of the event loop, as winston's own transports do, for every
+   * entry it takes (queued, skipped, failed or dropped: as `stats().logged` counts them); that means taken, not
+   * delivered. Only when a `'logged'` listener is registered at the time of the call.
    */
-  override log(info: LogInfo, callback: () => void): void {
+  override log(info: LogInfo, callback?: () => void): void {
     this.#intake.logged++;
     const target = this.#logstream === undefined ? this.#options.target : this.#logstream.currentTarget();
     if (target === undefined) this.#intake.skipped++;
     else this.#accept(info, target);
-    callback();
+    // Checked here so that, with nobody listening (winston itself never does), log() schedules nothing.
+    if (this.listenerCount('logged') > 0) setImmediate(() => this.emit('logged', info));
+    callback?.();
   }
 
   #accept(info: LogInfo, target: ServerTarget): void {

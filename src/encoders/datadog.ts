@@ -4,7 +4,7 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest } from '../delivery/engine.js';
-import { type Encoder, JSON_HEADERS, type LogInfo } from './encoder.js';
+import { type Encoder, JSON_HEADERS, type LogInfo, loggedLevel } from './encoder.js';
 import { type JsonValue, messageText, toJsonFields } from './json-value.js';
 import { isoTimestamp } from './timestamp.js';
 
@@ -47,8 +47,9 @@ export function datadogStatus(level: unknown): string {
 
 /**
  * The `'datadog'` protocol. An entry is one log object: the `ddsource`, `ddtags`, `hostname` and `service`
- * settings (an entry field of the same name takes precedence), `message` (text), `status` (from the level, in
- * place of `level`), `timestamp` (RFC 3339) when the entry has none, and every other field as an attribute.
+ * settings (an entry field of the same name takes precedence), `message` (text), `status` (from the level the
+ * entry was logged at, see {@link loggedLevel}, in place of `level`), `timestamp` (RFC 3339) when the entry has
+ * none, and every other field as an attribute.
  */
 export function createDatadogEncoder(settings: DatadogSettings, batch: BatchLimits): Encoder {
   const reserved = {
@@ -60,17 +61,18 @@ export function createDatadogEncoder(settings: DatadogSettings, batch: BatchLimi
   return {
     batch,
     encodeEntry(info: LogInfo, timeMs: number): string {
-      const { level, message: _message, ...attributes } = toJsonFields(info);
+      const { level: _level, message: _message, ...attributes } = toJsonFields(info);
+      const status = datadogStatus(loggedLevel(info));
       // `message` and `status` are placed first, then set again: an entry field of that name must not replace them.
       const log: Record<string, JsonValue | undefined> = {
         ...reserved,
         message: messageText(info.message),
-        status: datadogStatus(level),
+        status,
         timestamp: isoTimestamp(timeMs),
         ...attributes,
       };
       log.message = messageText(info.message);
-      log.status = datadogStatus(level);
+      log.status = status;
       return JSON.stringify(log);
     },
     encode: (lines): EncodedRequest => ({ body: `[${lines.join(',')}]`, headers: JSON_HEADERS }),

@@ -4,8 +4,7 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest, ResponseVerdict } from '../delivery/engine.js';
-import { ALL_ACCEPTED, type Encoder, type LogInfo, NDJSON_HEADERS } from './encoder.js';
-import { toJsonFields } from './json-value.js';
+import { ALL_ACCEPTED, type Encoder, entryFields, type LogInfo, NDJSON_HEADERS } from './encoder.js';
 import { isoTimestamp } from './timestamp.js';
 
 /** The resolved settings of the `'elasticsearch'` protocol. */
@@ -25,7 +24,8 @@ type BulkItem = Record<string, { status?: unknown; error?: { type?: unknown; rea
 
 /**
  * The `'elasticsearch'` protocol. An entry is its document: `@timestamp` (the time it was logged, which data
- * streams require) followed by the entry's fields (a field named `@timestamp` takes its place). The answer is
+ * streams require) followed by the entry's fields (a field named `@timestamp` takes its place; `level` without
+ * terminal colour codes, see {@link uncolouredLevel}). The answer is
  * read item by item when it says `"errors": true`: items refused with 429 are sent again, others fail.
  */
 export function createElasticsearchEncoder(settings: ElasticsearchSettings, batch: BatchLimits): Encoder {
@@ -34,7 +34,7 @@ export function createElasticsearchEncoder(settings: ElasticsearchSettings, batc
     // Each document takes its action line and two newlines; there is no envelope.
     batch: { ...batch, bytesPerEntry: Buffer.byteLength(action) + 2, bytesPerRequest: 0 },
     encodeEntry: (info: LogInfo, timeMs: number): string =>
-      JSON.stringify({ '@timestamp': isoTimestamp(timeMs), ...toJsonFields(info) }),
+      JSON.stringify({ '@timestamp': isoTimestamp(timeMs), ...entryFields(info) }),
     encode: (lines): EncodedRequest => {
       let body = '';
       for (const line of lines) body += `${action}\n${line}\n`;

@@ -1,11 +1,15 @@
 import type { BatchLimits, RequestCodec, ResponseVerdict } from '../delivery/engine.js';
+import { type JsonValue, toJsonFields } from './json-value.js';
 
 /**
  * One log entry as winston hands it to a transport, after formats: `level`, `message`, and any meta.
  * Symbol-keyed properties (winston's `LEVEL`, `MESSAGE`, `SPLAT`) are never sent.
  */
 export interface LogInfo {
-  /** The winston level name (`'info'`, `'error'`, …), possibly colourized by a format. */
+  /**
+   * The winston level name (`'info'`, `'error'`, …), possibly colourized by a format; the level the entry was
+   * logged at is kept plain in `info[Symbol.for('level')]` (see {@link loggedLevel}).
+   */
   level: string;
   /** The log message; usually a string, but any value is sent as given. */
   message?: unknown;
@@ -18,6 +22,39 @@ const FORMATTED = Symbol.for('message');
 /** What the winston format wrote for this entry (what the Console transport prints); `undefined` if nothing. */
 export function formattedOutput(info: LogInfo): unknown {
   return (info as { [FORMATTED]?: unknown })[FORMATTED];
+}
+
+/** Where winston keeps the level an entry was logged at (triple-beam's `LEVEL`); formats leave it as it is. */
+const LEVEL = Symbol.for('level');
+
+/**
+ * The level the entry was logged at, for protocols that map or label it: winston's `info[Symbol.for('level')]`,
+ * which `format.colorize()` and `format.cli()` leave plain where they rewrite `info.level` (`'info'` becomes
+ * `'\u001b[32minfo\u001b[39m'`); `info.level` when the entry has none (it was not logged through a winston logger).
+ */
+export function loggedLevel(info: LogInfo): unknown {
+  const level = (info as { [LEVEL]?: unknown })[LEVEL];
+  return typeof level === 'string' ? level : info.level;
+}
+
+/** Starts every terminal colour code. */
+const ESC = '\u001b';
+/** Terminal colour codes (ANSI SGR sequences), as `format.colorize()` wraps a level in. */
+const COLOUR_CODES = new RegExp(`${ESC}\\[[0-9;]*m`, 'g');
+
+/**
+ * A `level` field as the formats left it, without terminal colour codes: what the protocols that send an entry's
+ * fields as they are send as `level`. What else a format did to it (upper-casing, say) is kept.
+ */
+export function uncolouredLevel<T>(level: T): T | string {
+  return typeof level === 'string' && level.includes(ESC) ? level.replace(COLOUR_CODES, '') : level;
+}
+
+/** An entry's fields as {@link toJsonFields} gives them, with `level` {@link uncolouredLevel | uncoloured}. */
+export function entryFields(info: LogInfo): { [key: string]: JsonValue } {
+  const fields = toJsonFields(info);
+  if (fields.level !== undefined) fields.level = uncolouredLevel(fields.level);
+  return fields;
 }
 
 /**

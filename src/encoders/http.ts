@@ -6,7 +6,9 @@ import {
   formattedOutput,
   JSON_HEADERS,
   type LogInfo,
+  loggedLevel,
   NDJSON_HEADERS,
+  uncolouredLevel,
 } from './encoder.js';
 import { isFlatRecord, messageText, stringifyRecord, stringifyValue } from './json-value.js';
 import { isoTimestamp } from './timestamp.js';
@@ -43,19 +45,30 @@ export function toLogstreamLevel(level: unknown): LogstreamLevel {
 }
 
 /**
- * The `'json'` payload of one entry: every own enumerable string-keyed property, plus `timestamp` (RFC 3339)
- * when the entry has none. Flat entries take the fast path: `fieldsJson` as is when given (the format's `json()`
- * writes a flat entry exactly as `JSON.stringify` does, keys sorted), else `JSON.stringify`; anything else goes
- * through {@link toJsonValue}, which renders what `json()` would not (an `Error` as more than `{}`).
+ * The `'json'` payload of one entry: every own enumerable string-keyed property (`level` without terminal colour
+ * codes, see {@link uncolouredLevel}), plus `timestamp` (RFC 3339) when the entry has none. Flat entries take the
+ * fast path: `fieldsJson` as is when given (the format's `json()` writes a flat entry exactly as `JSON.stringify`
+ * does, keys sorted) and the level has no colour codes, else `JSON.stringify`; anything else goes through
+ * {@link toJsonValue}, which renders what `json()` would not (an `Error` as more than `{}`).
  */
 export function encodeJsonPayload(info: LogInfo, timeMs: number, size?: EntrySize, fieldsJson?: string): string {
-  const text = fieldsJson !== undefined && isFlatRecord(info) ? fieldsJson : stringifyRecord(info);
+  const level = uncolouredLevel(info.level);
+  // A coloured level is sent uncoloured: then neither the entry nor the line json() wrote (colours included) will do.
+  const record = level === info.level ? info : withLevel(info, level);
+  const text = fieldsJson !== undefined && record === info && isFlatRecord(info) ? fieldsJson : stringifyRecord(record);
   if (info.timestamp !== undefined || text[0] !== '{') return text;
   const suffix = timestampSuffix(timeMs);
   if (text === '{}') return `{${suffix.slice(1)}`;
   // `text` is flat and the suffix ASCII: measuring them is cheap, measuring the concatenation is not.
   if (size !== undefined) size.bytes = Buffer.byteLength(text) - 1 + suffix.length;
   return text.slice(0, -1) + suffix;
+}
+
+/** A copy of `info` with another `level`, in the same place; copied without reading getters, which may throw. */
+function withLevel(info: LogInfo, level: string): LogInfo {
+  const copy = Object.create(Object.getPrototypeOf(info) as object, Object.getOwnPropertyDescriptors(info)) as LogInfo;
+  Object.defineProperty(copy, 'level', { value: level, enumerable: true, writable: true, configurable: true });
+  return copy;
 }
 
 let suffixMs = Number.NaN;
@@ -97,7 +110,7 @@ export function encodeLogstreamPayload(info: LogInfo, timeMs: number): string {
   const module = stringField(info.module);
   const line = info.line;
   return JSON.stringify({
-    level: toLogstreamLevel(info.level),
+    level: toLogstreamLevel(loggedLevel(info)),
     message: messageText(info.message),
     target: stringField(info.target) || module,
     module,

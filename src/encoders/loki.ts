@@ -5,8 +5,7 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest } from '../delivery/engine.js';
-import { type Encoder, JSON_HEADERS, type LogInfo } from './encoder.js';
-import { toJsonFields } from './json-value.js';
+import { type Encoder, entryFields, JSON_HEADERS, type LogInfo, loggedLevel } from './encoder.js';
 import { unixNanoString } from './timestamp.js';
 
 /** The resolved settings of the `'loki'` protocol. */
@@ -29,7 +28,8 @@ const SEPARATOR = '\u0000';
 /**
  * The `'loki'` protocol. An entry is stored as `<labels JSON>\0<value JSON>` so that a request can group its
  * entries by label set; the value's line is the JSON of every field not promoted to a label. Streams appear
- * in the order of their first entry, and entries keep their order within a stream.
+ * in the order of their first entry, and entries keep their order within a stream. A `level` label is the level
+ * the entry was logged at ({@link loggedLevel}); a `level` left in the line has no terminal colour codes.
  */
 export function createLokiEncoder(settings: LokiSettings, batch: BatchLimits): Encoder {
   const { staticLabels, labelFields } = settings;
@@ -38,11 +38,13 @@ export function createLokiEncoder(settings: LokiSettings, batch: BatchLimits): E
     // of stream framing to them and a comma. The envelope is `{"streams":[` and `]}`.
     batch: { ...batch, bytesPerEntry: 23, bytesPerRequest: 14 },
     encodeEntry(info: LogInfo, timeMs: number): string {
-      const fields = toJsonFields(info);
+      const fields = entryFields(info);
       const labels: Record<string, string> = { ...staticLabels };
       for (const name of labelFields) {
         if (!Object.hasOwn(fields, name)) continue;
-        const value = fields[name];
+        // The level label is the level logged at, whatever a format made of the field (colours, say).
+        const logged = name === 'level' ? loggedLevel(info) : undefined;
+        const value = typeof logged === 'string' ? logged : fields[name];
         delete fields[name];
         const text = typeof value === 'string' ? value : JSON.stringify(value);
         if (text !== '') labels[name] = text; // Loki treats an empty label as absent

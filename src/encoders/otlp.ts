@@ -6,7 +6,7 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest, ResponseVerdict } from '../delivery/engine.js';
-import { ALL_ACCEPTED, type Encoder, JSON_HEADERS, type LogInfo } from './encoder.js';
+import { ALL_ACCEPTED, type Encoder, JSON_HEADERS, type LogInfo, loggedLevel } from './encoder.js';
 import { type JsonValue, toJsonFields } from './json-value.js';
 import { unixNanoString } from './timestamp.js';
 
@@ -109,9 +109,9 @@ export function toKeyValues(fields: Readonly<Record<string, JsonValue>>): OtlpKe
 
 /**
  * The `'otlp'` protocol. An entry is one `LogRecord`: `timeUnixNano` and `observedTimeUnixNano` the time it was
- * logged, `severityNumber` from the level (see {@link otlpSeverityNumber}), `severityText` the level itself,
- * `body` the message, every other field an attribute. A `partialSuccess` answer counts its
- * `rejectedLogRecords` as failed.
+ * logged, `severityNumber` from the level it was logged at (see {@link loggedLevel} and {@link otlpSeverityNumber}),
+ * `severityText` that level itself, `body` the message, every other field an attribute. A `partialSuccess` answer
+ * counts its `rejectedLogRecords` as failed.
  */
 export function createOtlpEncoder(settings: OtlpSettings, batch: BatchLimits): Encoder {
   const scope = settings.scope.version === undefined ? { name: settings.scope.name } : settings.scope;
@@ -142,7 +142,8 @@ function isOtlpRetryableStatus(statusCode: number): boolean {
 }
 
 function encodeLogRecord(info: LogInfo, timeMs: number): string {
-  const { level, message, ...rest } = toJsonFields(info);
+  const { level: _level, message, ...rest } = toJsonFields(info);
+  const level = loggedLevel(info);
   const time = unixNanoString(timeMs);
   const severityNumber = otlpSeverityNumber(level);
   const trace = takeTraceContext(rest);

@@ -4,8 +4,7 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest } from '../delivery/engine.js';
-import { type Encoder, JSON_HEADERS, type LogInfo } from './encoder.js';
-import { toJsonFields } from './json-value.js';
+import { type Encoder, entryFields, JSON_HEADERS, type LogInfo } from './encoder.js';
 import { epochSecondsText } from './timestamp.js';
 
 /** The resolved settings of the `'splunk-hec'` protocol: event metadata, each left out when undefined. */
@@ -24,7 +23,8 @@ export const SPLUNK_HEC_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 1_00
 
 /**
  * The `'splunk-hec'` protocol. An entry is one event object: `time` (epoch seconds with milliseconds), the
- * `host`, `source`, `sourcetype` and `index` settings that are set, and `event`, the entry's fields. A request
+ * `host`, `source`, `sourcetype` and `index` settings that are set, and `event`, the entry's fields (`level`
+ * without terminal colour codes, see {@link uncolouredLevel}). A request
  * is its events concatenated, as HEC's batch format has them.
  */
 export function createSplunkHecEncoder(settings: SplunkHecSettings, batch: BatchLimits): Encoder {
@@ -39,7 +39,7 @@ export function createSplunkHecEncoder(settings: SplunkHecSettings, batch: Batch
   return {
     batch,
     encodeEntry: (info: LogInfo, timeMs: number): string =>
-      `{"time":${epochSecondsText(timeMs)}${separator},"event":${JSON.stringify(toJsonFields(info))}}`,
+      `{"time":${epochSecondsText(timeMs)}${separator},"event":${JSON.stringify(entryFields(info))}}`,
     encode: (lines): EncodedRequest => ({ body: lines.join(''), headers: JSON_HEADERS }),
   };
 }
