@@ -17,5 +17,5 @@ export type {
   ProtocolOptions,
   SplunkHecOptions,
 } from './protocol-options.js';
-export type { OverflowPolicy } from './delivery/engine.js';
+export type { OverflowPolicy } from './delivery/admission-queue.js';
 export { DeliveryError } from './delivery/delivery-error.js';

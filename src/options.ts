@@ -1,7 +1,8 @@
 import type { Agents, HttpsOptions } from 'got';
 import type TransportStream from 'winston-transport';
 import type { BacklogThresholds } from './delivery/backlog-monitor.js';
-import type { BatchLimits, OverflowPolicy, QueueLimits } from './delivery/engine.js';
+import type { BatchLimits } from './delivery/codec.js';
+import type { OverflowPolicy, QueueLimits } from './delivery/admission-queue.js';
 import type { RetryPolicy } from './delivery/retry.js';
 import type { BatchEncoding, Payload } from './encoders/http.js';
 import { BACKEND_LIMITS, type ProtocolSettings } from './encoders/index.js';

@@ -1,55 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import PQueue from 'p-queue';
 import type { ServerTarget } from '../url.js';
+import { AdmissionQueue, type QueueLimits, REFUSED } from './admission-queue.js';
 import { type BacklogListener, BacklogMonitor, type BacklogThresholds } from './backlog-monitor.js';
-import { DeliveryError } from './delivery-error.js';
-import { type Batch, type BatchBounds, EntryQueue } from './entry-queue.js';
-import type { HttpSender, SendResult } from './http-sender.js';
-import { type RetryPolicy, retryDelay } from './retry.js';
-import { MAX_TIMER_MS, timerDelay, unrefTimeout } from './timers.js';
-
-/** What to do with a new entry when the queue is full. */
-export type OverflowPolicy = 'drop-newest' | 'drop-oldest';
-
-/** The header that identifies a request across its retries, so a receiver can drop repeats. */
-export const REQUEST_ID_HEADER = 'logstream-request-id';
-
-/** A request body and its headers, built from serialized entries by a protocol encoder. */
-export interface EncodedRequest {
-  readonly body: string;
-  readonly headers: Readonly<Record<string, string>>;
-}
-
-/** How a 2xx answer treated the request's entries, for protocols that report per-entry results. */
-export interface ResponseVerdict {
-  /** Positions (in the request) of entries refused for good: counted as failed. */
-  readonly rejected: number;
-  /** Positions (in the request) of entries refused for now: sent again, in order, before anything newer. */
-  readonly retry: readonly number[];
-  /** The server's first explanation, reported once. */
-  readonly reason: string | undefined;
-}
-
-/** The wire format, as the engine sees it. */
-export interface RequestCodec {
-  /** Builds a request from entries, in order. */
-  encode(lines: readonly string[]): EncodedRequest;
-  /** Reads a 2xx answer's body; absent when a 2xx means every entry was accepted. */
-  readResponse?(body: string, entryCount: number): ResponseVerdict;
-}
-
-/** How entries are grouped into requests: {@link BatchBounds}, and how long a request that is not full waits. */
-export interface BatchLimits extends BatchBounds {
-  /** How long to wait for more entries before sending a request that is not full (0: send at once). */
-  readonly maxDelayMs: number;
-}
-
-/** The queue's bounds. */
-export interface QueueLimits {
-  readonly maxEntries: number;
-  readonly maxBytes: number;
-  readonly overflow: OverflowPolicy;
-}
+import type { BatchLimits, RequestCodec } from './codec.js';
+import type { DeliveryError } from './delivery-error.js';
+import { FlushBarrier } from './flush-barrier.js';
+import { ProcessHold } from './process-hold.js';
+import { type Flight, RequestLoop, type Sender } from './request-loop.js';
+import type { RetryPolicy } from './retry.js';
+import { unrefTimeout } from './timers.js';
 
 /** How the engine tells its owner what happened: it never prints or emits anything itself. */
 export interface DeliveryObserver extends BacklogListener {
@@ -62,9 +21,6 @@ export interface DeliveryObserver extends BacklogListener {
   /** Every accepted entry is settled: nothing is queued or in flight. */
   onIdle(): void;
 }
-
-/** What sends the engine's requests: {@link HttpSender}, or a scripted stand-in in tests. */
-export type Sender = Pick<HttpSender, 'prepare' | 'send'>;
 
 /** Everything the engine needs; see {@link DeliveryEngine}. */
 export interface DeliveryEngineOptions {
@@ -84,6 +40,8 @@ export interface DeliveryEngineOptions {
   readonly backlog: BacklogThresholds | false;
   /** Notices one-line reports; see {@link DeliveryObserver}. */
   readonly observer: DeliveryObserver;
+  /** The clock, `Date.now` by default (timers are Node's: fake them in tests). */
+  readonly now?: () => number;
   /** Source of jitter, `Math.random` by default. */
   readonly random?: () => number;
 }
@@ -101,85 +59,117 @@ export interface EngineCounts {
   retries: number;
 }
 
-/** The request being sent: its entries are out of the queue but not yet settled. */
-interface InFlight {
-  /** Sequence number (in acceptance order) of its first entry. */
-  readonly firstSeq: number;
+/** The counts kept by the engine itself (the queue counts what it accepted and dropped). */
+type OutcomeCounts = Omit<EngineCounts, 'accepted' | 'dropped'>;
+
+/** The batch being sent: its entries are out of the queue but not yet settled. */
+class InFlight implements Flight {
   /** Its entries not yet delivered or given up: a 413 split or a partial resend settles them a part at a time. */
   unsettled: number;
-  /** When its first entry was accepted, in ms since the epoch. */
-  readonly acceptedAtMs: number;
-  /** Aborted when a deadline abandons the request. */
-  readonly signal: AbortSignal;
-}
+  readonly #counts: OutcomeCounts;
 
-interface FinishWaiter {
-  /** Resolved once every entry with a lower sequence number is settled, or at its deadline. */
-  readonly seq: number;
-  readonly resolve: () => void;
+  /**
+   * @param firstSeq - the sequence number (in acceptance order) of its first entry.
+   * @param acceptedAtMs - when its first entry was accepted.
+   * @param signal - aborted when a deadline abandons it.
+   */
+  constructor(
+    readonly firstSeq: number,
+    entries: number,
+    readonly acceptedAtMs: number,
+    readonly signal: AbortSignal,
+    counts: OutcomeCounts,
+  ) {
+    this.unsettled = entries;
+    this.#counts = counts;
+  }
+
+  delivered(entries: number): void {
+    this.#counts.delivered += entries;
+    this.unsettled -= entries;
+  }
+
+  failed(entries: number): void {
+    this.#counts.failed += entries;
+    this.unsettled -= entries;
+  }
 }
 
 /**
- * The sidecar: a bounded in-memory queue of serialized entries and a single-concurrency p-queue that sends
- * them one request at a time, in the order they were accepted, retrying the head request until it is
- * delivered or given up. It knows nothing of winston or of wire formats, owns every timer it starts, and
- * keeps no process-wide state.
+ * The sidecar: a bounded queue of serialized entries ({@link AdmissionQueue}) and a single-concurrency p-queue that
+ * sends them one request at a time ({@link RequestLoop}), in the order they were accepted. It composes the parts,
+ * lingers for fuller batches, and gives up what a passed `finish()` deadline covers ({@link FlushBarrier}). It
+ * knows nothing of winston or of wire formats, owns every timer it starts, and keeps no process-wide state.
  *
- * Sequence numbers: the n-th accepted entry has sequence n. The queue always holds the most recently
- * accepted entries, so the lowest unsettled sequence is that of the request in flight, or else of the
- * queue's head; `finish()` waits for it to pass the count accepted at the call.
+ * The lowest unsettled sequence is that of the request in flight, or else of the queue's head; `finish()` waits
+ * for it to pass the count accepted at the call.
  *
- * Process lifetime: sockets, retry waits and linger timers are unref'd; one ref'd hold timer keeps the process
- * alive while entries are unsettled, for at most `holdProcessMs` once delivery is failing, and none when idle.
- * A `finish()` waiting with a deadline holds the process until that deadline; one waiting without holds it for good.
+ * Process lifetime: see {@link ProcessHold}. A `finish()` waiting with a deadline holds the process until that
+ * deadline; one waiting without holds it for good.
  */
 export class DeliveryEngine {
   readonly #options: DeliveryEngineOptions;
-  readonly #queue = new EntryQueue();
+  readonly #now: () => number;
+  readonly #queue: AdmissionQueue;
+  readonly #requests: RequestLoop;
+  readonly #barrier = new FlushBarrier((belowSeq) => this.#abandonBelow(belowSeq));
+  readonly #hold: ProcessHold;
+  readonly #backlog: BacklogMonitor | undefined;
   /** Runs one task per request, one at a time: the task takes the next batch from the queue and sends it. */
   readonly #sidecar = new PQueue({ concurrency: 1 });
-  readonly #counts: EngineCounts = {
-    accepted: 0,
-    delivered: 0,
-    failed: 0,
-    dropped: 0,
-    pending: 0,
-    requests: 0,
-    retries: 0,
-  };
+  /** The counts the queue does not keep. */
+  readonly #counts: OutcomeCounts = { delivered: 0, failed: 0, pending: 0, requests: 0, retries: 0 };
   /** A send task is queued or running and has not yet taken its batch. */
   #taskScheduled = false;
   #inFlight: InFlight | undefined;
-  #waiters: FinishWaiter[] = [];
   /** Wakes a lingering task early (a full batch, or a finish() call). */
   #wakeLinger: (() => void) | undefined;
-  /** finish() calls waiting: lingering is pointless while someone waits for the queue to drain. */
-  #flushing = 0;
-  /** Entries dropped in the current overload; reported when the queue has room again. */
-  #overloadDrops = 0;
   #outage = false;
   #rejectionReported = false;
-  /** Entries below this sequence number were covered by a finish() deadline that has passed. */
-  #expiredSeq = 0;
-  /** Start of the first failed attempt since the last success or idle time; bounds how long work holds the process. */
-  #failingSince: number | undefined;
-  /** The one ref'd handle that keeps the process alive while there is work (sockets and retry timers are unref'd). */
-  #holdTimer: NodeJS.Timeout | undefined;
   /**
    * Aborts what is in flight when a deadline abandons it. Shared by every request until then and replaced
    * afterwards: one controller per request would cost more than the rest of the engine's work per request.
    */
   #abandonment = new AbortController();
-  readonly #backlog: BacklogMonitor | undefined;
 
   constructor(options: DeliveryEngineOptions) {
     this.#options = options;
-    if (options.backlog !== false) this.#backlog = new BacklogMonitor(options.backlog, options.observer, Date.now());
+    this.#now = options.now ?? Date.now;
+    this.#queue = new AdmissionQueue(options.queue, (message) => options.observer.onNotice(message));
+    this.#hold = new ProcessHold(options.holdProcessMs, () => this.unsettled > 0, this.#now);
+    this.#requests = new RequestLoop({
+      sender: options.sender,
+      codec: options.codec,
+      retry: options.retry,
+      now: this.#now,
+      random: options.random,
+      events: {
+        onAttempt: (retry) => {
+          this.#counts.requests++;
+          if (retry) this.#counts.retries++;
+        },
+        onFailure: (error, attemptStartedMs) => {
+          options.observer.onFailure(error, !this.#outage);
+          this.#outage = true;
+          this.#hold.failing(attemptStartedMs);
+        },
+        onSuccess: () => {
+          this.#outage = false;
+          this.#hold.recovered();
+        },
+        onRejected: (error) => {
+          if (this.#rejectionReported) return;
+          this.#rejectionReported = true;
+          options.observer.onRejected(error);
+        },
+      },
+    });
+    if (options.backlog !== false) this.#backlog = new BacklogMonitor(options.backlog, options.observer, this.#now());
   }
 
   /** Counts since construction (a copy). */
   get counts(): Readonly<EngineCounts> {
-    return { ...this.#counts };
+    return { ...this.#counts, accepted: this.#queue.accepted, dropped: this.#queue.dropped };
   }
 
   /** Entries accepted and not yet settled: queued or in the request being sent. */
@@ -198,26 +188,14 @@ export class DeliveryEngine {
    * @returns false when the entry itself was dropped (drop-newest).
    */
   enqueue(line: string, size: number, target: ServerTarget, nowMs: number): boolean {
-    const limits = this.#options.queue;
-    const queue = this.#queue;
-    if (queue.length + 1 > limits.maxEntries || queue.bytes + size > limits.maxBytes) {
-      if (limits.overflow === 'drop-newest' || size > limits.maxBytes) {
-        this.#countDrops(1);
-        return false;
-      }
-      let dropped = 0;
-      while (queue.length > 0 && (queue.length + 1 > limits.maxEntries || queue.bytes + size > limits.maxBytes)) {
-        queue.dropOldest();
-        dropped++;
-      }
-      this.#countDrops(dropped);
-    }
-    queue.push(line, size, target, nowMs);
-    this.#counts.accepted++;
+    const madeWay = this.#queue.admit(line, size, target, nowMs);
+    if (madeWay === REFUSED) return false;
+    // Dropping the oldest settles entries below any finish() target.
+    if (madeWay > 0) this.#settle();
+    this.#hold.workArrived();
     this.#checkBacklog(nowMs);
-    if (this.#holdTimer === undefined && this.#failingSince === undefined) this.#holdProcess();
     if (!this.#taskScheduled) this.#scheduleTask();
-    else if (this.#wakeLinger !== undefined && this.#batchIsFull()) this.#wakeLinger();
+    else if (this.#wakeLinger !== undefined && this.#queue.holdsFullBatch(this.#options.batch)) this.#wakeLinger();
     return true;
   }
 
@@ -231,33 +209,11 @@ export class DeliveryEngine {
    * @param timeoutMs - `Infinity` waits as long as it takes.
    */
   finish(timeoutMs: number): Promise<void> {
-    const seq = this.#counts.accepted;
+    const seq = this.#queue.accepted;
     if (this.#lowestUnsettledSeq() >= seq) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const waiter: FinishWaiter = {
-        seq,
-        resolve: () => {
-          clearTimeout(timer);
-          this.#flushing--;
-          resolve();
-        },
-      };
-      // A caller waiting without a deadline keeps the process alive, whatever the hold budget says.
-      const timer = Number.isFinite(timeoutMs)
-        ? setTimeout(() => this.#deadlinePassed(waiter), timerDelay(timeoutMs))
-        : setInterval(() => undefined, MAX_TIMER_MS);
-      this.#flushing++;
-      this.#wakeLinger?.();
-      this.#waiters.push(waiter);
-    });
-  }
-
-  /** A finish() deadline passed: its caller stops waiting; the last caller to stop abandons what passed deadlines cover. */
-  #deadlinePassed(waiter: FinishWaiter): void {
-    this.#waiters = this.#waiters.filter((other) => other !== waiter);
-    this.#expiredSeq = Math.max(this.#expiredSeq, waiter.seq);
-    if (this.#waiters.length === 0) this.#abandonBelow(this.#expiredSeq);
-    waiter.resolve();
+    const settled = this.#barrier.wait(seq, timeoutMs);
+    this.#wakeLinger?.();
+    return settled;
   }
 
   /** Gives up every unsettled entry with a sequence number below `seq`, counting it as pending. */
@@ -270,61 +226,18 @@ export class DeliveryEngine {
       this.#abandonment = new AbortController();
       this.#inFlight = undefined;
     }
-    const queuedBelow = Math.min(this.#queue.length, seq - this.#queueHeadSeq());
-    for (let i = 0; i < queuedBelow; i++) this.#queue.dropOldest();
-    abandoned += Math.max(0, queuedBelow);
+    abandoned += this.#queue.removeBelow(seq);
     if (abandoned === 0) return;
     this.#counts.pending += abandoned;
     this.#options.observer.onNotice(`${abandoned} log entries were not delivered before the deadline`);
-    this.#maybeEndOverload();
     this.#settle();
     if (this.unsettled === 0) this.#becomeIdle();
   }
 
   /** Nothing is queued or in flight: release the process and start the next outage's hold budget afresh. */
   #becomeIdle(): void {
-    this.#failingSince = undefined;
-    this.#holdProcess();
+    this.#hold.idle();
     this.#options.observer.onIdle();
-  }
-
-  /**
-   * Keeps the process alive while entries are unsettled, for at most `holdProcessMs` once delivery is failing.
-   * Called when work starts, when delivery starts failing or recovers, and when the engine goes idle.
-   */
-  #holdProcess(): void {
-    clearTimeout(this.#holdTimer);
-    this.#holdTimer = undefined;
-    if (this.unsettled === 0) return;
-    const left =
-      this.#failingSince === undefined ? MAX_TIMER_MS : this.#failingSince + this.#options.holdProcessMs - Date.now();
-    if (left > 0) this.#holdTimer = setTimeout(() => this.#holdProcess(), timerDelay(left));
-  }
-
-  #countDrops(dropped: number): void {
-    if (dropped === 0) return;
-    if (this.#overloadDrops === 0) this.#options.observer.onNotice('queue full, dropping log entries');
-    this.#overloadDrops += dropped;
-    this.#counts.dropped += dropped;
-    // Dropping the oldest settles entries below any finish() target.
-    if (this.#options.queue.overflow === 'drop-oldest') this.#settle();
-  }
-
-  /** Ends an overload once the queue has drained to half its bounds, with one line that counts its drops. */
-  #maybeEndOverload(): void {
-    const limits = this.#options.queue;
-    if (this.#queue.length <= limits.maxEntries / 2 && this.#queue.bytes <= limits.maxBytes / 2) this.#endOverload();
-  }
-
-  #endOverload(): void {
-    if (this.#overloadDrops === 0) return;
-    this.#options.observer.onNotice(`queue has room again; ${this.#overloadDrops} log entries were dropped`);
-    this.#overloadDrops = 0;
-  }
-
-  #batchIsFull(): boolean {
-    const { maxEntries, maxBytes } = this.#options.batch;
-    return this.#queue.length >= maxEntries || this.#queue.bytes >= maxBytes;
   }
 
   #scheduleTask(): void {
@@ -339,64 +252,46 @@ export class DeliveryEngine {
   /** Falling behind is reported while delivery works: a failing server is reported as such. */
   #checkBacklog(nowMs: number): void {
     if (this.#backlog === undefined || this.#outage) return;
-    const { accepted, delivered, failed } = this.#counts;
-    this.#backlog.check(nowMs, this.unsettled, this.#oldestAcceptedAtMs(), accepted, delivered + failed);
+    const { delivered, failed } = this.#counts;
+    this.#backlog.check(nowMs, this.unsettled, this.#oldestAcceptedAtMs(), this.#queue.accepted, delivered + failed);
   }
 
   #lowestUnsettledSeq(): number {
-    return this.#inFlight?.firstSeq ?? this.#queueHeadSeq();
-  }
-
-  /** The sequence number of the queue's oldest entry (the count accepted, when the queue is empty). */
-  #queueHeadSeq(): number {
-    return this.#counts.accepted - this.#queue.length;
+    return this.#inFlight?.firstSeq ?? this.#queue.headSeq;
   }
 
   /** Resolves the finish() waiters whose entries are all settled. */
   #settle(): void {
-    if (this.#waiters.length === 0) return;
-    const lowest = this.#lowestUnsettledSeq();
-    const waiting: FinishWaiter[] = [];
-    for (const waiter of this.#waiters) {
-      if (waiter.seq <= lowest) waiter.resolve();
-      else waiting.push(waiter);
-    }
-    this.#waiters = waiting;
+    this.#barrier.settle(this.#lowestUnsettledSeq());
   }
 
   /** One p-queue task: waits out `maxDelayMs` for a fuller batch, takes it, schedules the next task, sends. */
   async #sendNextBatch(): Promise<void> {
     await this.#linger();
-    const firstSeq = this.#lowestUnsettledSeq();
+    const firstSeq = this.#queue.headSeq;
     const acceptedAtMs = this.#queue.headAcceptedAtMs;
     const batch = this.#queue.take(this.#options.batch);
     this.#taskScheduled = false;
     if (batch === undefined) return; // abandoned while lingering
-    this.#maybeEndOverload();
-    const flight: InFlight = {
-      firstSeq,
-      unsettled: batch.lines.length,
-      acceptedAtMs,
-      signal: this.#abandonment.signal,
-    };
+    const flight = new InFlight(firstSeq, batch.lines.length, acceptedAtMs, this.#abandonment.signal, this.#counts);
     this.#inFlight = flight;
     if (this.#queue.length > 0) this.#scheduleTask();
     try {
-      await this.#deliver(batch, flight);
+      await this.#requests.deliver(batch, flight);
     } catch (error) {
-      // #deliver handles every outcome; reaching here is a bug, but it must not stop the sidecar.
+      // deliver() handles every outcome; reaching here is a bug, but it must not stop the sidecar.
       this.#options.observer.onNotice(`internal error: ${(error as Error).message}`);
-      if (!flight.signal.aborted) this.#giveUp(flight, flight.unsettled);
+      if (!flight.signal.aborted) flight.failed(flight.unsettled);
     }
     if (this.#inFlight === flight) this.#inFlight = undefined;
     this.#settle();
-    this.#checkBacklog(Date.now());
+    this.#checkBacklog(this.#now());
     if (this.unsettled === 0) this.#becomeIdle();
   }
 
   async #linger(): Promise<void> {
     const { maxDelayMs } = this.#options.batch;
-    if (maxDelayMs <= 0 || this.#flushing > 0 || this.#batchIsFull()) return;
+    if (maxDelayMs <= 0 || this.#barrier.waiting > 0 || this.#queue.holdsFullBatch(this.#options.batch)) return;
     await new Promise<void>((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);
@@ -405,149 +300,6 @@ export class DeliveryEngine {
       };
       const timer = unrefTimeout(wake, maxDelayMs);
       this.#wakeLinger = wake;
-    });
-  }
-
-  /**
-   * Sends one batch until all its entries are delivered, refused for good, given up, or abandoned (the flight's
-   * signal aborted). Entries a 2xx answer asks to have again are resent first, as a new request, before anything
-   * newer. Every entry settled is taken off `flight.unsettled` as it is.
-   */
-  async #deliver(batch: Batch, flight: InFlight): Promise<void> {
-    const { signal } = flight;
-    const { sender, codec } = this.#options;
-    const started = Date.now();
-    let lines = batch.lines;
-    /** Attempts made for these entries so far: every one after the first is a retry, and sets the backoff. */
-    let attempts = 0;
-    while (lines.length > 0) {
-      const encoded = codec.encode(lines);
-      const request = await sender.prepare(batch.target, encoded.body, encoded.headers, lines.length);
-      const idHeaders = { [REQUEST_ID_HEADER]: randomUUID() };
-      let resend: string[];
-      for (;;) {
-        if (signal.aborted) return;
-        this.#counts.requests++;
-        if (attempts++ > 0) this.#counts.retries++;
-        const attemptStarted = Date.now();
-        const result = await sender.send(request, idHeaders, signal);
-        if (signal.aborted) return;
-        if (result.ok) {
-          this.#recovered();
-          resend = this.#countAnswer(flight, batch.target, lines, result.body);
-          break;
-        }
-        this.#failed(result.error, attemptStarted);
-        if (result.error.statusCode === 413 && lines.length > 1) {
-          await this.#sendHalves({ target: batch.target, lines }, flight);
-          return;
-        }
-        const delay = this.#retryDelay(result, attempts - 1, started);
-        if (delay === undefined) {
-          this.#giveUp(flight, lines.length);
-          return;
-        }
-        await this.#sleep(delay, signal);
-      }
-      if (resend.length === 0) return;
-      const delay = this.#retryDelay({ retryable: true, retryAfterMs: undefined }, attempts - 1, started);
-      if (delay === undefined) {
-        this.#giveUp(flight, resend.length);
-        return;
-      }
-      await this.#sleep(delay, signal);
-      lines = resend;
-    }
-  }
-
-  /** A 2xx answer: the outage, if any, is over. */
-  #recovered(): void {
-    this.#outage = false;
-    if (this.#failingSince === undefined) return;
-    this.#failingSince = undefined;
-    this.#holdProcess();
-  }
-
-  /** A failed attempt: reported (on stderr only if it is the first of an outage), and the hold budget starts. */
-  #failed(error: DeliveryError, attemptStarted: number): void {
-    this.#options.observer.onFailure(error, !this.#outage);
-    this.#outage = true;
-    if (this.#failingSince !== undefined) return;
-    this.#failingSince = attemptStarted;
-    this.#holdProcess();
-  }
-
-  /** A 413 for a batch: send each half as its own request, first half first. */
-  async #sendHalves(batch: Batch, flight: InFlight): Promise<void> {
-    const middle = Math.ceil(batch.lines.length / 2);
-    for (const lines of [batch.lines.slice(0, middle), batch.lines.slice(middle)]) {
-      await this.#deliver({ target: batch.target, lines }, flight);
-    }
-  }
-
-  #delivered(flight: InFlight, entries: number): void {
-    this.#counts.delivered += entries;
-    flight.unsettled -= entries;
-  }
-
-  /** Counts entries refused for good or out of retries. */
-  #giveUp(flight: InFlight, entries: number): void {
-    this.#counts.failed += entries;
-    flight.unsettled -= entries;
-  }
-
-  /**
-   * Counts a 2xx answer's entries as delivered, or, for protocols that report per entry, as delivered,
-   * failed, or to be sent again.
-   * @returns the entries to send again, in order.
-   */
-  #countAnswer(flight: InFlight, target: ServerTarget, lines: string[], body: string): string[] {
-    const verdict = this.#options.codec.readResponse?.(body, lines.length);
-    if (verdict === undefined) {
-      this.#delivered(flight, lines.length);
-      return [];
-    }
-    const { rejected, retry, reason } = verdict;
-    this.#delivered(flight, lines.length - rejected - retry.length);
-    this.#giveUp(flight, rejected);
-    if (rejected > 0 && !this.#rejectionReported) {
-      this.#rejectionReported = true;
-      this.#options.observer.onRejected(
-        new DeliveryError({
-          code: 'REJECTED',
-          url: target.displayUrl,
-          entries: rejected,
-          reason: `the server rejected ${rejected} of ${lines.length} entries: ${reason ?? 'no reason given'}`,
-        }),
-      );
-    }
-    return retry.map((i) => lines[i] as string);
-  }
-
-  /** The wait before the next attempt, or undefined when the request is given up. */
-  #retryDelay(
-    failure: Pick<Extract<SendResult, { ok: false }>, 'retryable' | 'retryAfterMs'>,
-    attempt: number,
-    started: number,
-  ): number | undefined {
-    const policy = this.#options.retry;
-    if (policy === false || !failure.retryable) return undefined;
-    const delay = retryDelay(attempt, failure.retryAfterMs, policy, this.#options.random);
-    if (Date.now() + delay - started > policy.maxElapsedMs) return undefined;
-    return delay;
-  }
-
-  /** Waits `ms` unless aborted. The timer is unref'd: whether the process waits for it is up to the hold timer. */
-  #sleep(ms: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', wake);
-        resolve();
-      };
-      const timer = unrefTimeout(wake, ms);
-      signal.addEventListener('abort', wake, { once: true });
     });
   }
 }

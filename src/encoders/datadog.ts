@@ -3,7 +3,7 @@
  * @see https://docs.datadoghq.com/api/latest/logs/#send-logs
  * @module
  */
-import type { BatchLimits, EncodedRequest } from '../delivery/engine.js';
+import type { BatchLimits, EncodedRequest } from '../delivery/codec.js';
 import { type Encoder, JSON_HEADERS, type LogInfo, loggedLevel } from './encoder.js';
 import { type JsonValue, messageText, toJsonFields } from './json-value.js';
 import { isoTimestamp } from './timestamp.js';

@@ -3,7 +3,7 @@
  * @see https://www.elastic.co/guide/en/elasticsearch/reference/current/docs-bulk.html
  * @module
  */
-import type { BatchLimits, EncodedRequest, ResponseVerdict } from '../delivery/engine.js';
+import type { BatchLimits, EncodedRequest, ResponseVerdict } from '../delivery/codec.js';
 import { ALL_ACCEPTED, type Encoder, entryFields, type LogInfo, NDJSON_HEADERS } from './encoder.js';
 import { isoTimestamp } from './timestamp.js';
 

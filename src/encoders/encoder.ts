@@ -1,4 +1,4 @@
-import type { BatchLimits, RequestCodec, ResponseVerdict } from '../delivery/engine.js';
+import type { BatchLimits, RequestCodec, ResponseVerdict } from '../delivery/codec.js';
 import { type JsonValue, toJsonFields } from './json-value.js';
 
 /**

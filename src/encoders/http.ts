@@ -1,4 +1,4 @@
-import type { BatchLimits, EncodedRequest } from '../delivery/engine.js';
+import type { BatchLimits, EncodedRequest } from '../delivery/codec.js';
 import {
   EncodeError,
   type Encoder,

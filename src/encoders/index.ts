@@ -2,7 +2,7 @@
  * The wire protocols, as plug-ins: {@link createEncoder} picks one by name.
  * @module
  */
-import type { BatchLimits } from '../delivery/engine.js';
+import type { BatchLimits } from '../delivery/codec.js';
 import { createDatadogEncoder, DATADOG_LIMITS, type DatadogSettings } from './datadog.js';
 import { createElasticsearchEncoder, ELASTICSEARCH_LIMITS, type ElasticsearchSettings } from './elasticsearch.js';
 import type { Encoder } from './encoder.js';

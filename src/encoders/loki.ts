@@ -4,7 +4,7 @@
  * @see https://grafana.com/docs/loki/latest/reference/loki-http-api/#ingest-logs
  * @module
  */
-import type { BatchLimits, EncodedRequest } from '../delivery/engine.js';
+import type { BatchLimits, EncodedRequest } from '../delivery/codec.js';
 import { type Encoder, entryFields, JSON_HEADERS, type LogInfo, loggedLevel } from './encoder.js';
 import { unixNanoString } from './timestamp.js';
 

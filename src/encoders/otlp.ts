@@ -5,7 +5,7 @@
  * @see https://opentelemetry.io/docs/specs/otel/logs/data-model/
  * @module
  */
-import type { BatchLimits, EncodedRequest, ResponseVerdict } from '../delivery/engine.js';
+import type { BatchLimits, EncodedRequest, ResponseVerdict } from '../delivery/codec.js';
 import { ALL_ACCEPTED, type Encoder, JSON_HEADERS, type LogInfo, loggedLevel } from './encoder.js';
 import { type JsonValue, toJsonFields } from './json-value.js';
 import { unixNanoString } from './timestamp.js';

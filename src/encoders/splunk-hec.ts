@@ -3,7 +3,7 @@
  * @see https://help.splunk.com/splunk-enterprise/get-data-in/collect-http-event-data/format-events-for-http-event-collector
  * @module
  */
-import type { BatchLimits, EncodedRequest } from '../delivery/engine.js';
+import type { BatchLimits, EncodedRequest } from '../delivery/codec.js';
 import { type Encoder, entryFields, JSON_HEADERS, type LogInfo } from './encoder.js';
 import { epochSecondsText } from './timestamp.js';
 

@@ -1,6 +1,8 @@
 import * as FakeTimers from '@sinonjs/fake-timers';
 import { expect } from 'chai';
-import { DeliveryEngine, type OverflowPolicy, type RequestCodec } from '../../src/delivery/engine.js';
+import { type RequestCodec } from '../../src/delivery/codec.js';
+import { type OverflowPolicy } from '../../src/delivery/admission-queue.js';
+import { DeliveryEngine } from '../../src/delivery/engine.js';
 import { createElasticsearchEncoder, ELASTICSEARCH_LIMITS } from '../../src/encoders/elasticsearch.js';
 import { type Answer, JSON_ARRAY_CODEC, QUIET_OBSERVER, ScriptedServer, TARGET } from '../support/scripted-server.js';
 

@@ -3,7 +3,9 @@
  * script says, after a delay if asked (fake timers advance it), and records the entries of every attempt.
  */
 import { DeliveryError } from '../../src/delivery/delivery-error.js';
-import type { DeliveryObserver, RequestCodec, Sender } from '../../src/delivery/engine.js';
+import type { RequestCodec } from '../../src/delivery/codec.js';
+import type { Sender } from '../../src/delivery/request-loop.js';
+import type { DeliveryObserver } from '../../src/delivery/engine.js';
 import type { PreparedRequest, SendResult } from '../../src/delivery/http-sender.js';
 import { isRetryableStatus } from '../../src/delivery/retry.js';
 import { parseServerUrl, type ServerTarget } from '../../src/url.js';

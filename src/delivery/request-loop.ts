@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import type { ServerTarget } from '../url.js';
+import type { RequestCodec } from './codec.js';
+import { DeliveryError } from './delivery-error.js';
+import type { Batch } from './entry-queue.js';
+import type { HttpSender, SendResult } from './http-sender.js';
+import { type RetryPolicy, retryDelay } from './retry.js';
+import { unrefTimeout } from './timers.js';
+
+/** The header that identifies a request across its retries, so a receiver can drop repeats. */
+export const REQUEST_ID_HEADER = 'logstream-request-id';
+
+/** What sends requests: {@link HttpSender}, or a scripted stand-in in tests. */
+export type Sender = Pick<HttpSender, 'prepare' | 'send'>;
+
+/** One batch being delivered: where its entries' outcomes are counted, and the signal that abandons it. */
+export interface Flight {
+  /** Aborted when a deadline abandons the batch: the loop then stops at once and counts nothing more. */
+  readonly signal: AbortSignal;
+  /** `entries` of the batch were accepted by the server. */
+  delivered(entries: number): void;
+  /** `entries` of the batch were refused for good or ran out of retries. */
+  failed(entries: number): void;
+}
+
+/** What the loop reports besides the outcomes of entries. */
+export interface RequestLoopEvents {
+  /** An attempt is about to be made; `retry` when it repeats an earlier one. */
+  onAttempt(retry: boolean): void;
+  /** An attempt that started at `attemptStartedMs` failed. */
+  onFailure(error: DeliveryError, attemptStartedMs: number): void;
+  /** An attempt got a 2xx answer. */
+  onSuccess(): void;
+  /** A 2xx answer refused some entries for good. */
+  onRejected(error: DeliveryError): void;
+}
+
+/** What {@link RequestLoop} needs. */
+export interface RequestLoopOptions {
+  readonly sender: Sender;
+  readonly codec: RequestCodec;
+  /** `false`: one attempt per request. */
+  readonly retry: RetryPolicy | false;
+  readonly events: RequestLoopEvents;
+  /** The clock, `Date.now` by default. */
+  readonly now?: () => number;
+  /** Source of jitter, `Math.random` by default. */
+  readonly random?: () => number;
+}
+
+type Failure = Pick<Extract<SendResult, { ok: false }>, 'retryable' | 'retryAfterMs'>;
+
+/** Entries a 2xx answer asked to have again: retried like a failure that names no `Retry-After`. */
+const RESEND: Failure = { retryable: true, retryAfterMs: undefined };
+
+/**
+ * Delivers one batch: sends it, retries it with backoff until it is delivered or given up, halves it on a 413,
+ * and sends again, first, the entries a 2xx answer asks to have again. It knows nothing of queues or deadlines:
+ * a flight's signal abandons it.
+ */
+export class RequestLoop {
+  readonly #options: RequestLoopOptions;
+  readonly #now: () => number;
+
+  constructor(options: RequestLoopOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Sends `batch` until each of its entries is counted on `flight` as delivered or failed, or the flight is abandoned. */
+  async deliver(batch: Batch, flight: Flight): Promise<void> {
+    const { sender, codec, events } = this.#options;
+    const { signal } = flight;
+    const started = this.#now();
+    let lines = batch.lines;
+    /** Attempts made for these entries so far: every one after the first is a retry, and sets the backoff. */
+    let attempts = 0;
+    while (lines.length > 0) {
+      const encoded = codec.encode(lines);
+      const request = await sender.prepare(batch.target, encoded.body, encoded.headers, lines.length);
+      const idHeaders = { [REQUEST_ID_HEADER]: randomUUID() };
+      let resend: string[];
+      for (;;) {
+        if (signal.aborted) return;
+        events.onAttempt(attempts++ > 0);
+        const attemptStarted = this.#now();
+        const result = await sender.send(request, idHeaders, signal);
+        if (signal.aborted) return;
+        if (result.ok) {
+          events.onSuccess();
+          resend = this.#countAnswer(flight, batch.target, lines, result.body);
+          break;
+        }
+        events.onFailure(result.error, attemptStarted);
+        if (result.error.statusCode === 413 && lines.length > 1) {
+          await this.#sendHalves({ target: batch.target, lines }, flight);
+          return;
+        }
+        const delay = this.#retryDelay(result, attempts - 1, started);
+        if (delay === undefined) return flight.failed(lines.length);
+        await sleep(delay, signal);
+      }
+      if (resend.length === 0) return;
+      const delay = this.#retryDelay(RESEND, attempts - 1, started);
+      if (delay === undefined) return flight.failed(resend.length);
+      await sleep(delay, signal);
+      lines = resend;
+    }
+  }
+
+  /** A 413 for a batch: send each half as its own request, first half first. */
+  async #sendHalves(batch: Batch, flight: Flight): Promise<void> {
+    const middle = Math.ceil(batch.lines.length / 2);
+    for (const lines of [batch.lines.slice(0, middle), batch.lines.slice(middle)]) {
+      await this.deliver({ target: batch.target, lines }, flight);
+    }
+  }
+
+  /**
+   * Counts a 2xx answer's entries as delivered, or, for protocols that report per entry, as delivered,
+   * failed, or to be sent again.
+   * @returns the entries to send again, in order.
+   */
+  #countAnswer(flight: Flight, target: ServerTarget, lines: string[], body: string): string[] {
+    const verdict = this.#options.codec.readResponse?.(body, lines.length);
+    if (verdict === undefined) {
+      flight.delivered(lines.length);
+      return [];
+    }
+    const { rejected, retry, reason } = verdict;
+    flight.delivered(lines.length - rejected - retry.length);
+    flight.failed(rejected);
+    if (rejected > 0) {
+      this.#options.events.onRejected(
+        new DeliveryError({
+          code: 'REJECTED',
+          url: target.displayUrl,
+          entries: rejected,
+          reason: `the server rejected ${rejected} of ${lines.length} entries: ${reason ?? 'no reason given'}`,
+        }),
+      );
+    }
+    return retry.map((i) => lines[i] as string);
+  }
+
+  /** The wait before the next attempt, or undefined when the request is given up. */
+  #retryDelay(failure: Failure, attempt: number, started: number): number | undefined {
+    const policy = this.#options.retry;
+    if (policy === false || !failure.retryable) return undefined;
+    const delay = retryDelay(attempt, failure.retryAfterMs, policy, this.#options.random);
+    if (this.#now() + delay - started > policy.maxElapsedMs) return undefined;
+    return delay;
+  }
+}
+
+/** Waits `ms` unless aborted. The timer is unref'd: whether the process waits for it is up to the process hold. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const wake = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', wake);
+      resolve();
+    };
+    const timer = unrefTimeout(wake, ms);
+    signal.addEventListener('abort', wake, { once: true });
+  });
+}
