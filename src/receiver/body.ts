@@ -85,26 +85,45 @@ export async function decodeBody(raw: Buffer, contentEncoding: string | undefine
 }
 
 /**
+ * Deepest nesting of arrays and objects accepted. Far beyond any log entry, and well below the few thousand levels
+ * at which `JSON.stringify` (used to print an entry) overflows the stack.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/**
  * The entries of a decoded body: the elements of a JSON array, the one JSON value otherwise, or one value per
  * non-blank NDJSON line.
- * @throws RejectedBody 400 naming the problem (and the NDJSON line) when the body is not valid JSON.
+ * @param maxEntries - most entries accepted; the body is refused before more than this many are parsed.
+ * @throws RejectedBody 400 naming the problem (and the NDJSON line) when the body is not valid JSON or nests
+ *   deeper than {@link MAX_JSON_DEPTH}; 413 when it holds more than `maxEntries` entries.
  */
-export function parseEntries(text: string, format: BodyFormat): unknown[] {
+export function parseEntries(text: string, format: BodyFormat, maxEntries = Infinity): unknown[] {
   if (format === 'ndjson') {
     const entries: unknown[] = [];
-    text.split('\n').forEach((line, index) => {
-      if (line.trim() !== '') entries.push(parseJson(line, `line ${index + 1}`));
-    });
+    // Line by line rather than split('\n'): a body of millions of short lines is refused without making them all.
+    for (let start = 0, lineNumber = 1; start < text.length; lineNumber++) {
+      const newline = text.indexOf('\n', start);
+      const end = newline === -1 ? text.length : newline;
+      const line = text.slice(start, end);
+      start = end + 1;
+      if (line.trim() === '') continue;
+      if (entries.length === maxEntries) throw tooManyEntries(maxEntries);
+      entries.push(parseJson(line, `line ${lineNumber}`));
+    }
     return entries;
   }
   if (text.trim() === '') throw new RejectedBody(400, 'empty body: expected a JSON object or array');
-  const value = parseJson(text, 'body');
+  const value = parseJson(text, 'body', maxEntries);
   return Array.isArray(value) ? value : [value];
 }
 
 const MAX_REASON_LENGTH = 160;
 
-function parseJson(text: string, where: string): unknown {
+/** Parses one JSON value; `maxItems` bounds the elements of a top-level array, counted before it is built. */
+function parseJson(text: string, where: string, maxItems = Infinity): unknown {
+  const { depth, topLevelItems } = scanJson(text);
+  if (depth > MAX_JSON_DEPTH) throw tooDeep(where);
+  if (topLevelItems > maxItems && /^\s*\[/.test(text)) throw tooManyEntries(maxItems);
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
@@ -112,4 +131,42 @@ function parseJson(text: string, where: string): unknown {
     const shortReason = reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH)}…` : reason;
     throw new RejectedBody(400, `invalid JSON (${where}): ${shortReason}`);
   }
+}
+
+function tooDeep(where: string): RejectedBody {
+  return new RejectedBody(400, `JSON nested deeper than ${MAX_JSON_DEPTH} levels (${where})`);
+}
+
+function tooManyEntries(maxEntries: number): RejectedBody {
+  return new RejectedBody(413, `more entries than the ${maxEntries}-entry limit per request`);
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+/**
+ * One cheap pass over JSON text, outside strings: its deepest nesting, and its top-level items (commas at depth 1,
+ * plus one), which for an array is its element count. Exact for valid JSON; invalid JSON is refused by the parse.
+ */
+function scanJson(text: string): { depth: number; topLevelItems: number } {
+  let depth = 0;
+  let maxDepth = 0;
+  let commas = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === BACKSLASH) index++;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) inString = true;
+    else if (code === OPEN_BRACKET || code === OPEN_BRACE) maxDepth = Math.max(maxDepth, ++depth);
+    else if (code === CLOSE_BRACKET || code === CLOSE_BRACE) depth--;
+    else if (code === COMMA && depth === 1) commas++;
+  }
+  return { depth: maxDepth, topLevelItems: commas + 1 };
 }

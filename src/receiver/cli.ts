@@ -5,8 +5,9 @@
  */
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
+import { MAX_JSON_DEPTH } from './body.js';
 import { formatSummary } from './format.js';
-import { createReceiver, DEFAULT_MAX_BODY, type ReceiverOptions } from './receiver.js';
+import { createReceiver, DEFAULT_MAX_BODY, DEFAULT_MAX_ENTRIES, type ReceiverOptions } from './receiver.js';
 
 const NAME = 'winston-logstream-receiver';
 
@@ -20,12 +21,14 @@ Options:
       --json             print each entry as a raw JSON line
   -o, --out <file>       also append each entry to <file> as NDJSON
       --max-body <size>  largest request body: bytes, or with k or m    (default 10m)
+      --max-entries <n>  most entries in one request                    (default ${DEFAULT_MAX_ENTRIES})
   -h, --help             print this help
   -v, --version          print the version
 
 Bodies: a JSON object or array (Content-Type: application/json), or NDJSON
 (application/x-ndjson), optionally gzip-compressed (Content-Encoding: gzip).
-Answers: 200 {"accepted": N}; 400 for bad JSON; 413 over --max-body.
+Answers: 200 {"accepted": N}; 400 for bad JSON or JSON nested over ${MAX_JSON_DEPTH} levels;
+413 over --max-body (at once when Content-Length says so) or --max-entries.
 Ctrl-C (SIGINT) or SIGTERM prints a summary line and exits 0.
 `;
 
@@ -40,6 +43,7 @@ function readOptions(argv: string[]): ReceiverOptions | 'help' | 'version' {
       json: { type: 'boolean' },
       out: { type: 'string', short: 'o' },
       'max-body': { type: 'string' },
+      'max-entries': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -52,6 +56,7 @@ function readOptions(argv: string[]): ReceiverOptions | 'help' | 'version' {
     json: values.json ?? false,
     out: values.out,
     maxBody: values['max-body'] === undefined ? DEFAULT_MAX_BODY : parseSize(values['max-body']),
+    maxEntries: values['max-entries'] === undefined ? DEFAULT_MAX_ENTRIES : parseCount(values['max-entries']),
     color: process.stdout.isTTY === true && !process.env.NO_COLOR,
   };
 }
@@ -60,6 +65,13 @@ function parsePort(text: string): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65535) throw new Error(`--port must be a number from 0 to 65535, not "${text}"`);
   return port;
+}
+
+function parseCount(text: string): number {
+  const count = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(count) || count <= 0)
+    throw new Error(`--max-entries must be a whole number above 0, not "${text}"`);
+  return count;
 }
 
 const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, k: 1024, m: 1024 * 1024 };

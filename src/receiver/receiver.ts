@@ -6,6 +6,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { bodyFormat, decodeBody, parseEntries, RejectedBody } from './body.js';
 import { formatEntry, type ReceiverSummary } from './format.js';
 
@@ -27,8 +28,13 @@ export interface ReceiverOptions {
   json?: boolean;
   /** Also append each entry to this file as an NDJSON line (the file is created if missing). Default: none. */
   out?: string;
-  /** Largest request body in bytes, as sent and once decompressed; a larger one is answered 413. Default 10 MiB. */
+  /**
+   * Largest request body in bytes, as sent and once decompressed; a larger one is answered 413 (at once, before
+   * the body is read, when its `Content-Length` says so). Default 10 MiB.
+   */
   maxBody?: number;
+  /** Most entries in one request; a request with more is answered 413 and none of it is accepted. Default 10,000. */
+  maxEntries?: number;
   /** Where entries are printed. Default `process.stdout`. */
   stdout?: TextSink;
   /** Where refused requests are reported, one line each. Default `process.stderr`. */
@@ -59,6 +65,16 @@ export interface Receiver {
 /** Default of {@link ReceiverOptions.maxBody}: 10 MiB. */
 export const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 
+/**
+ * Default of {@link ReceiverOptions.maxEntries}: 10,000, ten times the transport's default `batch.maxEntries` (as
+ * the 10 MiB `maxBody` is ten times its default `batch.maxBytes`). A larger batch answered 413 is split in two by
+ * the transport and sent again.
+ */
+export const DEFAULT_MAX_ENTRIES = 10_000;
+
+/** Entries are printed in slices of about this many characters, letting other requests be served in between. */
+const PRINT_SLICE_CHARS = 64 * 1024;
+
 /** How long {@link Receiver.stop} lets a request in progress finish before dropping its connection. */
 const STOP_GRACE_MS = 2000;
 
@@ -66,7 +82,7 @@ const STOP_GRACE_MS = 2000;
  * A dev log receiver on node:http. It accepts POSTs (to any path) holding one JSON object, a JSON array of
  * entries (`application/json`), or NDJSON (`application/x-ndjson`), gzip- or deflate-compressed or not, and answers
  * `200 {"accepted": N}`; `400 {"error": …}` for a body that is not valid JSON (nothing of it is accepted),
- * `413` over `maxBody`, `415` for another content type or encoding.
+ * `413` over `maxBody` or `maxEntries`, `415` for another content type or encoding.
  */
 export function createReceiver(options: ReceiverOptions = {}): Receiver {
   return new LogReceiver(options);
@@ -78,12 +94,17 @@ class LogReceiver implements Receiver {
   readonly #json: boolean;
   readonly #outPath: string | undefined;
   readonly #maxBody: number;
+  readonly #maxEntries: number;
   readonly #stdout: TextSink;
   readonly #stderr: TextSink;
   readonly #color: boolean;
-  readonly #server = http.createServer((req, res) => {
-    this.#handle(req, res).catch(() => res.destroy());
-  });
+  readonly #server = http
+    .createServer((req, res) => this.#serve(req, res))
+    // `Expect: 100-continue`: a body over the limit is refused before the client sends it.
+    .on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (this.#declaredTooLarge(req) === undefined) res.writeContinue();
+      this.#serve(req, res);
+    });
   readonly #summary: ReceiverSummary = { requests: 0, rejected: 0, entries: 0, bytes: 0 };
   #out: WriteStream | undefined;
   #port: number | undefined;
@@ -94,6 +115,7 @@ class LogReceiver implements Receiver {
     this.#json = options.json ?? false;
     this.#outPath = options.out;
     this.#maxBody = options.maxBody ?? DEFAULT_MAX_BODY;
+    this.#maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.#stdout = options.stdout ?? process.stdout;
     this.#stderr = options.stderr ?? process.stderr;
     this.#color = options.color ?? this.#stdout.isTTY === true;
@@ -102,6 +124,9 @@ class LogReceiver implements Receiver {
     }
     if (!Number.isSafeInteger(this.#maxBody) || this.#maxBody <= 0) {
       throw new TypeError('winston-logstream-receiver: maxBody must be a positive integer');
+    }
+    if (!Number.isSafeInteger(this.#maxEntries) || this.#maxEntries <= 0) {
+      throw new TypeError('winston-logstream-receiver: maxEntries must be a positive integer');
     }
   }
 
@@ -147,6 +172,21 @@ class LogReceiver implements Receiver {
     return this.summary();
   }
 
+  #serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.#handle(req, res).catch((error: Error) => {
+      if (res.headersSent || req.destroyed)
+        res.destroy(); // the client went away, or the answer is under way
+      // A fault here (such as the `out` file failing) rather than in the body: still an answer, not a drop.
+      else this.#answerError(req, res, 500, error.message);
+    });
+  }
+
+  /** The refusal of a request whose `Content-Length` is over `maxBody`; `undefined` for any other request. */
+  #declaredTooLarge(req: http.IncomingMessage): RejectedBody | undefined {
+    const declared = Number(req.headers['content-length']);
+    return declared > this.#maxBody ? tooLarge(declared, this.#maxBody) : undefined;
+  }
+
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (req.method === 'GET' || req.method === 'HEAD') {
       res
@@ -159,16 +199,17 @@ class LogReceiver implements Receiver {
       return;
     }
     this.#summary.requests++;
+    // Answered before the body is read; node:http then discards the body as it arrives, keeping none of it.
+    const declaredTooLarge = this.#declaredTooLarge(req);
+    if (declaredTooLarge !== undefined) return this.#refuse(req, res, declaredTooLarge);
     const { body, size } = await readBody(req, this.#maxBody);
     this.#summary.bytes += size;
-    if (body === undefined) {
-      const error = new RejectedBody(413, `body of ${size} bytes is over the ${this.#maxBody}-byte limit`);
-      return this.#refuse(req, res, error);
-    }
+    if (body === undefined) return this.#refuse(req, res, tooLarge(size, this.#maxBody));
     let entries: unknown[];
     try {
       const format = bodyFormat(req.headers['content-type']);
-      entries = parseEntries(await decodeBody(body, req.headers['content-encoding'], this.#maxBody), format);
+      const text = await decodeBody(body, req.headers['content-encoding'], this.#maxBody);
+      entries = parseEntries(text, format, this.#maxEntries);
     } catch (error) {
       if (!(error instanceof RejectedBody)) throw error;
       return this.#refuse(req, res, error);
@@ -180,25 +221,45 @@ class LogReceiver implements Receiver {
 
   #refuse(req: http.IncomingMessage, res: http.ServerResponse, error: RejectedBody): void {
     this.#summary.rejected++;
-    // The path only: a query string may carry a token.
-    const path = (req.url ?? '/').split('?', 1)[0];
-    this.#stderr.write(`winston-logstream-receiver: ${error.status} for ${req.method} ${path}: ${error.message}\n`);
-    sendJson(res, error.status, { error: error.message });
+    this.#answerError(req, res, error.status, error.message);
   }
 
-  /** Prints the entries, and appends them to the `out` file before the request is answered. */
-  async #record(entries: readonly unknown[], receivedAt: Date): Promise<void> {
-    if (entries.length === 0) return;
-    const jsonLines = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
-    this.#stdout.write(
-      this.#json
-        ? jsonLines
-        : entries.map((entry) => `${formatEntry(entry, { color: this.#color, receivedAt })}\n`).join(''),
-    );
-    const out = this.#out;
-    if (out === undefined) return;
-    await new Promise<void>((resolve, reject) => out.write(jsonLines, (error) => (error ? reject(error) : resolve())));
+  /** Answers `{"error": message}` and reports it on stderr (with the path only: a query string may carry a token). */
+  #answerError(req: http.IncomingMessage, res: http.ServerResponse, status: number, message: string): void {
+    this.#stderr.write(`winston-logstream-receiver: ${status} for ${req.method} ${pathOf(req)}: ${message}\n`);
+    sendJson(res, status, { error: message });
   }
+
+  /**
+   * Prints the entries, and appends them to the `out` file before the request is answered. A large request is
+   * printed in slices with a turn of the event loop between them, so that it does not hold up other requests.
+   */
+  async #record(entries: readonly unknown[], receivedAt: Date): Promise<void> {
+    const out = this.#out;
+    let printed = '';
+    let jsonLines = '';
+    for (const [index, entry] of entries.entries()) {
+      const json = this.#json || out !== undefined ? `${JSON.stringify(entry)}\n` : '';
+      printed += this.#json ? json : `${formatEntry(entry, { color: this.#color, receivedAt })}\n`;
+      jsonLines += json;
+      const last = index === entries.length - 1;
+      if (printed.length < PRINT_SLICE_CHARS && !last) continue;
+      this.#stdout.write(printed);
+      // Writes to one stream complete in order: waiting for the last one waits for them all.
+      if (out !== undefined && last) await appendTo(out, jsonLines);
+      else out?.write(jsonLines);
+      printed = jsonLines = '';
+      if (!last) await nextTurn();
+    }
+  }
+}
+
+function pathOf(req: http.IncomingMessage): string {
+  return (req.url ?? '/').split('?', 1)[0]!;
+}
+
+function tooLarge(size: number, limit: number): RejectedBody {
+  return new RejectedBody(413, `body of ${size} bytes is over the ${limit}-byte limit`);
 }
 
 /** Reads a request body; past `limit` bytes it keeps reading (so the client gets the answer) but keeps nothing. */
@@ -218,6 +279,10 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<{ body: Buf
 
 function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+}
+
+function appendTo(out: WriteStream, text: string): Promise<void> {
+  return new Promise((resolve, reject) => out.write(text, (error) => (error ? reject(error) : resolve())));
 }
 
 function openAppend(path: string): Promise<WriteStream> {

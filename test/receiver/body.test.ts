@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { deflateSync, gzipSync } from 'node:zlib';
-import { bodyFormat, decodeBody, parseEntries, RejectedBody } from '../../src/receiver/body.js';
+import { bodyFormat, decodeBody, MAX_JSON_DEPTH, parseEntries, RejectedBody } from '../../src/receiver/body.js';
 
 async function rejection(promise: Promise<unknown>): Promise<RejectedBody> {
   try {
@@ -76,6 +76,31 @@ describe('receiver body', function () {
         .with.property('status', 400);
       expect(() => parseEntries('{"a":1}\n{oops}\n', 'ndjson')).to.throw(RejectedBody, /invalid JSON \(line 2\)/);
       expect(() => parseEntries('  ', 'json')).to.throw(RejectedBody, /empty body/);
+    });
+
+    it('answers 400 for nesting deeper than MAX_JSON_DEPTH, counting brackets outside strings only', function () {
+      const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+      expect(parseEntries(nested(MAX_JSON_DEPTH), 'json')).to.have.length(1);
+      expect(() => parseEntries(nested(MAX_JSON_DEPTH + 1), 'json'))
+        .to.throw(RejectedBody, `JSON nested deeper than ${MAX_JSON_DEPTH} levels (body)`)
+        .with.property('status', 400);
+      expect(() => parseEntries(`{}\n{"a":${nested(20_000)}}`, 'ndjson')).to.throw(RejectedBody, '(line 2)');
+      const brackets = JSON.stringify({ message: `"[{\\${'['.repeat(5000)}` });
+      expect(parseEntries(brackets, 'json')).to.have.length(1);
+    });
+
+    it('answers 413 for more than maxEntries entries, as a JSON array or as NDJSON lines', function () {
+      expect(parseEntries('[{"a":"x,y"},[1,2],3]', 'json', 3)).to.have.length(3);
+      expect(parseEntries('{"a":1,"b":2,"c":3,"d":4}', 'json', 3)).to.have.length(1);
+      expect(parseEntries('1\n\n2\n3\n', 'ndjson', 3)).to.deep.equal([1, 2, 3]);
+      for (const [text, format] of [
+        ['[1,2,3,4]', 'json'],
+        ['1\n2\n3\n4', 'ndjson'],
+      ] as const) {
+        expect(() => parseEntries(text, format, 3))
+          .to.throw(RejectedBody, 'more entries than the 3-entry limit per request')
+          .with.property('status', 413);
+      }
     });
   });
 });

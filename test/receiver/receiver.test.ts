@@ -4,7 +4,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { createReceiver, type Receiver, type ReceiverOptions } from '../../src/receiver/index.js';
+import { DEFAULTS } from '../../src/options.js';
+import { createReceiver, DEFAULT_MAX_ENTRIES, type Receiver, type ReceiverOptions } from '../../src/receiver/index.js';
 
 /** Collects what the receiver writes. */
 class Capture {
@@ -122,6 +123,54 @@ describe('dev receiver (in-process)', function () {
     expect([atLimit.statusCode, over.statusCode, gzipBomb.statusCode]).to.deep.equal([200, 413, 413]);
     expect(JSON.parse(over.body).error).to.include('1000-byte limit');
     expect(stdout.lines).to.have.length(1);
+  });
+
+  it('answers 413 to more than maxEntries entries, accepting none of them, and accepts maxEntries', async function () {
+    await startReceiver({ maxEntries: 3, json: true });
+    const entries = (count: number) => Array.from({ length: count }, (_, seq) => ({ seq }));
+    const ndjson = (count: number) =>
+      entries(count)
+        .map((entry) => `${JSON.stringify(entry)}\n`)
+        .join('');
+
+    const answers = await Promise.all([
+      post(JSON.stringify(entries(4)), { 'content-type': 'application/json' }),
+      post(ndjson(4), { 'content-type': 'application/x-ndjson' }),
+    ]);
+    const atLimit = await post(ndjson(3), { 'content-type': 'application/x-ndjson' });
+
+    expect(answers.map((answer) => answer.statusCode)).to.deep.equal([413, 413]);
+    expect(JSON.parse(answers[0]!.body).error).to.equal('more entries than the 3-entry limit per request');
+    expect(JSON.parse(atLimit.body)).to.deep.equal({ accepted: 3 });
+    expect(stdout.lines).to.have.length(3);
+    expect(receiver.summary()).to.include({ rejected: 2, entries: 3 });
+  });
+
+  it("by default accepts the transport's largest default batch, printed and appended whole, in order", async function () {
+    const batch = DEFAULTS.batch.maxEntries;
+    expect(DEFAULT_MAX_ENTRIES).to.be.at.least(batch);
+    const dir = await mkdtemp(join(tmpdir(), 'receiver-batch-'));
+    try {
+      const out = join(dir, 'entries.ndjson');
+      await startReceiver({ json: true, out });
+      // About 220 KB: printed in several slices.
+      const entries = Array.from({ length: batch }, (_, seq) => ({ message: 'm'.repeat(200), seq }));
+      const body = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
+      const response = await post(body, { 'content-type': 'application/x-ndjson' });
+      expect(JSON.parse(response.body)).to.deep.equal({ accepted: batch });
+      expect(stdout.text).to.equal(body);
+      expect(await readFile(out, 'utf8')).to.equal(body);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers 400 to JSON nested too deeply, and counts it as rejected', async function () {
+    await startReceiver();
+    const response = await post(`${'['.repeat(20_000)}${']'.repeat(20_000)}`, { 'content-type': 'application/json' });
+    expect(response.statusCode).to.equal(400);
+    expect(JSON.parse(response.body).error).to.match(/^JSON nested deeper than \d+ levels \(body\)$/);
+    expect(receiver.summary()).to.include({ requests: 1, rejected: 1, entries: 0 });
   });
 
   it('appends each entry to the --out file as NDJSON before answering', async function () {
