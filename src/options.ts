@@ -7,7 +7,13 @@ import type { RetryPolicy } from './delivery/retry.js';
 import type { BatchEncoding, Payload } from './encoders/http.js';
 import { BACKEND_LIMITS, type ProtocolSettings } from './encoders/index.js';
 import type { Logstream } from './logstream.js';
-import { HEADER_VALUE, type ProtocolOptions, resolveProtocol } from './protocol-options.js';
+import { HEADER_NAME, HEADER_VALUE } from './headers.js';
+import {
+  processEnvironment,
+  type ProtocolEnvironment,
+  type ProtocolOptions,
+  resolveProtocol,
+} from './protocol-options.js';
 import { parseServerUrl, type ServerTarget } from './url.js';
 
 /** Batching settings; every field is optional and defaults as documented. */
@@ -52,13 +58,20 @@ export interface FallingBehindOptions {
 /** Options of {@link LogstreamTransport}: winston's usual transport options plus these. */
 export interface LogstreamTransportOptions extends TransportStream.TransportStreamOptions, ProtocolOptions {
   /**
-   * The log server. Default: none (unless `logstream` is given), and then every entry is counted as skipped.
+   * The log server. Without it (and without `logstream`), `protocol: 'otlp'` takes `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`
+   * as is, else `OTEL_EXPORTER_OTLP_ENDPOINT` with `/v1/logs` appended; with no server at all, every entry is counted
+   * as skipped.
+   * @default none
    * @throws TypeError at construction when it is not an absolute http(s) URL.
    */
   url?: string | URL;
   /** A shared server setting, read at every `log()`; exclusive with `url`. */
   logstream?: Logstream;
-  /** Extra request headers, for example `Authorization`. Values never appear in diagnostics. Default none. */
+  /**
+   * Extra request headers, for example `Authorization`. Values never appear in diagnostics. With `protocol: 'otlp'`
+   * they are added to (and win over) those of `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_EXPORTER_OTLP_LOGS_HEADERS`.
+   * @default none
+   */
   headers?: Record<string, string>;
   /**
    * The wire protocol: `'http'` (plain JSON POSTs shaped by `payload` and `batch`), or a backend's ingestion API
@@ -70,7 +83,11 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
   protocol?: ProtocolOptions['protocol'];
   /** The body's shape for `protocol: 'http'` (see {@link Payload}). Default `'json'`. */
   payload?: Payload;
-  /** Per-attempt request timeout, in ms. Default 5000. */
+  /**
+   * Per-attempt request timeout, in ms. Default 5000, or with `protocol: 'otlp'` the value of
+   * `OTEL_EXPORTER_OTLP_LOGS_TIMEOUT`, else `OTEL_EXPORTER_OTLP_TIMEOUT`, when set.
+   * @default 5000
+   */
   timeoutMs?: number;
   /**
    * Send several entries per request: `true` for the defaults of {@link BatchOptions}. Default `false` (one entry
@@ -95,7 +112,12 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
   retry?: boolean | RetryOptions;
   /** Deadline of `logger.end()` and of `finish()` without `timeoutMs`, in ms; also how long a failing request may keep the process alive. Default 10,000. */
   shutdownTimeoutMs?: number;
-  /** Gzip request bodies of 1 KiB or more. Default `false`, except `true` for `protocol: 'datadog'`. */
+  /**
+   * Gzip request bodies of 1 KiB or more. Default `false`, except `true` for `protocol: 'datadog'`, and with
+   * `protocol: 'otlp'` what `OTEL_EXPORTER_OTLP_LOGS_COMPRESSION`, else `OTEL_EXPORTER_OTLP_COMPRESSION`, says
+   * (`gzip` or `none`) when set.
+   * @default false
+   */
   compress?: boolean | 'gzip';
   /** Custom agents for got (`{ http, https }`), for proxies or keep-alive tuning. Default: Node's global agents. */
   agent?: Agents;
@@ -145,23 +167,34 @@ export const DEFAULTS = {
 } as const;
 
 /**
- * Checks every option and fills in defaults.
+ * Checks every option and fills in defaults: the options given win over the environment (for `protocol: 'otlp'`,
+ * the OpenTelemetry variables), which wins over {@link DEFAULTS}.
+ * @param environment - where the environment is read from: the process's own, except in tests.
  * @throws TypeError naming the offending option; the message never contains a URL's credentials or a header value.
+ *   A malformed environment variable never throws: it is reported on stderr and ignored.
  */
-export function resolveOptions(options: LogstreamTransportOptions): ResolvedOptions {
+export function resolveOptions(
+  options: LogstreamTransportOptions,
+  environment: ProtocolEnvironment = processEnvironment(),
+): ResolvedOptions {
   if (options.url !== undefined && options.logstream !== undefined) {
     throw new TypeError('winston-logstream: give either option "url" or option "logstream", not both');
   }
   const headers = checkHeaders(options.headers);
-  const protocol = resolveProtocol(options, headers);
+  const protocol = resolveProtocol(options, headers, environment);
   const backend = protocol.settings.name === 'http' ? undefined : BACKEND_LIMITS[protocol.settings.name];
   if (backend !== undefined) checkHttpOnly(options, protocol.settings.name);
   return {
-    target: options.url === undefined ? undefined : parseServerUrl(options.url, 'option "url"'),
+    target:
+      options.url !== undefined
+        ? parseServerUrl(options.url, 'option "url"')
+        : options.logstream === undefined
+          ? protocol.defaultTarget
+          : undefined, // the Logstream's server, read at every log()
     headers: { ...protocol.headers, ...headers },
     protocol: protocol.settings,
     payload: checkPayload(options.payload),
-    timeoutMs: positive(options.timeoutMs, 'timeoutMs', DEFAULTS.timeoutMs),
+    timeoutMs: positive(options.timeoutMs, 'timeoutMs', protocol.defaultTimeoutMs ?? DEFAULTS.timeoutMs),
     batch: resolveBatch(options.batch, backend),
     queue: {
       maxEntries: positive(options.maxQueueEntries, 'maxQueueEntries', DEFAULTS.maxQueueEntries),
@@ -234,9 +267,6 @@ function resolveCompress(compress: LogstreamTransportOptions['compress']): boole
   if (compress === true || compress === 'gzip') return true;
   throw new TypeError('winston-logstream: option "compress" must be a boolean or "gzip"');
 }
-
-/** An HTTP header name: an RFC 9110 token. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 function checkHeaders(headers: LogstreamTransportOptions['headers']): Record<string, string> {
   if (headers === undefined) return {};

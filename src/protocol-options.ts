@@ -8,6 +8,9 @@ import { dirname, join, sep } from 'node:path';
 import { type JsonValue, toJsonValue } from './encoders/json-value.js';
 import { PROTOCOLS, type Protocol, type ProtocolSettings } from './encoders/index.js';
 import type { OtlpSettings } from './encoders/otlp.js';
+import { HEADER_VALUE } from './headers.js';
+import { type OtlpEnvironment, readOtlpEnvironment } from './otel-env.js';
+import type { ServerTarget } from './url.js';
 
 /** Options of `protocol: 'otlp'` (OTLP/HTTP JSON to a collector's `…/v1/logs`). */
 export interface OtlpOptions {
@@ -99,13 +102,20 @@ export interface ProtocolOptions {
   datadog?: DatadogOptions;
 }
 
-/** What the protocol options come to. */
+/** What the protocol options (and, for `'otlp'`, the OpenTelemetry environment variables) come to. */
 export interface ResolvedProtocol {
   readonly settings: ProtocolSettings;
-  /** Request headers the options imply (credentials, tenant); the user's `headers` are applied over them. */
+  /**
+   * Request headers the options or the environment imply (credentials, tenant, `OTEL_EXPORTER_OTLP_HEADERS`); the
+   * user's `headers` are applied over them.
+   */
   readonly headers: Readonly<Record<string, string>>;
   /** Whether bodies are gzipped when the user did not say (`compress` unset). */
   readonly compressByDefault: boolean;
+  /** The server when neither `url` nor `logstream` is given (`OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, …); else none. */
+  readonly defaultTarget?: ServerTarget;
+  /** The request timeout when `timeoutMs` is not given (`OTEL_EXPORTER_OTLP_LOGS_TIMEOUT`, …); else the usual default. */
+  readonly defaultTimeoutMs?: number;
 }
 
 /** Where the environment-derived defaults come from; the process's own, except in tests. */
@@ -114,10 +124,17 @@ export interface ProtocolEnvironment {
   /** The main script's path (`process.argv[1]`). */
   readonly mainScript: string | undefined;
   readonly cwd: string;
+  /** Where a malformed variable is reported (a line without the prefix). Default: a stderr line. */
+  readonly warn?: (message: string) => void;
 }
 
-function processEnvironment(): ProtocolEnvironment {
+/** The running process's environment, arguments and working directory, read when a transport is made. */
+export function processEnvironment(): ProtocolEnvironment {
   return { env: process.env, mainScript: process.argv[1], cwd: process.cwd() };
+}
+
+function printWarning(message: string): void {
+  process.stderr.write(`winston-logstream: ${message}\n`);
 }
 
 /** The option holding each protocol's settings. */
@@ -158,7 +175,14 @@ export function resolveProtocol(
       return { settings: { name }, headers: {}, compressByDefault: false };
     case 'otlp': {
       const given = section(options.otlp, 'otlp');
-      return { settings: { name, ...resolveOtlp(given, environment) }, headers: {}, compressByDefault: false };
+      const otel = readOtlpEnvironment(environment.env, environment.warn ?? printWarning);
+      return {
+        settings: { name, ...resolveOtlp(given, otel, environment) },
+        headers: otel.headers,
+        compressByDefault: otel.compress ?? false,
+        defaultTarget: otel.endpoint,
+        defaultTimeoutMs: otel.timeoutMs,
+      };
     }
     case 'loki': {
       const given = section(options.loki, 'loki');
@@ -211,13 +235,9 @@ export function resolveProtocol(
   }
 }
 
-function resolveOtlp(given: OtlpOptions, environment: ProtocolEnvironment): OtlpSettings {
-  const resource: Record<string, JsonValue> = parseResourceAttributes(environment.env.OTEL_RESOURCE_ATTRIBUTES);
-  resource['service.name'] =
-    environment.env.OTEL_SERVICE_NAME ||
-    resource['service.name'] ||
-    applicationName(environment) ||
-    'unknown_service:node';
+function resolveOtlp(given: OtlpOptions, otel: OtlpEnvironment, environment: ProtocolEnvironment): OtlpSettings {
+  const resource: Record<string, JsonValue> = { ...otel.resource };
+  resource['service.name'] = resource['service.name'] || applicationName(environment) || 'unknown_service:node';
   if (given.resource !== undefined) {
     if (typeof given.resource !== 'object' || given.resource === null || Array.isArray(given.resource)) {
       throw new TypeError('winston-logstream: option "otlp.resource" must be an object of attributes');
@@ -262,21 +282,6 @@ function packageName(path: string): string | undefined {
   } catch {
     return undefined; // no package.json here, or not readable JSON
   }
-}
-
-/** `OTEL_RESOURCE_ATTRIBUTES`: `key=value` pairs separated by commas, values percent-encoded; malformed pairs are skipped. */
-export function parseResourceAttributes(text: string | undefined): Record<string, JsonValue> {
-  const attributes: Record<string, JsonValue> = {};
-  for (const pair of (text ?? '').split(',')) {
-    const split = pair.indexOf('=');
-    if (split <= 0) continue;
-    try {
-      attributes[decodeURIComponent(pair.slice(0, split).trim())] = decodeURIComponent(pair.slice(split + 1).trim());
-    } catch {
-      // a malformed percent-escape: the pair is skipped, as the SDKs do
-    }
-  }
-  return attributes;
 }
 
 function resolveLokiLabels(labels: LokiOptions['labels']): {
@@ -324,9 +329,6 @@ function optionalString(value: unknown, name: string): string | undefined {
   }
   return value;
 }
-
-/** What Node sends as a header value without throwing at request time: tab, visible ASCII and Latin-1. */
-export const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** A secret sent in a header: checked here, so that it cannot fail at send time. Never echoed. */
 function optionalSecret(value: unknown, name: string): string | undefined {

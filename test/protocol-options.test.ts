@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { LogstreamTransport, type LogstreamTransportOptions } from '../src/index.js';
 import { resolveOptions } from '../src/options.js';
-import { applicationName, parseResourceAttributes, resolveProtocol } from '../src/protocol-options.js';
+import { applicationName, resolveProtocol } from '../src/protocol-options.js';
 
 const URL = 'http://127.0.0.1:9/';
 const SECRET = 'do-not-print-7f3a';
@@ -186,10 +186,6 @@ describe('protocol options', function () {
       };
       expect(applicationName(environment)).to.equal('billing-api');
       expect(applicationName({ ...environment, cwd: dir })).to.equal(undefined);
-    });
-
-    it('skips malformed OTEL_RESOURCE_ATTRIBUTES pairs', function () {
-      expect(parseResourceAttributes('a=1,broken,=x,b=%E0%A4%A,c= 3 ')).to.deep.equal({ a: '1', c: '3' });
     });
   });
 });
