@@ -148,6 +148,8 @@ export class DeliveryEngine {
   #overloadDrops = 0;
   #outage = false;
   #rejectionReported = false;
+  /** A 2xx body too long to read was reported (once per engine). */
+  #cutAnswerReported = false;
   /** Start of the first failed attempt since the last success or idle time; bounds how long work holds the process. */
   #failingSince: number | undefined;
   /** The one ref'd handle that keeps the process alive while there is work (sockets and retry timers are unref'd). */
@@ -373,7 +375,7 @@ export class DeliveryEngine {
         if (signal.aborted) return;
         if (result.ok) {
           this.#recovered();
-          resend = this.#countAnswer(batch.target, lines, result.body);
+          resend = this.#countAnswer(batch.target, lines, result.body, result.bodyCut);
           break;
         }
         this.#failed(result.error, attemptStarted);
@@ -427,10 +429,19 @@ export class DeliveryEngine {
   /**
    * Counts a 2xx answer's entries as delivered, or, for protocols that report per entry, as delivered,
    * failed, or to be sent again.
+   * A body cut at the sender's bound is not read: it is no answer the protocol gives to this request, and the
+   * status said 2xx, so every entry counts as delivered (said once, as a notice).
    * @returns the entries to send again, in order.
    */
-  #countAnswer(target: ServerTarget, lines: string[], body: string): string[] {
-    const verdict = this.#options.codec.readResponse?.(body, lines.length);
+  #countAnswer(target: ServerTarget, lines: string[], body: string, bodyCut: boolean): string[] {
+    const { readResponse } = this.#options.codec;
+    if (bodyCut && readResponse !== undefined && !this.#cutAnswerReported) {
+      this.#cutAnswerReported = true;
+      this.#options.observer.onNotice(
+        `${target.displayUrl} answered 2xx with a body longer than the protocol's answers, cut unread: ${lines.length} entries counted as delivered without per-entry results`,
+      );
+    }
+    const verdict = bodyCut ? undefined : readResponse?.(body, lines.length);
     if (verdict === undefined) {
       this.#counts.delivered += lines.length;
       return [];

@@ -54,7 +54,7 @@ describe('HttpSender', function () {
     const result = await sendOnce(sender({ headers: { 'x-api-key': 'k' } }), '{"message":"entry"}', {
       'logstream-request-id': 'id-1',
     });
-    expect(result).to.deep.equal({ ok: true, statusCode: 202, body: 'thanks' });
+    expect(result).to.deep.equal({ ok: true, statusCode: 202, body: 'thanks', bodyCut: false });
     expect(seen?.body).to.deep.equal({ message: 'entry' });
     expect(seen?.headers).to.include({
       'content-type': 'application/json',
