@@ -39,7 +39,11 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
   url?: string | URL;
   /** A shared server setting, read at every `log()`; exclusive with `url`. */
   logstream?: Logstream;
-  /** Extra request headers, for example `Authorization`. Values never appear in diagnostics. Default none. */
+  /**
+   * Extra request headers, for example `Authorization`. They win over the protocol's headers (`Content-Type`
+   * included), whatever their case, except the transport's own: `Logstream-Request-Id`, `Content-Length`, and
+   * `Content-Encoding` on a compressed body. Values never appear in diagnostics. Default none.
+   */
   headers?: Record<string, string>;
   /**
    * The wire protocol: `'http'` (plain JSON POSTs shaped by `payload` and `batch`), or a backend's ingestion API
