@@ -2,7 +2,7 @@ import { type ClientRequest, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import got, { type Agents, type Got, type HttpsOptions, type Request, type Response } from 'got';
+import got, { type Agents, type Got, type HttpsOptions, type Response } from 'got';
 import type { ServerTarget } from '../url.js';
 import { DeliveryError } from './delivery-error.js';
 import { failureDetail, secretsOf } from './failure-detail.js';
@@ -100,12 +100,6 @@ export type SendResult =
       readonly retryAfterMs: number | undefined;
     };
 
-/** The attempt in flight: its request stream, and how to end it with a failure (a timeout or an abort). */
-interface Attempt {
-  readonly stream: Request;
-  readonly cancel: () => void;
-}
-
 /**
  * Performs POSTs with got: no retries, no redirects, no thrown HTTP errors; every outcome is a {@link SendResult}.
  * One attempt at a time: the engine's sidecar never overlaps them. Response bodies are read from got's stream
@@ -114,8 +108,8 @@ interface Attempt {
  */
 export class HttpSender {
   readonly #client: Got;
-  /** The attempt in flight, which a timeout or an abort cancels. */
-  #inFlight: Attempt | undefined;
+  /** Ends the attempt in flight with a failure (a timeout or an abort); `undefined` when none is. */
+  #inFlight: (() => void) | undefined;
   /** Why the attempt in flight was cancelled, if it was. */
   #cancelledBy: 'timeout' | 'abort' | undefined;
   /** The abort signal already listened to: the engine shares one across attempts, so one listener serves them all. */
@@ -195,7 +189,7 @@ export class HttpSender {
       let bytes = 0;
       const chunks: Buffer[] = [];
       const settle = (result: SendResult): void => {
-        if (this.#inFlight !== attempt) return;
+        if (this.#inFlight !== cancel) return;
         this.#inFlight = undefined;
         clearTimeout(timer);
         resolve(result);
@@ -213,12 +207,9 @@ export class HttpSender {
         stream.destroy();
         settle(this.#answer(response as Response, bodyText(chunks, bytes), true, target, entries));
       };
-      const attempt: Attempt = {
-        stream,
-        cancel: () => {
-          stream.destroy();
-          settle(this.#errorResult(undefined, target, entries, response !== undefined));
-        },
+      const cancel = (): void => {
+        stream.destroy();
+        settle(this.#errorResult(undefined, target, entries, response !== undefined));
       };
       stream.once('request', unrefSocketOf);
       stream.once('response', (answer: Response) => {
@@ -229,7 +220,7 @@ export class HttpSender {
         stream.once('end', () => settle(this.#answer(answer, bodyText(chunks, bytes), false, target, entries)));
       });
       stream.on('error', (cause: unknown) => settle(this.#errorResult(cause, target, entries, false)));
-      this.#inFlight = attempt;
+      this.#inFlight = cancel;
       this.#cancelledBy = undefined;
       this.#watch(signal);
       const timer = unrefTimeout(() => this.#cancel('timeout'), this.#timeoutMs);
@@ -299,7 +290,7 @@ export class HttpSender {
   #cancel(why: 'timeout' | 'abort'): void {
     if (this.#inFlight === undefined || this.#cancelledBy !== undefined) return;
     this.#cancelledBy = why;
-    this.#inFlight.cancel();
+    this.#inFlight();
   }
 }
 
