@@ -68,8 +68,10 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
   /** A shared server setting, read at every `log()`; exclusive with `url`. */
   logstream?: Logstream;
   /**
-   * Extra request headers, for example `Authorization`. Values never appear in diagnostics. With `protocol: 'otlp'`
-   * they are added to (and win over) those of `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_EXPORTER_OTLP_LOGS_HEADERS`.
+   * Extra request headers, for example `Authorization`. They win over the protocol's headers (`Content-Type`
+   * included), whatever their case, except the transport's own: `Logstream-Request-Id`, `Content-Length`, and
+   * `Content-Encoding` on a compressed body. Values never appear in diagnostics. With `protocol: 'otlp'` they are
+   * added to (and win over) those of `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_EXPORTER_OTLP_LOGS_HEADERS`.
    * @default none
    */
   headers?: Record<string, string>;

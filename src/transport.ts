@@ -162,6 +162,7 @@ export class LogstreamTransport extends TransportStream {
         https: options.https,
         userAgent: USER_AGENT,
         isRetryableStatus: this.#encoder.isRetryableStatus,
+        maxSuccessBodyBytes: this.#encoder.maxResponseBytes,
       }),
       codec: this.#encoder,
       batch: this.#encoder.batch,

@@ -162,6 +162,7 @@ export class DeliveryEngine {
           this.#rejectionReported = true;
           options.observer.onRejected(error);
         },
+        onNotice: (message) => options.observer.onNotice(message),
       },
     });
     if (options.backlog !== false) this.#backlog = new BacklogMonitor(options.backlog, options.observer, this.#now());

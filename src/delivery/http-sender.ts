@@ -2,7 +2,7 @@ import { type ClientRequest, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import got, { type Agents, type CancelableRequest, type Got, type HttpsOptions, type Response } from 'got';
+import got, { type Agents, type Got, type HttpsOptions, type Response } from 'got';
 import type { ServerTarget } from '../url.js';
 import { DeliveryError } from './delivery-error.js';
 import { failureDetail, secretsOf } from './failure-detail.js';
@@ -13,6 +13,19 @@ const gzipAsync = promisify(gzip);
 
 /** Bodies smaller than this are not worth compressing. */
 export const COMPRESS_MIN_BYTES = 1024;
+
+/**
+ * Most bytes read of a response body that only a diagnostic needs (every non-2xx answer, and the 2xx answers of
+ * protocols that ignore the body): an explanation worth printing fits, and reading stops there, so that a huge
+ * or decompression-bomb answer costs at most this much memory.
+ */
+export const DIAGNOSTIC_BODY_BYTES = 4096;
+
+/**
+ * Headers the transport owns: the user's `headers` never replace them. `content-length` is the body's; the request
+ * id is added per attempt and a compressed body's `content-encoding` when it is compressed, both after the user's.
+ */
+const TRANSPORT_HEADERS = new Set(['content-length', 'content-encoding', 'logstream-request-id']);
 
 /** Network error codes after which the same request may well succeed. */
 const RETRYABLE_ERROR_CODES = new Set([
@@ -34,7 +47,10 @@ const RETRYABLE_ERROR_CODES = new Set([
 export interface HttpSenderOptions {
   /** Per-attempt deadline in ms, from the start of the request to the end of the response. */
   readonly timeoutMs: number;
-  /** Headers sent with every request, after the encoder's own (so they may override them). */
+  /**
+   * Headers sent with every request, names lower-cased: they win over the encoder's own, but not over the request
+   * id, the body's length and, on a compressed body, `content-encoding`.
+   */
   readonly headers: Readonly<Record<string, string>>;
   /** Gzip bodies of at least {@link COMPRESS_MIN_BYTES}. */
   readonly compress: boolean;
@@ -46,6 +62,11 @@ export interface HttpSenderOptions {
   readonly userAgent: string;
   /** Which non-2xx statuses are worth another attempt. Default {@link isRetryableStatus}. */
   readonly isRetryableStatus?: ((statusCode: number) => boolean) | undefined;
+  /**
+   * Most bytes read of a 2xx answer's body (decompressed), for protocols that read per-entry results in it.
+   * Default {@link DIAGNOSTIC_BODY_BYTES}: the protocol ignores it.
+   */
+  readonly maxSuccessBodyBytes?: number | undefined;
 }
 
 /** A request ready to be sent, possibly several times. */
@@ -62,7 +83,14 @@ export interface PreparedRequest {
 
 /** What one attempt came to. */
 export type SendResult =
-  | { readonly ok: true; readonly statusCode: number; readonly body: string }
+  | {
+      readonly ok: true;
+      readonly statusCode: number;
+      /** The body, at most `maxSuccessBodyBytes` of it. */
+      readonly body: string;
+      /** The body was longer, and cut there: `body` is only its start. */
+      readonly bodyCut: boolean;
+    }
   | {
       readonly ok: false;
       readonly error: DeliveryError;
@@ -74,12 +102,14 @@ export type SendResult =
 
 /**
  * Performs POSTs with got: no retries, no redirects, no thrown HTTP errors; every outcome is a {@link SendResult}.
- * One attempt at a time: the engine's sidecar never overlaps them.
+ * One attempt at a time: the engine's sidecar never overlaps them. Response bodies are read from got's stream
+ * (decompressed as they arrive) up to a bound, and the response destroyed there: an answer of any size, or a small
+ * gzip body that inflates to gigabytes, costs at most the bound in memory.
  */
 export class HttpSender {
   readonly #client: Got;
-  /** The attempt in flight, which a timeout or an abort cancels. */
-  #inFlight: CancelableRequest<Response<string>> | undefined;
+  /** Ends the attempt in flight with a failure (a timeout or an abort); `undefined` when none is. */
+  #inFlight: (() => void) | undefined;
   /** Why the attempt in flight was cancelled, if it was. */
   #cancelledBy: 'timeout' | 'abort' | undefined;
   /** The abort signal already listened to: the engine shares one across attempts, so one listener serves them all. */
@@ -87,7 +117,11 @@ export class HttpSender {
   readonly #compress: boolean;
   readonly #timeoutMs: number;
   readonly #isRetryableStatus: (statusCode: number) => boolean;
+  readonly #maxSuccessBodyBytes: number;
+  /** The user's headers, for masking: every value is a potential secret. */
   readonly #headers: Readonly<Record<string, string>>;
+  /** The user's headers the transport does not own, applied over the encoder's; `undefined` when there are none. */
+  readonly #overrides: Readonly<Record<string, string>> | undefined;
   /** An `Authorization` header is given: it wins over user info in the URL (got would replace it with Basic auth). */
   readonly #explicitAuthorization: boolean;
 
@@ -95,12 +129,18 @@ export class HttpSender {
     this.#compress = options.compress;
     this.#timeoutMs = options.timeoutMs;
     this.#isRetryableStatus = options.isRetryableStatus ?? isRetryableStatus;
+    this.#maxSuccessBodyBytes = options.maxSuccessBodyBytes ?? DIAGNOSTIC_BODY_BYTES;
     this.#headers = options.headers;
-    this.#explicitAuthorization = Object.keys(options.headers).some((name) => name.toLowerCase() === 'authorization');
+    const overrides = Object.entries(options.headers)
+      .map(([name, value]) => [name.toLowerCase(), value] as const)
+      .filter(([name]) => !TRANSPORT_HEADERS.has(name));
+    this.#overrides = overrides.length === 0 ? undefined : Object.fromEntries(overrides);
+    this.#explicitAuthorization = overrides.some(([name]) => name === 'authorization');
     // The deadline and the abort signal are not given to got: its `timeout` and `signal` options add listeners
     // and timers to every request, about 5% of a small request's CPU; one timer and one shared listener do here.
+    // The user's headers are merged per request (in prepare()), since got lets a request's headers win over these.
     this.#client = got.extend({
-      headers: { 'user-agent': options.userAgent, ...options.headers },
+      headers: { 'user-agent': options.userAgent },
       retry: { limit: 0 },
       followRedirect: false,
       throwHttpErrors: false,
@@ -109,7 +149,10 @@ export class HttpSender {
     });
   }
 
-  /** Builds the request once (compressing it if enabled), so that retries resend the same bytes. */
+  /**
+   * Builds the request once (compressing it if enabled), so that retries resend the same bytes.
+   * @param headers - the encoder's headers, names lower-cased; the user's headers win over them.
+   */
   async prepare(
     target: ServerTarget,
     body: string,
@@ -118,8 +161,11 @@ export class HttpSender {
   ): Promise<PreparedRequest> {
     const url = this.#explicitAuthorization ? withoutUserInfo(target.url) : target.url;
     const bytes = Buffer.from(body);
-    if (!this.#compress || bytes.length < COMPRESS_MIN_BYTES) return { target, url, body: bytes, headers, entries };
-    return { target, url, body: await gzipAsync(bytes), headers: { ...headers, 'content-encoding': 'gzip' }, entries };
+    const merged = this.#overrides === undefined ? headers : { ...headers, ...this.#overrides };
+    if (!this.#compress || bytes.length < COMPRESS_MIN_BYTES)
+      return { target, url, body: bytes, headers: merged, entries };
+    const compressed = await gzipAsync(bytes);
+    return { target, url, body: compressed, headers: { ...merged, 'content-encoding': 'gzip' }, entries };
   }
 
   /**
@@ -127,53 +173,91 @@ export class HttpSender {
    * socket nor its timer keeps the process alive: the caller decides that (the engine holds the process while it
    * has work, within its budget).
    */
-  async send(
+  send(
     request: PreparedRequest,
     extraHeaders: Readonly<Record<string, string>>,
     signal: AbortSignal,
   ): Promise<SendResult> {
-    const { target, entries } = request;
-    const pending = this.#client.post(request.url, {
-      body: request.body,
-      headers: { ...request.headers, ...extraHeaders },
-    });
-    pending.on('request', unrefSocketOf);
-    this.#inFlight = pending;
-    this.#cancelledBy = undefined;
-    this.#watch(signal);
-    const timer = unrefTimeout(() => this.#cancel('timeout'), this.#timeoutMs);
-    if (signal.aborted) this.#cancel('abort');
-    try {
-      const response = await pending;
-      const { statusCode } = response;
-      if (statusCode >= 200 && statusCode < 300) return { ok: true, statusCode, body: response.body };
-      const redirect = statusCode >= 300 && statusCode < 400 ? ' (redirects are not followed)' : '';
-      const statusText = STATUS_CODES[statusCode] ?? '';
-      // A redirect's body is boilerplate about where to go, and where to go is not followed.
-      const detail =
-        redirect === '' ? failureDetail(response.body, secretsOf(target.url, this.#headers), statusText) : undefined;
-      return {
-        ok: false,
-        error: new DeliveryError({
-          code: `HTTP_${statusCode}`,
-          statusCode,
-          url: target.displayUrl,
-          entries,
-          reason: `HTTP ${statusCode} ${statusText}`.trimEnd() + redirect + (detail === undefined ? '' : `: ${detail}`),
-          detail,
-        }),
-        retryable: this.#isRetryableStatus(statusCode),
-        retryAfterMs: parseRetryAfter(headerValue(response.headers['retry-after']), Date.now()),
+    return new Promise((resolve) => {
+      const { target, entries } = request;
+      const stream = this.#client.stream.post(request.url, {
+        body: request.body,
+        headers: { ...request.headers, ...extraHeaders },
+      });
+      let response: Response | undefined;
+      let limit = 0;
+      let bytes = 0;
+      const chunks: Buffer[] = [];
+      const settle = (result: SendResult): void => {
+        if (this.#inFlight !== cancel) return;
+        this.#inFlight = undefined;
+        clearTimeout(timer);
+        resolve(result);
       };
-    } catch (cause) {
-      return this.#errorResult(cause, target, entries);
-    } finally {
-      clearTimeout(timer);
-      this.#inFlight = undefined;
-    }
+      const onData = (chunk: Buffer): void => {
+        const room = limit - bytes;
+        if (chunk.length <= room) {
+          chunks.push(chunk);
+          bytes += chunk.length;
+          return;
+        }
+        // Past the bound: stop reading (and inflating) here; the status decides.
+        if (room > 0) chunks.push(chunk.subarray(0, room));
+        bytes = limit;
+        stream.destroy();
+        settle(this.#answer(response as Response, bodyText(chunks, bytes), true, target, entries));
+      };
+      const cancel = (): void => {
+        stream.destroy();
+        settle(this.#errorResult(undefined, target, entries, response !== undefined));
+      };
+      stream.once('request', unrefSocketOf);
+      stream.once('response', (answer: Response) => {
+        response = answer;
+        const { statusCode } = answer;
+        limit = statusCode >= 200 && statusCode < 300 ? this.#maxSuccessBodyBytes : DIAGNOSTIC_BODY_BYTES;
+        stream.on('data', onData);
+        stream.once('end', () => settle(this.#answer(answer, bodyText(chunks, bytes), false, target, entries)));
+      });
+      stream.on('error', (cause: unknown) => settle(this.#errorResult(cause, target, entries, false)));
+      this.#inFlight = cancel;
+      this.#cancelledBy = undefined;
+      this.#watch(signal);
+      const timer = unrefTimeout(() => this.#cancel('timeout'), this.#timeoutMs);
+      if (signal.aborted) this.#cancel('abort');
+    });
   }
 
-  #errorResult(cause: unknown, target: ServerTarget, entries: number): SendResult {
+  /** What an answer comes to, from its status and (the start of) its body. */
+  #answer(response: Response, body: string, cut: boolean, target: ServerTarget, entries: number): SendResult {
+    const { statusCode } = response;
+    if (statusCode >= 200 && statusCode < 300) return { ok: true, statusCode, body, bodyCut: cut };
+    const redirect = statusCode >= 300 && statusCode < 400 ? ' (redirects are not followed)' : '';
+    const statusText = STATUS_CODES[statusCode] ?? '';
+    // A redirect's body is boilerplate about where to go, and where to go is not followed.
+    const detail = redirect === '' ? failureDetail(body, secretsOf(target.url, this.#headers), statusText) : undefined;
+    const reason =
+      `HTTP ${statusCode} ${statusText}`.trimEnd() +
+      redirect +
+      (detail === undefined ? '' : `: ${detail}`) +
+      (cut ? ` (response body cut at ${DIAGNOSTIC_BODY_BYTES} bytes)` : '');
+    return {
+      ok: false,
+      error: new DeliveryError({
+        code: `HTTP_${statusCode}`,
+        statusCode,
+        url: target.displayUrl,
+        entries,
+        reason,
+        detail,
+      }),
+      retryable: this.#isRetryableStatus(statusCode),
+      retryAfterMs: parseRetryAfter(headerValue(response.headers['retry-after']), Date.now()),
+    };
+  }
+
+  /** @param responded - the status line had arrived (so a timeout was the body's). */
+  #errorResult(cause: unknown, target: ServerTarget, entries: number, responded: boolean): SendResult {
     let errorCode: string;
     if (this.#cancelledBy === 'timeout') errorCode = 'ETIMEDOUT';
     else if (this.#cancelledBy === 'abort') errorCode = 'ABORT_ERR';
@@ -183,11 +267,16 @@ export class HttpSender {
       const code = cause instanceof Error && 'code' in cause ? String(cause.code) : '';
       errorCode = /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : 'ERR_REQUEST_FAILED';
     }
-    const reason = errorCode === 'ETIMEDOUT' ? `ETIMEDOUT (no response within ${this.#timeoutMs} ms)` : errorCode;
+    let reason = errorCode;
+    if (errorCode === 'ETIMEDOUT') {
+      reason += responded
+        ? ` (the response body did not complete within ${this.#timeoutMs} ms)`
+        : ` (no response within ${this.#timeoutMs} ms)`;
+    }
     return {
       ok: false,
       error: new DeliveryError({ code: errorCode, url: target.displayUrl, entries, reason }),
-      retryable: RETRYABLE_ERROR_CODES.has(errorCode),
+      retryable: isRetryableErrorCode(errorCode),
       retryAfterMs: undefined,
     };
   }
@@ -201,8 +290,23 @@ export class HttpSender {
   #cancel(why: 'timeout' | 'abort'): void {
     if (this.#inFlight === undefined || this.#cancelledBy !== undefined) return;
     this.#cancelledBy = why;
-    this.#inFlight.cancel();
+    this.#inFlight();
   }
+}
+
+/**
+ * A network error after which the same request may well succeed: a refused, reset or broken connection, a DNS
+ * failure, or an answer the HTTP parser could not read (`HPE_*`: garbage from a proxy or a restarting server,
+ * which a reset would equally have cut short).
+ */
+function isRetryableErrorCode(code: string): boolean {
+  return RETRYABLE_ERROR_CODES.has(code) || code.startsWith('HPE_');
+}
+
+/** The body read so far, as text (a single chunk, the usual case, is not copied). */
+function bodyText(chunks: readonly Buffer[], bytes: number): string {
+  if (chunks.length === 1) return (chunks[0] as Buffer).toString();
+  return chunks.length === 0 ? '' : Buffer.concat(chunks, bytes).toString();
 }
 
 function withoutUserInfo(url: string): string {

@@ -33,6 +33,8 @@ export interface RequestLoopEvents {
   onSuccess(): void;
   /** A 2xx answer refused some entries for good. */
   onRejected(error: DeliveryError): void;
+  /** A one-line operator notice (an answer cut unread). */
+  onNotice(message: string): void;
 }
 
 /** What {@link RequestLoop} needs. */
@@ -61,6 +63,8 @@ const RESEND: Failure = { retryable: true, retryAfterMs: undefined };
 export class RequestLoop {
   readonly #options: RequestLoopOptions;
   readonly #now: () => number;
+  /** A 2xx body too long to read was reported (once per loop). */
+  #cutAnswerReported = false;
 
   constructor(options: RequestLoopOptions) {
     this.#options = options;
@@ -88,7 +92,7 @@ export class RequestLoop {
         if (signal.aborted) return;
         if (result.ok) {
           events.onSuccess();
-          resend = this.#countAnswer(flight, batch.target, lines, result.body);
+          resend = this.#countAnswer(flight, batch.target, lines, result.body, result.bodyCut);
           break;
         }
         events.onFailure(result.error, attemptStarted);
@@ -119,10 +123,19 @@ export class RequestLoop {
   /**
    * Counts a 2xx answer's entries as delivered, or, for protocols that report per entry, as delivered,
    * failed, or to be sent again.
+   * A body cut at the sender's bound is not read: it is no answer the protocol gives to this request, and the
+   * status said 2xx, so every entry counts as delivered (said once, as a notice).
    * @returns the entries to send again, in order.
    */
-  #countAnswer(flight: Flight, target: ServerTarget, lines: string[], body: string): string[] {
-    const verdict = this.#options.codec.readResponse?.(body, lines.length);
+  #countAnswer(flight: Flight, target: ServerTarget, lines: string[], body: string, bodyCut: boolean): string[] {
+    const { readResponse } = this.#options.codec;
+    if (bodyCut && readResponse !== undefined && !this.#cutAnswerReported) {
+      this.#cutAnswerReported = true;
+      this.#options.events.onNotice(
+        `${target.displayUrl} answered 2xx with a body longer than the protocol's answers, cut unread: ${lines.length} entries counted as delivered without per-entry results`,
+      );
+    }
+    const verdict = bodyCut ? undefined : readResponse?.(body, lines.length);
     if (verdict === undefined) {
       flight.delivered(lines.length);
       return [];

@@ -10,8 +10,12 @@ export interface RetryPolicy {
   readonly maxElapsedMs: number;
 }
 
-/** HTTP statuses that mean "try again later": everything else that is not 2xx is final. */
-const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+/**
+ * HTTP statuses that mean "try again later": everything else that is not 2xx is final. got's default list, but 413
+ * (the engine halves the batch instead): with Cloudflare's 521 (origin down), 522 (origin connection timed out) and
+ * 524 (origin timed out), which a restarting server behind Cloudflare answers.
+ */
+const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504, 521, 522, 524]);
 
 /** True for a status that is worth retrying. */
 export function isRetryableStatus(statusCode: number): boolean {

@@ -19,6 +19,24 @@ export interface ElasticsearchSettings {
  */
 export const ELASTICSEARCH_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 5 * 1024 * 1024, maxDelayMs: 0 };
 
+/**
+ * Room per bulk response item, in bytes. A created document's item is about 200 bytes plus the index name (`_index`,
+ * `_id`, `_version`, `result`, `_shards`, `_seq_no`, `_primary_term`, `status`); a refused one adds an `error`
+ * (`type`, `reason`, often `caused_by`), usually a few hundred bytes more. 4 KiB leaves room for the long reasons
+ * that quote a mapping or a field's value preview.
+ */
+const MAX_BULK_ITEM_BYTES = 4096;
+/** Room for the bulk response's envelope (`took`, `errors`, `items`) and any top-level fields a proxy adds. */
+const BULK_ENVELOPE_BYTES = 64 * 1024;
+
+/**
+ * The most of a bulk response read: room for an item per document of a full batch (4 MiB with the default 1,000
+ * documents). Past that, the answer is no bulk response of this request, and its entries count as delivered.
+ */
+export function maxBulkResponseBytes(maxEntries: number): number {
+  return BULK_ENVELOPE_BYTES + maxEntries * MAX_BULK_ITEM_BYTES;
+}
+
 /** One item of a bulk response: `{ "create": { "status": 201, "error": { … } } }`. */
 type BulkItem = Record<string, { status?: unknown; error?: { type?: unknown; reason?: unknown } } | undefined>;
 
@@ -41,6 +59,7 @@ export function createElasticsearchEncoder(settings: ElasticsearchSettings, batc
       return { body, headers: NDJSON_HEADERS };
     },
     readResponse: readBulkResponse,
+    maxResponseBytes: maxBulkResponseBytes(batch.maxEntries),
   };
 }
 

@@ -90,6 +90,12 @@ export interface Encoder extends RequestCodec {
    * 429, 500, 502, 503, 504).
    */
   readonly isRetryableStatus?: (statusCode: number) => boolean;
+  /**
+   * For protocols with `readResponse`: the most bytes of a 2xx body it needs, which must fit the largest answer a
+   * server legitimately gives to a full batch. Longer bodies are cut there, their entries counted as delivered.
+   * Absent: the body is ignored, and only its start is read (for a diagnostic).
+   */
+  readonly maxResponseBytes?: number;
 }
 
 /**

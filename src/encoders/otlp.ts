@@ -40,6 +40,14 @@ export interface OtlpSettings {
  */
 export const OTLP_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 4 * 1024 * 1024, maxDelayMs: 0 };
 
+/**
+ * The most of an `ExportLogsServiceResponse` read. It holds one `partialSuccess` (a count and one developer-facing
+ * `errorMessage`) and nothing per record, so a full batch's answer is no larger than an empty one's: 64 KiB leaves
+ * room for a message hundreds of times longer than a Collector writes. A longer body is cut, and its records
+ * count as delivered.
+ */
+export const OTLP_MAX_RESPONSE_BYTES = 64 * 1024;
+
 /** OpenTelemetry `SeverityNumber` values by name (log data model, "Field: SeverityNumber"). */
 const SEVERITY = {
   TRACE: 1,
@@ -130,6 +138,7 @@ export function createOtlpEncoder(settings: OtlpSettings, batch: BatchLimits): E
     encodeEntry: encodeLogRecord,
     encode: (lines): EncodedRequest => ({ body: `${head}${lines.join(',')}${tail}`, headers: JSON_HEADERS }),
     readResponse: readPartialSuccess,
+    maxResponseBytes: OTLP_MAX_RESPONSE_BYTES,
     isRetryableStatus: isOtlpRetryableStatus,
   };
 }

@@ -2,22 +2,25 @@ import { getEventListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import nock from 'nock';
 import winston from 'winston';
 import {
   COMPRESS_MIN_BYTES,
+  DIAGNOSTIC_BODY_BYTES,
   HttpSender,
   type HttpSenderOptions,
   type SendResult,
 } from '../../src/delivery/http-sender.js';
-import { LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
+import { createEncoder, type Protocol } from '../../src/encoders/index.js';
+import { type DeliveryError, LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
 import { parseServerUrl } from '../../src/url.js';
 import { TestReceiver, useTestReceiver } from '../support/receiver.js';
 import { blockNetwork, restoreNetwork } from '../support/mock-server.js';
 
 const ORIGIN = 'http://logs.test';
+const OTLP_SETTINGS = { resource: { 'service.name': 'test' }, scope: { name: 'test', version: undefined } };
 const TARGET = parseServerUrl(`http://ops:Pa55word@logs.test/logs?token=QueryToken`, 'url');
 
 function sender(options: Partial<HttpSenderOptions> = {}): HttpSender {
@@ -54,7 +57,7 @@ describe('HttpSender', function () {
     const result = await sendOnce(sender({ headers: { 'x-api-key': 'k' } }), '{"message":"entry"}', {
       'logstream-request-id': 'id-1',
     });
-    expect(result).to.deep.equal({ ok: true, statusCode: 202, body: 'thanks' });
+    expect(result).to.deep.equal({ ok: true, statusCode: 202, body: 'thanks', bodyCut: false });
     expect(seen?.body).to.deep.equal({ message: 'entry' });
     expect(seen?.headers).to.include({
       'content-type': 'application/json',
@@ -203,6 +206,64 @@ describe('HttpSender', function () {
     expect(getEventListeners(second, 'abort')).to.have.length(1);
   });
 
+  it("retries Cloudflare's 521, 522 and 524 like a 503; OTLP keeps the specification's list, where they are final", async function () {
+    const otlp = createEncoder({ protocol: { name: 'otlp', ...OTLP_SETTINGS }, payload: 'json', batch: undefined });
+    for (const status of [521, 522, 524]) {
+      nock(ORIGIN).post('/logs').query(true).times(2).reply(status, 'origin is unreachable');
+      expect(failure(await sendOnce(sender())).retryable, String(status)).to.equal(true);
+      const otlpSender = sender({ isRetryableStatus: otlp.isRetryableStatus });
+      expect(failure(await sendOnce(otlpSender)).retryable, `${status} (otlp)`).to.equal(false);
+    }
+  });
+
+  describe('response bodies are read within bounds', function () {
+    const long = `busy\n${'x'.repeat(1024 * 1024)}`;
+
+    it(`reads at most ${DIAGNOSTIC_BODY_BYTES} bytes of an error body, and the failure says the body was cut`, async function () {
+      nock(ORIGIN).post('/logs').query(true).reply(503, long);
+      const result = failure(await sendOnce(sender({ maxSuccessBodyBytes: 10 * 1024 * 1024 })));
+      expect(result.retryable, 'the status decides').to.equal(true);
+      expect(result.error.detail).to.equal('busy');
+      expect(result.error.message).to.equal(
+        `failed to send log entry to http://logs.test/logs: HTTP 503 Service Unavailable: busy (response body cut at ${DIAGNOSTIC_BODY_BYTES} bytes)`,
+      );
+    });
+
+    it(`reads at most ${DIAGNOSTIC_BODY_BYTES} bytes of a 2xx body by default (the protocol ignores it): a success, marked cut`, async function () {
+      nock(ORIGIN).post('/logs').query(true).reply(200, long);
+      expect(await sendOnce(sender())).to.deep.equal({
+        ok: true,
+        statusCode: 200,
+        body: long.slice(0, DIAGNOSTIC_BODY_BYTES),
+        bodyCut: true,
+      });
+    });
+
+    it('reads a 2xx body up to maxSuccessBodyBytes, for protocols that read it', async function () {
+      nock(ORIGIN).post('/logs').query(true).reply(200, long.slice(0, 100_000));
+      nock(ORIGIN).post('/logs').query(true).reply(200, long.slice(0, 100_001));
+      const reading = sender({ maxSuccessBodyBytes: 100_000 });
+      expect(await sendOnce(reading)).to.deep.include({ ok: true, body: long.slice(0, 100_000), bodyCut: false });
+      expect(await sendOnce(reading)).to.deep.include({ ok: true, body: long.slice(0, 100_000), bodyCut: true });
+    });
+
+    it('bounds a compressed body by its inflated size: 32 MiB of gzipped zeros are read up to the bound', async function () {
+      const zeros = gzipSync(Buffer.alloc(32 * 1024 * 1024));
+      nock(ORIGIN).post('/logs').query(true).reply(200, zeros, { 'content-encoding': 'gzip' });
+      nock(ORIGIN).post('/logs').query(true).reply(500, zeros, { 'content-encoding': 'gzip' });
+      const reading = sender({ maxSuccessBodyBytes: 100_000 });
+      expect(await sendOnce(reading)).to.deep.equal({
+        ok: true,
+        statusCode: 200,
+        body: '\u0000'.repeat(100_000),
+        bodyCut: true,
+      });
+      expect(failure(await sendOnce(reading)).error.message).to.match(
+        new RegExp(`HTTP 500 Internal Server Error \\(response body cut at ${DIAGNOSTIC_BODY_BYTES} bytes\\)$`),
+      );
+    });
+  });
+
   describe('compression', function () {
     const wrapper = Buffer.byteLength(JSON.stringify({ message: '' }));
     const large = JSON.stringify({ message: 'x'.repeat(COMPRESS_MIN_BYTES - wrapper) }); // exactly 1 KiB
@@ -268,6 +329,28 @@ describe('HttpSender against a real server: compress, agent, https', function ()
     });
   }
 
+  it('retries an answer the HTTP parser cannot read (HPE_*) like a reset, and delivers once the server answers', async function () {
+    await receiver.faults([{ kind: 'garbage', times: 2 }]);
+    const { stats, errors } = await deliver(receiver.url(), { retry: { minDelayMs: 1, maxDelayMs: 5 } }, [
+      'through garbage',
+    ]);
+    expect(stats).to.include({ delivered: 1, failed: 0, requests: 3, retries: 2 });
+    expect(errors.map((error) => (error as DeliveryError).code)).to.deep.equal([
+      'HPE_INVALID_CONSTANT',
+      'HPE_INVALID_CONSTANT',
+    ]);
+    expect((await receiver.entries()).map((entry) => entry.message)).to.deep.equal(['through garbage']);
+  });
+
+  it('times out a response whose status arrived but whose body did not complete, and says it was the body', async function () {
+    await receiver.faults([{ kind: 'stall-body' }]);
+    const { stats, errors } = await deliver(receiver.url(), { timeoutMs: 200, retry: false }, ['slow answer']);
+    expect(stats).to.include({ delivered: 0, failed: 1 });
+    expect(errors.map((error) => error.message)).to.deep.equal([
+      `failed to send log entry to ${receiver.url()}: ETIMEDOUT (the response body did not complete within 200 ms)`,
+    ]);
+  });
+
   it('sends through the agent given in option "agent"', async function () {
     const connections: string[] = [];
     class CountingAgent extends http.Agent {
@@ -317,4 +400,79 @@ describe('HttpSender against a real server: compress, agent, https', function ()
       expect(stats).to.include({ delivered: 1 });
     });
   });
+});
+
+describe("headers: the user's win over the protocol's, except the transport's own", function () {
+  beforeEach(blockNetwork);
+  afterEach(restoreNetwork);
+
+  /** Options each protocol needs; the credentials are given in `headers` where they can be. */
+  const PROTOCOLS: [Protocol, string, LogstreamTransportOptions][] = [
+    ['http', '/logs', {}],
+    ['otlp', '/v1/logs', {}],
+    ['loki', '/loki/api/v1/push', { loki: { tenant: 'option-tenant' } }],
+    ['elasticsearch', '/_bulk', { elasticsearch: { apiKey: 'option-api-key' } }],
+    ['splunk-hec', '/services/collector/event', { splunkHec: { token: 'option-token' } }],
+    ['datadog', '/api/v2/logs', { datadog: { apiKey: 'option-api-key' } }],
+  ];
+
+  async function headersSent(
+    protocol: Protocol,
+    path: string,
+    options: LogstreamTransportOptions,
+    message = 'entry',
+  ): Promise<Record<string, string | string[] | undefined>> {
+    let seen: Record<string, string | string[] | undefined> = {};
+    const scope = nock(ORIGIN)
+      .post(path)
+      .reply(function () {
+        seen = this.req.headers;
+        return [200, '{}'];
+      });
+    const transport = new LogstreamTransport({ url: `${ORIGIN}${path}`, protocol, ...options });
+    winston.createLogger({ transports: [transport] }).info(message);
+    expect(await transport.finish({ timeoutMs: 2000 })).to.include({ delivered: 1 });
+    expect(scope.isDone()).to.equal(true);
+    return seen;
+  }
+
+  for (const [protocol, path, options] of PROTOCOLS) {
+    it(`${protocol}: Content-Type and every other header given in "headers" are sent as given, in any case`, async function () {
+      const seen = await headersSent(protocol, path, {
+        ...options,
+        compress: false,
+        headers: {
+          'Content-Type': 'application/x-custom',
+          'USER-AGENT': 'my-agent/1.0',
+          'X-Scope-OrgID': 'header-tenant',
+          Authorization: 'Custom header-credential',
+          'DD-API-KEY': 'header-api-key',
+        },
+      });
+      expect(seen).to.include({
+        'content-type': 'application/x-custom',
+        'user-agent': 'my-agent/1.0',
+        'x-scope-orgid': 'header-tenant',
+        authorization: 'Custom header-credential',
+        'dd-api-key': 'header-api-key',
+      });
+    });
+
+    it(`${protocol}: Logstream-Request-Id, Content-Length and a compressed body's Content-Encoding stay the transport's`, async function () {
+      const message = 'x'.repeat(4 * COMPRESS_MIN_BYTES);
+      const seen = await headersSent(
+        protocol,
+        path,
+        {
+          ...options,
+          compress: true,
+          headers: { 'Logstream-Request-Id': 'mine', 'Content-Length': '1', 'Content-Encoding': 'identity' },
+        },
+        message,
+      );
+      expect(seen['logstream-request-id']).to.match(/^[0-9a-f-]{36}$/);
+      expect(seen['content-encoding']).to.equal('gzip');
+      expect(Number(seen['content-length'])).to.be.above(1);
+    });
+  }
 });

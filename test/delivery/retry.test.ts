@@ -20,10 +20,10 @@ const URL_ = `${ORIGIN}/logs`;
 
 describe('retry policy', function () {
   describe('isRetryableStatus', function () {
-    it('retries 408, 429, 500, 502, 503 and 504, and nothing else', function () {
-      for (const status of [408, 429, 500, 502, 503, 504])
+    it("retries 408, 429, 500, 502, 503, 504 and Cloudflare's 521, 522 and 524, and nothing else", function () {
+      for (const status of [408, 429, 500, 502, 503, 504, 521, 522, 524])
         expect(isRetryableStatus(status), String(status)).to.equal(true);
-      for (const status of [301, 302, 307, 400, 401, 403, 404, 409, 413, 422, 501, 505]) {
+      for (const status of [301, 302, 307, 400, 401, 403, 404, 409, 413, 422, 501, 505, 520, 523, 525, 526]) {
         expect(isRetryableStatus(status), String(status)).to.equal(false);
       }
     });

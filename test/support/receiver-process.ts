@@ -57,6 +57,14 @@ const handler: http.RequestListener = (req, res) => {
       case 'reset':
         req.socket.resetAndDestroy();
         return;
+      case 'stall-body':
+        hanging.add(res);
+        res.on('close', () => hanging.delete(res));
+        res.writeHead(200, { 'content-type': 'application/json' }).write('{"ok":');
+        return;
+      case 'garbage':
+        req.socket.end('\u0000\u0001 this is not HTTP \r\n\r\n');
+        return;
       case 'respond': {
         const responder = RESPONDERS[rule.responder];
         if (responder === undefined) return void res.writeHead(500).end(`no responder ${rule.responder}`);

@@ -22,6 +22,10 @@ export type FaultAnswer =
   | { kind: 'hang' }
   /** Read the request, then reset the connection. */
   | { kind: 'reset' }
+  /** Read the request, answer 200 with the start of a body, and never finish it. */
+  | { kind: 'stall-body' }
+  /** Read the request, then answer bytes that are not HTTP (the client's parser fails) and close the connection. */
+  | { kind: 'garbage' }
   /** Answer with a named responder from `responders.ts` (backends that answer per entry). */
   | { kind: 'respond'; responder: string };
 

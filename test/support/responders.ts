@@ -4,11 +4,25 @@
  * error bodies). Each backend's shapes follow its published API reference, cited on the responder.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { gzipSync } from 'node:zlib';
 
 export interface ResponderAnswer {
   status: number;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
+}
+
+const MiB = 1024 * 1024;
+let gzipBomb: Buffer | undefined;
+let hugeBody: Buffer | undefined;
+
+/**
+ * A gzip body of about 400 KiB that inflates to 400 MiB of zeros: one member of 1 MiB of zeros, 400 times (a
+ * gunzip reads concatenated members as one stream). Built once, on first use.
+ */
+function gzipBombBody(): Buffer {
+  gzipBomb ??= Buffer.concat(Array<Buffer>(400).fill(gzipSync(Buffer.alloc(MiB), { level: 9 })));
+  return gzipBomb;
 }
 
 export type Responder = (body: string, headers: IncomingHttpHeaders) => ResponderAnswer;
@@ -102,6 +116,18 @@ function answerBulk(body: string, throttled: boolean): ResponderAnswer {
 }
 
 export const RESPONDERS: Record<string, Responder> = {
+  /** 200 with a JSON-typed gzip body of about 400 KiB that inflates to 400 MiB (see {@link gzipBombBody}). */
+  'gzip-bomb': () => ({
+    status: 200,
+    headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    body: gzipBombBody(),
+  }),
+  /** 200 with a plain 50 MB body. */
+  'huge-body': () => {
+    hugeBody ??= Buffer.alloc(50_000_000, 'x');
+    return { status: 200, headers: { 'content-type': 'text/plain' }, body: hugeBody };
+  },
+
   /** Echoes the number of body lines, for tests of the mechanism itself. */
   'count-lines': (body) => ({ status: 200, body: JSON.stringify({ lines: body.split('\n').filter(Boolean).length }) }),
 

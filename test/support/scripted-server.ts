@@ -53,7 +53,7 @@ export class ScriptedServer implements Sender {
     }
     const result: SendResult =
       answer.status < 300
-        ? { ok: true, statusCode: answer.status, body: answer.body ?? '' }
+        ? { ok: true, statusCode: answer.status, body: answer.body ?? '', bodyCut: false }
         : failure(request, `HTTP_${answer.status}`, answer.status);
     if (answer.delayMs === undefined) return Promise.resolve(result);
     return new Promise((resolve) => setTimeout(() => resolve(signal.aborted ? aborted() : result), answer.delayMs));
