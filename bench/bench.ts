@@ -25,12 +25,9 @@
  *
  * Exits non-zero when this transport's variants did not deliver every entry, in order.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { fork } from 'node:child_process';
+import { childExecArgv, format, machine, median, printColumns, ratio, Receiver, script } from './common.js';
 import {
-  type ReceiverCommand,
-  type ReceiverMessage,
   type RunCount,
   type RunSpec,
   OUR_VARIANTS,
@@ -128,62 +125,6 @@ function warmups(variant: VariantName, entries: number): { variant: VariantName;
   }
 }
 
-/** Node's options for a child: TypeScript through tsx, and a CPU profile when asked. */
-function childExecArgv(cpuProfDir: string | undefined): string[] {
-  const execArgv = ['--import', 'tsx', '--expose-gc'];
-  if (cpuProfDir !== undefined) execArgv.push('--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${cpuProfDir}`);
-  return execArgv;
-}
-
-function script(name: string): string {
-  return fileURLToPath(new URL(name, import.meta.url));
-}
-
-class Receiver {
-  readonly #child: ChildProcess;
-  readonly #onComplete = new Map<string, (at: number) => void>();
-  readonly #onCount = new Map<string, (count: RunCount) => void>();
-  port = 0;
-
-  private constructor(child: ChildProcess) {
-    this.#child = child;
-  }
-
-  static start(): Promise<Receiver> {
-    const receiver = new Receiver(fork(script('./receiver-process.ts'), [], { execArgv: childExecArgv(undefined) }));
-    return new Promise((resolve, reject) => {
-      receiver.#child.once('exit', (code) => reject(new Error(`the receiver exited (${code})`)));
-      receiver.#child.on('message', (message: ReceiverMessage) => {
-        if (message.type === 'ready') {
-          receiver.port = message.port;
-          resolve(receiver);
-        } else if (message.type === 'complete') receiver.#onComplete.get(message.run)?.(message.at);
-        else receiver.#onCount.get(message.run)?.(message.count);
-      });
-    });
-  }
-
-  #send(command: ReceiverCommand): void {
-    this.#child.send(command);
-  }
-
-  expect(run: string, entries: number, onComplete: (at: number) => void): void {
-    this.#onComplete.set(run, onComplete);
-    this.#send({ type: 'expect', run, entries });
-  }
-
-  count(run: string): Promise<RunCount> {
-    return new Promise((resolve) => {
-      this.#onCount.set(run, resolve);
-      this.#send({ type: 'count', run });
-    });
-  }
-
-  stop(): void {
-    this.#child.disconnect();
-  }
-}
-
 /** One run of one variant. */
 interface Measurement {
   readonly usPerLog: number | undefined;
@@ -209,13 +150,6 @@ interface Row {
   /** Every round delivered every entry in order (informational for the variants that do not promise order). */
   readonly inOrder: boolean;
   readonly rounds: readonly Measurement[];
-}
-
-function median(values: readonly (number | undefined)[]): number | undefined {
-  const known = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
-  if (known.length === 0) return undefined;
-  const middle = Math.floor(known.length / 2);
-  return known.length % 2 === 1 ? known[middle] : ((known[middle - 1] as number) + (known[middle] as number)) / 2;
 }
 
 function summarize(variant: VariantName, entries: number, rounds: readonly Measurement[]): Row {
@@ -291,12 +225,6 @@ async function measure(
     received,
     stats: result.stats,
   };
-}
-
-function ratio(numerator: number | undefined, denominator: number | undefined): number | undefined {
-  return numerator === undefined || denominator === undefined || denominator === 0
-    ? undefined
-    : numerator / denominator;
 }
 
 interface Target {
@@ -390,21 +318,6 @@ function deliveryProblems(rows: ReadonlyMap<VariantName, Row>): string[] {
   return problems;
 }
 
-function machine(): Record<string, string | number> {
-  return {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.availableParallelism(),
-    node: process.version,
-    platform: `${os.platform()} ${os.release()}`,
-  };
-}
-
-function format(value: number | undefined, digits: number): string {
-  return value === undefined
-    ? '—'
-    : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
 function printTable(
   rows: readonly Row[],
   results: readonly Target[],
@@ -440,11 +353,7 @@ function printTable(
     format(m.peakRssMiB, 1),
     variant === 'noop' ? '—' : inOrder ? 'yes' : 'no',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
-  const render = (cells: readonly string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
-  console.log(render(header));
-  for (const line of lines) console.log(render(line));
+  printColumns(header, lines);
   console.log('');
   for (const t of results) {
     const verdict = t.met === undefined ? 'not measured' : t.met ? 'met' : 'NOT met';

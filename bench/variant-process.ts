@@ -5,8 +5,9 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import got from 'got';
 import winston from 'winston';
-import TransportStream from 'winston-transport';
+import type TransportStream from 'winston-transport';
 import { LogstreamTransport } from '../src/index.js';
+import { NoopTransport } from './noop-transport.js';
 import { epochNow, type RunSpec, type VariantCommand, type VariantMessage, type VariantResult } from './protocol.js';
 
 /** Entries per event-loop turn: an application logging in bursts, with winston's stream buffer kept small. */
@@ -47,15 +48,6 @@ async function feed(target: winston.Logger, entries: number, firstEntries: numbe
 /** Resolves once `done()` says so, checking once per event-loop turn. */
 async function until(done: () => boolean): Promise<void> {
   while (!done()) await nextTurn();
-}
-
-/** winston's floor: a transport that does nothing. */
-class NoopTransport extends TransportStream {
-  count = 0;
-  override log(_info: unknown, callback: () => void): void {
-    this.count++;
-    callback();
-  }
 }
 
 interface Measured {

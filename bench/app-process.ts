@@ -1,0 +1,169 @@
+/**
+ * The application that bench/app.ts loads, in its own process: a node:http server that answers every request
+ * with a small JSON body and logs one entry per request (method, url, status, duration, a request id, and a
+ * `seq` for the receiver to count) through a winston logger made for one variant. It reports its CPU time during
+ * the measured load, its peak RSS, and this transport's `stats()` and backlog.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import winston from 'winston';
+import { LogstreamTransport } from '../src/index.js';
+import {
+  type AppCommand,
+  type AppMessage,
+  type AppVariant,
+  type BacklogSample,
+  WINSTON_BATCH_COUNT,
+  WINSTON_BATCH_INTERVAL_MS,
+} from './app-protocol.js';
+import { NoopTransport } from './noop-transport.js';
+
+/** How often this transport's backlog is sampled during the measured load. */
+const BACKLOG_SAMPLE_MS = 100;
+
+function send(message: AppMessage): void {
+  process.send?.(message);
+}
+
+function cpuUsNow(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+/** The application's logger for `variant` (none for `none`), and this transport when the variant uses it. */
+function makeLogger(
+  variant: AppVariant,
+  url: string,
+): { logger: winston.Logger | undefined; ours: LogstreamTransport | undefined } {
+  const { hostname, port, pathname } = new URL(url);
+  const winstonHttp = (batch: boolean): winston.transport =>
+    new winston.transports.Http({
+      host: hostname,
+      port: Number(port),
+      path: pathname,
+      batch,
+      batchCount: WINSTON_BATCH_COUNT,
+      batchInterval: WINSTON_BATCH_INTERVAL_MS,
+    });
+  switch (variant) {
+    case 'none':
+      return { logger: undefined, ours: undefined };
+    case 'noop':
+      return { logger: winston.createLogger({ transports: [new NoopTransport()] }), ours: undefined };
+    case 'batched':
+    case 'one-per-request': {
+      const ours = new LogstreamTransport({ url, batch: variant === 'batched' });
+      return { logger: winston.createLogger({ transports: [ours] }), ours };
+    }
+    case 'winston-http-batched':
+      return { logger: winston.createLogger({ transports: [winstonHttp(true)] }), ours: undefined };
+    case 'winston-http':
+      return { logger: winston.createLogger({ transports: [winstonHttp(false)] }), ours: undefined };
+  }
+}
+
+/** The application: its server, its logger, and what it measures of itself. */
+class App {
+  readonly #logger: winston.Logger | undefined;
+  readonly #ours: LogstreamTransport | undefined;
+  readonly #server: http.Server;
+  #logged = 0;
+  #loadStartedAt = 0;
+  #loadCpuStart = 0;
+  #loadCpuUs = 0;
+  #sampler: NodeJS.Timeout | undefined;
+  readonly #backlog: BacklogSample[] = [];
+
+  constructor(variant: AppVariant, url: string) {
+    ({ logger: this.#logger, ours: this.#ours } = makeLogger(variant, url));
+    this.#server = http.createServer((req, res) => this.#handle(req, res));
+    this.#server.keepAliveTimeout = 60_000;
+  }
+
+  #handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const started = performance.now();
+    const requestId = randomUUID();
+    res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': requestId });
+    res.end(JSON.stringify({ ok: true, requestId }));
+    this.#logger?.info('request', {
+      seq: this.#logged++,
+      requestId,
+      method: req.method,
+      url: req.url,
+      status: res.statusCode,
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+    });
+  }
+
+  /** Listens on 127.0.0.1; resolves with the port. */
+  listen(): Promise<number> {
+    return new Promise((resolve) =>
+      this.#server.listen(0, '127.0.0.1', () => resolve((this.#server.address() as AddressInfo).port)),
+    );
+  }
+
+  loadStart(): void {
+    this.#loadStartedAt = performance.now();
+    this.#loadCpuStart = cpuUsNow();
+    const ours = this.#ours;
+    if (ours === undefined) return;
+    this.#sampler = setInterval(() => {
+      this.#backlog.push({ atMs: performance.now() - this.#loadStartedAt, queued: ours.stats().queued });
+    }, BACKLOG_SAMPLE_MS);
+  }
+
+  loadEnd(): void {
+    this.#loadCpuUs = cpuUsNow() - this.#loadCpuStart;
+    clearInterval(this.#sampler);
+  }
+
+  get logged(): number {
+    return this.#logged;
+  }
+
+  /** Waits for this transport to deliver what it holds (at most `timeoutMs`), then reports. */
+  async finish(timeoutMs: number): Promise<void> {
+    const stats = this.#ours === undefined ? undefined : { ...(await this.#ours.finish({ timeoutMs })) };
+    send({
+      type: 'result',
+      result: {
+        logged: this.#logged,
+        loadCpuUs: this.#loadCpuUs,
+        peakRssBytes: process.resourceUsage().maxRSS * 1024,
+        stats,
+        backlog: this.#backlog,
+      },
+    });
+  }
+}
+
+let app: App | undefined;
+
+process.on('message', (command: AppCommand) => {
+  switch (command.type) {
+    case 'start': {
+      const started = new App(command.variant, command.url);
+      app = started;
+      void started.listen().then((port) => send({ type: 'ready', port }));
+      return;
+    }
+    case 'logged':
+      send({ type: 'ack', logged: app?.logged ?? 0 });
+      return;
+    case 'load-start':
+      app?.loadStart();
+      send({ type: 'ack', logged: app?.logged ?? 0 });
+      return;
+    case 'load-end':
+      app?.loadEnd();
+      send({ type: 'ack', logged: app?.logged ?? 0 });
+      return;
+    case 'finish':
+      void app?.finish(command.timeoutMs);
+      return;
+  }
+});
+// The coordinator disconnects once the receiver has what it will get: winston's batched Http transport sends
+// its last batch from a timer, so the process stays up until then.
+process.on('disconnect', () => process.exit(0));
