@@ -28,7 +28,7 @@ export interface BatchOptions {
   encoding?: BatchEncoding;
 }
 
-/** Retry settings; see the README's "Delivery guarantees". */
+/** Retry settings; see "Retries and backoff" in docs/guarantees.md. */
 export interface RetryOptions {
   /** First backoff ceiling, in ms. Default 250. */
   minDelayMs?: number;
@@ -155,7 +155,7 @@ export interface ResolvedOptions {
 
 const MiB = 1024 * 1024;
 
-/** Defaults, in one place; the README's options table mirrors this. */
+/** Defaults, in one place; docs/options.md's table mirrors this. */
 export const DEFAULTS = {
   timeoutMs: 5000,
   batch: { maxEntries: 1000, maxBytes: MiB, maxDelayMs: 0, encoding: 'ndjson' },

@@ -119,7 +119,7 @@ function reportUndeliveredAtExit(): void {
 
 /**
  * A winston transport that ships every entry to an HTTP log server, in order, without making the caller wait
- * for the network. See the README for the options, guarantees and failure reporting.
+ * for the network. See docs/options.md and docs/guarantees.md for the options, guarantees and failure reporting.
  *
  * Emits `'warn'` with a {@link DeliveryError} for every failed attempt; never emits `'error'` for a delivery
  * problem.
