@@ -85,7 +85,7 @@ function emptyStats(): DeliveryStats {
 function fallingBehindNotice(report: BacklogReport, batched: boolean): string {
   const remedy = batched
     ? 'the server takes entries more slowly than the application logs them: use a faster server or a larger batch'
-    : 'one request per entry cannot keep up: set batch: true, or use a faster server';
+    : 'set batch: true to send many entries per request, or use a faster server';
   return (
     `falling behind: ${report.entries} log entries in memory, the oldest waiting ${report.oldestMs} ms ` +
     `(${report.acceptedPerSecond} logged/s, ${report.sentPerSecond} sent/s); ${remedy}`

@@ -618,7 +618,7 @@ describe('LogstreamTransport', function () {
 
       expect(stderr.lines()).to.have.length(1);
       expect(stderr.lines()[0]).to.match(
-        /^winston-logstream: falling behind: 6 log entries in memory, the oldest waiting \d+ ms \(\d+ logged\/s, 0 sent\/s\); one request per entry cannot keep up: set batch: true, or use a faster server$/,
+        /^winston-logstream: falling behind: 6 log entries in memory, the oldest waiting \d+ ms \(\d+ logged\/s, 0 sent\/s\); set batch: true to send many entries per request, or use a faster server$/,
       );
       expect(transport.stats().oldestQueuedMs).to.be.at.least(15);
 

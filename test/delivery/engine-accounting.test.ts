@@ -166,6 +166,23 @@ describe('DeliveryEngine accounting: every entry is in exactly one count', funct
     expect(counts()).to.deep.equal({ delivered: 1, failed: 1, dropped: 0, pending: 0, queued: 0 });
   });
 
+  it('an internal error after part of a split batch settled fails only what was left (batched)', async function () {
+    let answers = 0;
+    const codec: RequestCodec = {
+      ...JSON_ARRAY_CODEC,
+      readResponse: () => {
+        if (++answers === 2) throw new Error('a bug');
+        return { rejected: 0, retry: [], reason: undefined };
+      },
+    };
+    start({ batch: true, codec, script: [{ status: 413 }] });
+    log(4);
+    await pass(10);
+    await engine.finish(Infinity);
+    expect(counts()).to.deep.equal({ delivered: 2, failed: 2, dropped: 0, pending: 0, queued: 0 });
+    expect(notices).to.deep.equal(['internal error: a bug']);
+  });
+
   describe('two callers with different deadlines', function () {
     for (const batch of [true, false]) {
       const mode = batch ? 'batched' : 'one entry per request';
