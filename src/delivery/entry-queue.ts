@@ -98,7 +98,7 @@ export class EntryQueue {
   }
 
   /**
-   * Removes and returns the oldest entries that go to the same server as the oldest one, up to `maxEntries`
+   * Removes and returns the oldest entries that go to the same server (the same URL) as the oldest one, up to `maxEntries`
    * and as many as fit in a body of `maxBytes` with the protocol's framing bytes. The first entry is always
    * taken, even when it alone exceeds `maxBytes`.
    * @returns `undefined` when the queue is empty.
@@ -113,16 +113,11 @@ export class EntryQueue {
     while (this.#length > 0 && lines.length < maxEntries) {
       const i = this.#headIndex;
       const size = (this.#head.sizes[i] as number) + bytesPerEntry;
-      if (lines.length > 0 && (bodyBytes + size > maxBytes || this.#head.targets[i] !== target)) break;
+      if (lines.length > 0 && (bodyBytes + size > maxBytes || this.#head.targets[i]?.url !== target.url)) break;
       lines.push(this.#shift());
       bodyBytes += size;
     }
     return { target, lines };
-  }
-
-  /** Removes every entry. */
-  clear(): void {
-    while (this.#length > 0) this.#shift();
   }
 
   #shift(): string {

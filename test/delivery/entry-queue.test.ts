@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { EntryQueue } from '../../src/delivery/entry-queue.js';
-import type { ServerTarget } from '../../src/url.js';
+import { parseServerUrl, type ServerTarget } from '../../src/url.js';
 
 const A: ServerTarget = { url: 'http://a.test/logs', displayUrl: 'http://a.test/logs' };
 const B: ServerTarget = { url: 'http://b.test/logs', displayUrl: 'http://b.test/logs' };
@@ -97,7 +97,7 @@ describe('EntryQueue: the in-memory FIFO of serialized entries', function () {
     ]);
   });
 
-  it('drops the oldest entry on request, and clears', function () {
+  it('drops the oldest entry on request', function () {
     const queue = new EntryQueue();
     fill(queue, 3);
     queue.dropOldest();
@@ -108,10 +108,18 @@ describe('EntryQueue: the in-memory FIFO of serialized entries', function () {
     expect(queue.length).to.equal(0);
 
     fill(queue, 2000);
-    queue.clear();
+    for (let i = 0; i < 2000; i++) queue.dropOldest();
     expect([queue.length, queue.bytes]).to.deep.equal([0, 0]);
     expect(queue.take({ maxEntries: 10, maxBytes: Infinity })).to.equal(undefined);
     fill(queue, 1, B);
     expect(queue.take({ maxEntries: 10, maxBytes: Infinity })).to.deep.equal({ target: B, lines: ['entry 0'] });
+  });
+
+  it('keeps entries for the same URL in one batch, whichever target object they were logged with', function () {
+    const queue = new EntryQueue();
+    const again = parseServerUrl(A.url, 'test');
+    queue.push('first', 5, A, 0);
+    queue.push('second', 6, again, 0);
+    expect(queue.take({ maxEntries: 10, maxBytes: Infinity })?.lines).to.deep.equal(['first', 'second']);
   });
 });
