@@ -141,6 +141,11 @@ export class Spool {
     return this.#log.records + this.#lines.length - this.#head;
   }
 
+  /** Records appended and not yet handed to a write (the rest of {@link records} is in the files or being written). */
+  get unwritten(): number {
+    return this.#lines.length - this.#head;
+  }
+
   /** Whether a background write failed: the spool no longer writes. */
   get failed(): boolean {
     return this.#failed;
