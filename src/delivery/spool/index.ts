@@ -1,0 +1,13 @@
+/**
+ * The disk spool (issue 13): see {@link Spool}.
+ * @module
+ */
+export {
+  DEFAULT_SPOOL_MAX_BYTES,
+  DEFAULT_SYNC_INTERVAL_MS,
+  Spool,
+  type SpoolOpenResult,
+  type SpoolOptions,
+} from './spool.js';
+export type { SpooledRecord } from './record-format.js';
+export type { LockOwner } from './directory-lock.js';

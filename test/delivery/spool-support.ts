@@ -1,0 +1,62 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Spool, type SpoolOptions } from '../../src/delivery/spool/index.js';
+import type { SpooledRecord } from '../../src/delivery/spool/record-format.js';
+
+const CHILD = new URL('../fixtures/spool-child.ts', import.meta.url).pathname;
+
+/** A fresh directory under the OS temp dir; the spool directory is `spool` inside it (so the spool creates it). */
+export function tempSpoolDir(): { root: string; dir: string; cleanup: () => void } {
+  const root = mkdtempSync(join(tmpdir(), 'logstream-spool-'));
+  return { root, dir: join(root, 'spool'), cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** Opens a spool that must open. */
+export function openSpool(options: SpoolOptions): { spool: Spool; recovered: SpooledRecord[]; torn: number } {
+  const result = Spool.open(options);
+  if (result.kind !== 'opened') throw new Error(`spool did not open: ${result.message}`);
+  return result;
+}
+
+/** Appends `lines` (ASCII or not), each accepted at `at`. */
+export function appendAll(spool: Spool, lines: readonly string[], at = 1_000): void {
+  for (const line of lines) {
+    if (!spool.append(line, Buffer.byteLength(line), at)) throw new Error(`append refused: ${line}`);
+  }
+}
+
+/** The segment files in `dir`, oldest first. */
+export function segmentFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.spool'))
+    .sort()
+    .map((name) => join(dir, name));
+}
+
+/** Lines of `records`. */
+export const linesOf = (records: readonly SpooledRecord[]): string[] => records.map((r) => r.line);
+
+/** Starts the spool child (see test/fixtures/spool-child.ts) and resolves once it printed its first line. */
+export async function startChild(args: string[]): Promise<{ child: ChildProcess; firstLine: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
+    });
+    child.on('exit', (code) => reject(new Error(`spool child exited (${code}) before printing: ${out}`)));
+  });
+  return { child, firstLine };
+}
+
+/** Kills `child` with SIGKILL and resolves once it is gone. */
+export function killChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
