@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { killChild, openSpool, startChild, tempSpoolDir } from './spool-support.js';
+import { killChild, openSpool, startChild, tempSpoolDir } from '../support/spool.js';
 
 const SYNC_INTERVAL_MS = 100;
 /** Timer lateness and write latency on a loaded machine, beyond the interval itself. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { encodeAck, readAck } from '../../src/delivery/spool/ack-file.js';
 import { HEADER_BYTES, decodeRecord, encodeRecords, validRecordEnd } from '../../src/delivery/spool/record-format.js';
 import { readSegment } from '../../src/delivery/spool/segment-reader.js';
-import { tempSpoolDir } from './spool-support.js';
+import { tempSpoolDir } from '../support/spool.js';
 
 const input = (line: string, acceptedAtMs = 1_700_000_000_123.5) => ({
   line,

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { processStart } from '../../src/delivery/spool/directory-lock.js';
 import { Spool } from '../../src/delivery/spool/index.js';
-import { killChild, linesOf, openSpool, startChild, tempSpoolDir } from './spool-support.js';
+import { killChild, linesOf, openSpool, startChild, tempSpoolDir } from '../support/spool.js';
 
 describe('spool directory lock', function () {
   let temp: ReturnType<typeof tempSpoolDir>;

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, truncateSync, 
 import { join } from 'node:path';
 import { Spool } from '../../src/delivery/spool/index.js';
 import { HEADER_BYTES } from '../../src/delivery/spool/record-format.js';
-import { appendAll, linesOf, openSpool, segmentFiles, tempSpoolDir } from './spool-support.js';
+import { appendAll, linesOf, openSpool, segmentFiles, tempSpoolDir } from '../support/spool.js';
 
 const numbered = (from: number, to: number, prefix = 'e'): string[] =>
   Array.from({ length: to - from }, (_, i) => `{"${prefix}":${from + i}}`);

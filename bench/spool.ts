@@ -1,5 +1,5 @@
 /**
- * The spool's costs, by hand (not a test): `npx tsx test/delivery/spool.bench.ts [dir]`.
+ * The spool's costs, by hand (not a test): `npx tsx bench/spool.ts [dir]`.
  * - append: ns per call on the hot path (1e6 calls of a 200-byte line);
  * - encode: ns per record of the write's main-thread part (framing and CRC-32), measured through flush on a 60 s
  *   interval so the timer never interferes;
@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as yieldNow } from 'node:timers/promises';
-import { Spool } from '../../src/delivery/spool/index.js';
-import { HEADER_BYTES, encodeRecord } from '../../src/delivery/spool/record-format.js';
+import { Spool } from '../src/delivery/spool/index.js';
+import { HEADER_BYTES, encodeRecord } from '../src/delivery/spool/record-format.js';
 
 const root = mkdtempSync(join(process.argv[2] ?? tmpdir(), 'spool-bench-'));
 const line = JSON.stringify({ level: 'info', message: 'GET /api/items 200', ms: 12, pad: 'x'.repeat(130) });
