@@ -1,6 +1,7 @@
 import type { Agents, HttpsOptions } from 'got';
 import type TransportStream from 'winston-transport';
 import type { BacklogThresholds } from './delivery/backlog-monitor.js';
+import type { SpoolMode, SpoolSettings } from './delivery/spool-keeper.js';
 import type { BatchLimits } from './delivery/codec.js';
 import type { OverflowPolicy, QueueLimits } from './delivery/admission-queue.js';
 import type { RetryPolicy } from './delivery/retry.js';
@@ -53,6 +54,33 @@ export interface FallingBehindOptions {
    * @default 10000
    */
   maxEntries?: number;
+}
+
+/** Where and when entries are kept on disk, so that a later run sends what this one could not. */
+export interface SpoolOptions {
+  /**
+   * The directory, created with mode 0700 (its files get 0600). One process owns it at a time; a second process
+   * given the same directory says so in one stderr line and runs without a spool.
+   */
+  dir: string;
+  /**
+   * `'exit'`: only what cannot be delivered when the process ends (the exit budget ran out, the server is down, a
+   * `finish()` or shutdown deadline abandoned it) is written; nothing touches the disk while the process runs.
+   * `'always'`: every accepted entry is also written within `syncIntervalMs`, and released once delivered, so that a
+   * SIGKILL, an out-of-memory kill or a power cut loses at most the last `syncIntervalMs` of entries.
+   * @default 'exit'
+   */
+  mode?: SpoolMode;
+  /**
+   * Most bytes the spool holds; past it, new entries are dropped and counted (in `'exit'` mode: not written).
+   * @default 268435456 (256 MiB)
+   */
+  maxBytes?: number;
+  /**
+   * `'always'`: most time between accepting an entry and writing it (with fdatasync), in ms.
+   * @default 200
+   */
+  syncIntervalMs?: number;
 }
 
 /** Options of {@link LogstreamTransport}: winston's usual transport options plus these. */
@@ -110,6 +138,14 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
    * new LogstreamTransport({ url, fallingBehind: { maxAgeMs: 10_000 } });
    */
   fallingBehind?: boolean | FallingBehindOptions;
+  /**
+   * Keep entries on disk so that a later run sends them first: what is left when the process ends (`mode: 'exit'`),
+   * or every entry until delivered (`mode: 'always'`). What an earlier run left is sent before anything newer, to
+   * the server in force when the transport is made. Default: no spool.
+   * @example
+   * new LogstreamTransport({ url, spool: { dir: '/var/lib/myapp/log-spool' } });
+   */
+  spool?: SpoolOptions;
   /** Retry settings, or `false` for one attempt per request. Default: retries on, see {@link RetryOptions}. */
   retry?: boolean | RetryOptions;
   /** Deadline of `logger.end()` and of `finish()` without `timeoutMs`, in ms; also how long a failing request may keep the process alive. Default 10,000. */
@@ -147,6 +183,7 @@ export interface ResolvedOptions {
   readonly batch: (BatchLimits & { readonly encoding: BatchEncoding }) | undefined;
   readonly queue: QueueLimits;
   readonly fallingBehind: BacklogThresholds | false;
+  readonly spool: SpoolSettings | undefined;
   readonly retry: RetryPolicy | false;
   readonly shutdownTimeoutMs: number;
   readonly compress: boolean;
@@ -163,6 +200,7 @@ export const DEFAULTS = {
   maxQueueBytes: 64 * MiB,
   overflow: 'drop-newest',
   fallingBehind: { maxAgeMs: 2000, maxEntries: 10_000 },
+  spool: { mode: 'exit', maxBytes: 256 * MiB, syncIntervalMs: 200 },
   retry: { minDelayMs: 250, maxDelayMs: 30_000, maxElapsedMs: Infinity },
   shutdownTimeoutMs: 10_000,
   maxEntryBytes: 256 * 1024,
@@ -204,6 +242,7 @@ export function resolveOptions(
       overflow: oneOf(options.overflow, 'overflow', ['drop-newest', 'drop-oldest'], DEFAULTS.overflow),
     },
     fallingBehind: resolveFallingBehind(options.fallingBehind),
+    spool: resolveSpool(options.spool),
     retry: resolveRetry(options.retry),
     shutdownTimeoutMs: positive(options.shutdownTimeoutMs, 'shutdownTimeoutMs', DEFAULTS.shutdownTimeoutMs, true),
     compress: options.compress === undefined ? protocol.compressByDefault : resolveCompress(options.compress),
@@ -244,6 +283,21 @@ function resolveFallingBehind(option: LogstreamTransportOptions['fallingBehind']
   return {
     maxAgeMs: positive(given.maxAgeMs, 'fallingBehind.maxAgeMs', defaults.maxAgeMs),
     maxEntries: positive(given.maxEntries, 'fallingBehind.maxEntries', defaults.maxEntries),
+  };
+}
+
+function resolveSpool(spool: LogstreamTransportOptions['spool']): SpoolSettings | undefined {
+  if (spool === undefined) return undefined;
+  if (typeof spool !== 'object' || spool === null)
+    throw new TypeError('winston-logstream: option "spool" must be an object with a "dir"');
+  if (typeof spool.dir !== 'string' || spool.dir.trim() === '')
+    throw new TypeError('winston-logstream: option "spool.dir" must be a non-empty string (a directory path)');
+  const defaults = DEFAULTS.spool;
+  return {
+    dir: spool.dir,
+    mode: oneOf(spool.mode, 'spool.mode', ['exit', 'always'], defaults.mode),
+    maxBytes: positive(spool.maxBytes, 'spool.maxBytes', defaults.maxBytes),
+    syncIntervalMs: positive(spool.syncIntervalMs, 'spool.syncIntervalMs', defaults.syncIntervalMs),
   };
 }
 

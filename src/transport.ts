@@ -40,8 +40,15 @@ export interface DeliveryStats {
   dropped: number;
   /** Entries logged while no server was set. */
   skipped: number;
-  /** Entries abandoned when a `finish()` or shutdown deadline ran out. */
+  /** Entries abandoned when a `finish()` or shutdown deadline ran out (and not kept in a spool). */
   pending: number;
+  /** Entries kept in the spool for a later run: abandoned at a deadline, or unsettled at exit (see `spool`). */
+  spooled: number;
+  /**
+   * Entries an earlier run left in the spool, sent first; they count in the outcomes too, so that
+   * `logged + recovered` = `delivered + failed + dropped + skipped + pending + spooled + queued`.
+   */
+  recovered: number;
   /** Entries in memory now: queued, or in the request being sent. */
   queued: number;
   /**
@@ -74,6 +81,8 @@ function emptyStats(): DeliveryStats {
     dropped: 0,
     skipped: 0,
     pending: 0,
+    spooled: 0,
+    recovered: 0,
     queued: 0,
     oldestQueuedMs: 0,
     requests: 0,
@@ -102,19 +111,29 @@ function printNotice(message: string): void {
  * holds its transports weakly.
  */
 const busyTransports = new Set<LogstreamTransport>();
+/** Engines with a spool: at exit they keep what is unsettled for the next run, and close their spool. */
+const spoolingEngines = new Set<DeliveryEngine>();
 let exitListenerInstalled = false;
 
 function markBusy(transport: LogstreamTransport): void {
   busyTransports.add(transport);
-  if (exitListenerInstalled) return;
-  exitListenerInstalled = true;
-  process.on('exit', reportUndeliveredAtExit);
+  listenForExit();
 }
 
-function reportUndeliveredAtExit(): void {
+function listenForExit(): void {
+  if (exitListenerInstalled) return;
+  exitListenerInstalled = true;
+  process.on('exit', atExit);
+}
+
+function atExit(): void {
   let undelivered = 0;
   for (const transport of busyTransports) undelivered += transport.stats().queued;
-  if (undelivered > 0) printNotice(`process exiting with ${undelivered} log entries not delivered`);
+  let kept = 0;
+  for (const engine of spoolingEngines) kept += engine.keepForNextRun();
+  if (undelivered === 0) return;
+  const spooled = kept > 0 ? `; ${kept} kept in the spool for the next run` : '';
+  printNotice(`process exiting with ${undelivered} log entries not delivered${spooled}`);
 }
 
 /**
@@ -170,8 +189,16 @@ export class LogstreamTransport extends TransportStream {
       backlog: this.#options.fallingBehind,
       retry: this.#options.retry,
       holdProcessMs: this.#options.shutdownTimeoutMs,
+      spool: this.#options.spool,
+      recoveryTarget: this.#options.target ?? this.#logstream?.currentTarget(),
       observer: this.#observer(),
     });
+    if (this.#options.spool !== undefined) {
+      spoolingEngines.add(this.#engine);
+      listenForExit();
+      // Entries recovered from the spool are unsettled: an exit before they are delivered reports them.
+      if (this.#engine.unsettled > 0) markBusy(this);
+    }
   }
 
   /**
@@ -278,6 +305,8 @@ export class LogstreamTransport extends TransportStream {
       dropped: engine.dropped + intake.dropped,
       skipped: intake.skipped,
       pending: engine.pending,
+      spooled: engine.spooled,
+      recovered: engine.recovered,
       queued: this.#engine.unsettled,
       oldestQueuedMs: this.#engine.oldestAgeMs(Date.now()),
       requests: engine.requests,

@@ -88,6 +88,11 @@ export class AdmissionQueue {
     return madeWay;
   }
 
+  /** Counts a new entry refused for a reason of the caller's (a full spool), as the overflow policy would. */
+  refuse(): void {
+    this.#countDrops(1);
+  }
+
   /** True when the queue holds a full request's worth. */
   holdsFullBatch(bounds: BatchBounds): boolean {
     return this.#entries.length >= bounds.maxEntries || this.#entries.bytes >= bounds.maxBytes;
@@ -102,11 +107,16 @@ export class AdmissionQueue {
 
   /**
    * Removes the queued entries with a sequence number below `seq` (they are given up by the caller).
+   * @param removed - called with each removed entry's line and acceptance time, oldest first.
    * @returns how many were removed.
    */
-  removeBelow(seq: number): number {
+  removeBelow(seq: number, removed?: (line: string, acceptedAtMs: number) => void): number {
     const count = Math.max(0, Math.min(this.#entries.length, seq - this.headSeq));
-    for (let i = 0; i < count; i++) this.#entries.dropOldest();
+    for (let i = 0; i < count; i++) {
+      const acceptedAtMs = this.#entries.headAcceptedAtMs;
+      const line = this.#entries.dropOldest() as string;
+      removed?.(line, acceptedAtMs);
+    }
     if (count > 0) this.#maybeEndOverload();
     return count;
   }

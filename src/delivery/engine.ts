@@ -6,6 +6,7 @@ import type { BatchLimits, RequestCodec } from './codec.js';
 import type { DeliveryError } from './delivery-error.js';
 import { FlushBarrier } from './flush-barrier.js';
 import { ProcessHold } from './process-hold.js';
+import { type SpoolSettings, SpoolKeeper } from './spool-keeper.js';
 import { type Flight, RequestLoop, type Sender } from './request-loop.js';
 import type { RetryPolicy } from './retry.js';
 import { unrefTimeout } from './timers.js';
@@ -38,6 +39,13 @@ export interface DeliveryEngineOptions {
   readonly holdProcessMs: number;
   /** When to report that delivery is falling behind (not while delivery is failing); `false`: never. */
   readonly backlog: BacklogThresholds | false;
+  /**
+   * Keep entries on disk (see {@link SpoolSettings}); what an earlier run left is sent first, to `recoveryTarget`.
+   * Without a `recoveryTarget`, no spool is opened.
+   */
+  readonly spool?: SpoolSettings | undefined;
+  /** Where entries recovered from the spool go: the server in force at construction. */
+  readonly recoveryTarget?: ServerTarget | undefined;
   /** Notices one-line reports; see {@link DeliveryObserver}. */
   readonly observer: DeliveryObserver;
   /** The clock, `Date.now` by default (timers are Node's: fake them in tests). */
@@ -48,7 +56,10 @@ export interface DeliveryEngineOptions {
 
 /** Counts since construction. */
 export interface EngineCounts {
-  accepted: number;
+  /** Entries an earlier run left in the spool, sent first (they count in the outcomes too). */
+  recovered: number;
+  /** Entries kept in the spool for a later run (abandoned at a deadline, or unsettled at exit). */
+  spooled: number;
   delivered: number;
   failed: number;
   dropped: number;
@@ -59,8 +70,11 @@ export interface EngineCounts {
   retries: number;
 }
 
-/** The counts kept by the engine itself (the queue counts what it accepted and dropped). */
-type OutcomeCounts = Omit<EngineCounts, 'accepted' | 'dropped'>;
+/** The counts kept by the engine itself (the queue counts what it accepted and dropped, the spool what it kept). */
+type OutcomeCounts = Omit<EngineCounts, 'dropped' | 'spooled'>;
+
+/** Entries given up by this process, in order, from sequence number `firstSeq` on. */
+type GivenUp = { line: string; acceptedAtMs: number }[] & { readonly firstSeq: number };
 
 /** The batch being sent: its entries are out of the queue but not yet settled. */
 class InFlight implements Flight {
@@ -75,13 +89,18 @@ class InFlight implements Flight {
    */
   constructor(
     readonly firstSeq: number,
-    entries: number,
+    readonly lines: readonly string[],
     readonly acceptedAtMs: number,
     readonly signal: AbortSignal,
     counts: OutcomeCounts,
   ) {
-    this.unsettled = entries;
+    this.unsettled = lines.length;
     this.#counts = counts;
+  }
+
+  /** The lines not yet settled, as far as a line's position tells (a split settles its first half first). */
+  unsettledLines(): readonly string[] {
+    return this.unsettled === 0 ? [] : this.lines.slice(this.lines.length - this.unsettled);
   }
 
   delivered(entries: number): void {
@@ -118,7 +137,7 @@ export class DeliveryEngine {
   /** Runs one task per request, one at a time: the task takes the next batch from the queue and sends it. */
   readonly #sidecar = new PQueue({ concurrency: 1 });
   /** The counts the queue does not keep. */
-  readonly #counts: OutcomeCounts = { delivered: 0, failed: 0, pending: 0, requests: 0, retries: 0 };
+  readonly #counts: OutcomeCounts = { recovered: 0, delivered: 0, failed: 0, pending: 0, requests: 0, retries: 0 };
   /** A send task is queued or running and has not yet taken its batch. */
   #taskScheduled = false;
   #inFlight: InFlight | undefined;
@@ -131,6 +150,7 @@ export class DeliveryEngine {
    * afterwards: one controller per request would cost more than the rest of the engine's work per request.
    */
   #abandonment = new AbortController();
+  readonly #spool: SpoolKeeper | undefined;
 
   constructor(options: DeliveryEngineOptions) {
     this.#options = options;
@@ -166,11 +186,42 @@ export class DeliveryEngine {
       },
     });
     if (options.backlog !== false) this.#backlog = new BacklogMonitor(options.backlog, options.observer, this.#now());
+    if (options.spool !== undefined && options.recoveryTarget !== undefined) {
+      this.#spool = this.#openSpool(options.spool, options.recoveryTarget);
+    }
+  }
+
+  /** Opens the spool and queues what an earlier run left, before anything newer. */
+  #openSpool(settings: SpoolSettings, target: ServerTarget): SpoolKeeper | undefined {
+    const notice = (message: string): void => this.#options.observer.onNotice(message);
+    const opened = SpoolKeeper.open(settings, notice);
+    if (opened === undefined) return undefined;
+    const { keeper, recovery } = opened;
+    let taken = 0;
+    for (const { line, acceptedAtMs } of recovery.records) {
+      if (this.#queue.admit(line, Buffer.byteLength(line), target, acceptedAtMs) !== REFUSED) taken++;
+    }
+    keeper.recoveredTaken(taken, recovery.records.length);
+    this.#counts.recovered = recovery.records.length;
+    if (recovery.torn > 0) {
+      this.#counts.recovered += recovery.torn;
+      this.#counts.failed += recovery.torn;
+      notice(`the spool held ${recovery.torn} torn or corrupt log entries (a crash mid-write); they were skipped`);
+    }
+    if (recovery.records.length > 0) {
+      this.#hold.workArrived();
+      this.#scheduleTask();
+    }
+    return keeper;
   }
 
   /** Counts since construction (a copy). */
   get counts(): Readonly<EngineCounts> {
-    return { ...this.#counts, accepted: this.#queue.accepted, dropped: this.#queue.dropped };
+    return {
+      ...this.#counts,
+      dropped: this.#queue.dropped,
+      spooled: this.#spool?.kept ?? 0,
+    };
   }
 
   /** Entries accepted and not yet settled: queued or in the request being sent. */
@@ -189,8 +240,14 @@ export class DeliveryEngine {
    * @returns false when the entry itself was dropped (drop-newest).
    */
   enqueue(line: string, size: number, target: ServerTarget, nowMs: number): boolean {
+    const spool = this.#spool;
+    if (spool !== undefined && !spool.hasRoomFor(size)) {
+      this.#queue.refuse();
+      return false;
+    }
     const madeWay = this.#queue.admit(line, size, target, nowMs);
     if (madeWay === REFUSED) return false;
+    spool?.accepted(line, size, nowMs);
     // Dropping the oldest settles entries below any finish() target.
     if (madeWay > 0) this.#settle();
     this.#hold.workArrived();
@@ -217,22 +274,54 @@ export class DeliveryEngine {
     return settled;
   }
 
-  /** Gives up every unsettled entry with a sequence number below `seq`, counting it as pending. */
+  /**
+   * Gives up every unsettled entry with a sequence number below `seq`: kept in the spool for a later run when there
+   * is one (counted as spooled), else counted as pending.
+   */
   #abandonBelow(seq: number): void {
-    let abandoned = 0;
+    const given = this.#giveUpBelow(seq);
+    if (given.length === 0) return;
+    const kept = this.#keepOrCountPending(given);
+    const spooled = kept > 0 ? `; ${kept} kept in the spool for the next run` : '';
+    this.#options.observer.onNotice(`${given.length} log entries were not delivered before the deadline${spooled}`);
+    this.#settle();
+    if (this.unsettled === 0) this.#becomeIdle();
+  }
+
+  /** Entries given up by this process: kept in the spool for a later run if there is one, else counted as pending. */
+  #keepOrCountPending(given: GivenUp): number {
+    const kept = this.#spool?.keep(given.firstSeq, given) ?? 0;
+    this.#counts.pending += given.length - kept;
+    return kept;
+  }
+
+  /** Takes every unsettled entry below `seq` out of the engine (the request in flight is abandoned whole). */
+  #giveUpBelow(seq: number): GivenUp {
+    const given: GivenUp = Object.assign([], { firstSeq: this.#lowestUnsettledSeq() });
     const flight = this.#inFlight;
     if (flight !== undefined && flight.firstSeq < seq) {
-      abandoned += flight.unsettled;
+      for (const line of flight.unsettledLines()) given.push({ line, acceptedAtMs: flight.acceptedAtMs });
       this.#abandonment.abort();
       this.#abandonment = new AbortController();
       this.#inFlight = undefined;
     }
-    abandoned += this.#queue.removeBelow(seq);
-    if (abandoned === 0) return;
-    this.#counts.pending += abandoned;
-    this.#options.observer.onNotice(`${abandoned} log entries were not delivered before the deadline`);
+    this.#queue.removeBelow(seq, (line, acceptedAtMs) => given.push({ line, acceptedAtMs }));
+    return given;
+  }
+
+  /**
+   * The process is exiting: whatever is still unsettled is kept in the spool for the next run (in order), and the
+   * spool is closed. Synchronous, for the process 'exit' handler.
+   * @returns how many entries were kept.
+   */
+  keepForNextRun(): number {
+    const spool = this.#spool;
+    if (spool === undefined) return 0;
+    const kept = this.#keepOrCountPending(this.#giveUpBelow(Infinity));
+    spool.closeSync();
     this.#settle();
-    if (this.unsettled === 0) this.#becomeIdle();
+    this.#becomeIdle();
+    return kept;
   }
 
   /** Nothing is queued or in flight: release the process and start the next outage's hold budget afresh. */
@@ -261,9 +350,11 @@ export class DeliveryEngine {
     return this.#inFlight?.firstSeq ?? this.#queue.headSeq;
   }
 
-  /** Resolves the finish() waiters whose entries are all settled. */
+  /** Resolves the finish() waiters whose entries are all settled, and releases their spool records. */
   #settle(): void {
-    this.#barrier.settle(this.#lowestUnsettledSeq());
+    const lowest = this.#lowestUnsettledSeq();
+    this.#barrier.settle(lowest);
+    this.#spool?.settledBelow(lowest);
   }
 
   /** One p-queue task: waits out `maxDelayMs` for a fuller batch, takes it, schedules the next task, sends. */
@@ -274,7 +365,7 @@ export class DeliveryEngine {
     const batch = this.#queue.take(this.#options.batch);
     this.#taskScheduled = false;
     if (batch === undefined) return; // abandoned while lingering
-    const flight = new InFlight(firstSeq, batch.lines.length, acceptedAtMs, this.#abandonment.signal, this.#counts);
+    const flight = new InFlight(firstSeq, batch.lines, acceptedAtMs, this.#abandonment.signal, this.#counts);
     this.#inFlight = flight;
     if (this.#queue.length > 0) this.#scheduleTask();
     try {

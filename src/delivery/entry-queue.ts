@@ -92,9 +92,12 @@ export class EntryQueue {
     this.#bytes += size;
   }
 
-  /** Removes the oldest entry (for the drop-oldest policy). Does nothing when empty. */
-  dropOldest(): void {
-    if (this.#length > 0) this.#shift();
+  /**
+   * Removes the oldest entry (for the drop-oldest policy, or to give it up).
+   * @returns its line, or `undefined` when the queue is empty.
+   */
+  dropOldest(): string | undefined {
+    return this.#length > 0 ? this.#shift() : undefined;
   }
 
   /**

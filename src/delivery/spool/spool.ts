@@ -159,14 +159,19 @@ export class Spool {
    */
   append(line: string, size: number, acceptedAtMs: number): boolean {
     if (this.#failed || this.#closed) return true;
+    if (!this.hasRoomFor(size)) return false;
     const bytes = HEADER_BYTES + size;
-    if (this.#log.bytes + this.#pendingBytes + bytes > this.#maxBytes) return false;
     this.#lines.push(line);
     this.#sizes.push(size);
     this.#times.push(acceptedAtMs);
     this.#pendingBytes += bytes;
     if (this.#timer === undefined) this.#schedule();
     return true;
+  }
+
+  /** True when an entry of `size` bytes fits under `maxBytes` (always, after a failure or close: appends are ignored). */
+  hasRoomFor(size: number): boolean {
+    return this.#failed || this.#closed || this.#log.bytes + this.#pendingBytes + HEADER_BYTES + size <= this.#maxBytes;
   }
 
   /**
