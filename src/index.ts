@@ -6,16 +6,13 @@
 export { LogstreamTransport, type DeliveryStats } from './transport.js';
 export { Logstream, type LogstreamOptions, type MakeLoggerOptions } from './logstream.js';
 export type { BatchOptions, FinishOptions, LogstreamTransportOptions, RetryOptions } from './options.js';
-export type { BatchEncoding, LogstreamLevel, Payload } from './encoders/http.js';
-export type { LogInfo } from './encoders/encoder.js';
-export type { Protocol } from './encoders/index.js';
-export type {
-  DatadogOptions,
-  ElasticsearchOptions,
-  LokiOptions,
-  OtlpOptions,
-  ProtocolOptions,
-  SplunkHecOptions,
-} from './protocol-options.js';
+export type { BatchEncoding, LogInfo, Payload } from './protocols/shared/encoder.js';
+export type { LogstreamLevel } from './protocols/http.js';
+export type { Protocol, ProtocolOptions } from './protocols/index.js';
+export type { OtlpOptions } from './protocols/otlp.js';
+export type { LokiOptions } from './protocols/loki.js';
+export type { ElasticsearchOptions } from './protocols/elasticsearch.js';
+export type { SplunkHecOptions } from './protocols/splunk-hec.js';
+export type { DatadogOptions } from './protocols/datadog.js';
 export type { OverflowPolicy } from './delivery/admission-queue.js';
 export { DeliveryError } from './delivery/delivery-error.js';

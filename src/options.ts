@@ -5,16 +5,16 @@ import type { SpoolMode, SpoolSettings } from './delivery/spool-keeper.js';
 import type { BatchLimits } from './delivery/codec.js';
 import type { OverflowPolicy, QueueLimits } from './delivery/admission-queue.js';
 import type { RetryPolicy } from './delivery/retry.js';
-import type { BatchEncoding, Payload } from './encoders/http.js';
-import { BACKEND_LIMITS, type ProtocolSettings } from './encoders/index.js';
+import type { BatchEncoding, Payload } from './protocols/shared/encoder.js';
 import type { Logstream } from './logstream.js';
 import { HEADER_NAME, HEADER_VALUE } from './headers.js';
 import {
   processEnvironment,
   type ProtocolEnvironment,
   type ProtocolOptions,
+  type ProtocolSettings,
   resolveProtocol,
-} from './protocol-options.js';
+} from './protocols/index.js';
 import { parseServerUrl, type ServerTarget } from './url.js';
 
 /** Batching settings; every field is optional and defaults as documented. */
@@ -222,7 +222,7 @@ export function resolveOptions(
   }
   const headers = checkHeaders(options.headers);
   const protocol = resolveProtocol(options, headers, environment);
-  const backend = protocol.settings.name === 'http' ? undefined : BACKEND_LIMITS[protocol.settings.name];
+  const backend = protocol.limits;
   if (backend !== undefined) checkHttpOnly(options, protocol.settings.name);
   return {
     target:

@@ -4,9 +4,15 @@ import type { BacklogReport } from './delivery/backlog-monitor.js';
 import { DeliveryEngine, type DeliveryObserver } from './delivery/engine.js';
 import type { DeliveryError } from './delivery/delivery-error.js';
 import { HttpSender } from './delivery/http-sender.js';
-import { EncodeError, type Encoder, type EntrySize, formattedOutput, type LogInfo } from './encoders/encoder.js';
-import { encodeTruncated } from './encoders/entry-size.js';
-import { createEncoder } from './encoders/index.js';
+import {
+  EncodeError,
+  type Encoder,
+  type EntrySize,
+  formattedOutput,
+  type LogInfo,
+} from './protocols/shared/encoder.js';
+import { encodeTruncated } from './protocols/shared/entry-size.js';
+import { createEncoder } from './protocols/index.js';
 import type { Logstream } from './logstream.js';
 import { type FinishOptions, type LogstreamTransportOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import type { ServerTarget } from './url.js';

@@ -1,7 +1,7 @@
 import abstractTransportSuite from 'abstract-winston-transport';
 import { expect } from 'chai';
 import { type DeliveryStats, LogstreamTransport, type LogstreamTransportOptions } from '../src/index.js';
-import type { LogInfo } from '../src/encoders/encoder.js';
+import type { LogInfo } from '../src/protocols/shared/encoder.js';
 import { type TestReceiver, useTestReceiver } from './support/receiver.js';
 import { StderrCapture } from './support/stderr.js';
 

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { type RequestCodec } from '../../src/delivery/codec.js';
 import { type OverflowPolicy } from '../../src/delivery/admission-queue.js';
 import { DeliveryEngine } from '../../src/delivery/engine.js';
-import { createElasticsearchEncoder, ELASTICSEARCH_LIMITS } from '../../src/encoders/elasticsearch.js';
+import { createElasticsearchEncoder, ELASTICSEARCH_LIMITS } from '../../src/protocols/elasticsearch.js';
 import { type Answer, JSON_ARRAY_CODEC, QUIET_OBSERVER, ScriptedServer, TARGET } from '../support/scripted-server.js';
 
 /** Elasticsearch's reading of a bulk answer, over the same bodies. */

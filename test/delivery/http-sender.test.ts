@@ -13,7 +13,7 @@ import {
   type HttpSenderOptions,
   type SendResult,
 } from '../../src/delivery/http-sender.js';
-import { createEncoder, type Protocol } from '../../src/encoders/index.js';
+import { createEncoder, type Protocol } from '../../src/protocols/index.js';
 import { type DeliveryError, LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
 import { parseServerUrl } from '../../src/url.js';
 import { TestReceiver, useTestReceiver } from '../support/receiver.js';

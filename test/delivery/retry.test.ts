@@ -10,7 +10,7 @@ import {
   retryDelay,
   type RetryPolicy,
 } from '../../src/delivery/retry.js';
-import { createHttpEncoder } from '../../src/encoders/http.js';
+import { createHttpEncoder } from '../../src/protocols/http.js';
 import { LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
 import { parseServerUrl } from '../../src/url.js';
 import { blockNetwork, restoreNetwork } from '../support/mock-server.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createSplunkHecEncoder, SPLUNK_HEC_LIMITS } from '../../src/encoders/splunk-hec.js';
+import { createSplunkHecEncoder, SPLUNK_HEC_LIMITS } from '../../src/protocols/splunk-hec.js';
 import { parseConcatenatedJson } from '../support/responders.js';
 
 /**

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createLokiEncoder, LOKI_LIMITS } from '../../src/encoders/loki.js';
+import { createLokiEncoder, LOKI_LIMITS } from '../../src/protocols/loki.js';
 
 /**
  * Golden bodies written from Loki's push API reference, "Ingest logs" (`POST /loki/api/v1/push`, JSON body):

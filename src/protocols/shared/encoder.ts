@@ -1,4 +1,4 @@
-import type { BatchLimits, RequestCodec, ResponseVerdict } from '../delivery/codec.js';
+import type { BatchLimits, RequestCodec, ResponseVerdict } from '../../delivery/codec.js';
 import { type JsonValue, toJsonFields } from './json-value.js';
 
 /**
@@ -15,6 +15,22 @@ export interface LogInfo {
   message?: unknown;
   [key: string]: unknown;
 }
+
+/**
+ * The request body's shape for the plain `'http'` protocol:
+ * - `'json'`: the entry's own fields (`level`, `message`, meta) plus `timestamp` when it has none (with winston's
+ *   `json()` as the last format, the line it wrote, keys sorted, rather than a second serialization);
+ * - `'logstream'`: the Rust logstream `LogEntry` (`level`, `message`, `target`, `module`, `file`, `line`, `timestamp`);
+ * - `'formatted'`: the JSON line the winston format already wrote (such as `format.json()`), as is;
+ * - a function: its return value, JSON-encoded.
+ */
+export type Payload = 'json' | 'logstream' | 'formatted' | ((info: LogInfo) => unknown);
+
+/** How several entries share one request body (`'http'` only). */
+export type BatchEncoding = 'ndjson' | 'json-array';
+
+/** The batching limits in force, as the transport resolved them; `encoding` applies to `'http'` only. */
+export type EncoderBatch = BatchLimits & { readonly encoding: BatchEncoding };
 
 /** Where winston formats leave their output on an entry (triple-beam's `MESSAGE`). */
 const FORMATTED = Symbol.for('message');

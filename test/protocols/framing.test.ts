@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { createEncoder, PROTOCOLS } from '../../src/encoders/index.js';
-import type { LogInfo } from '../../src/encoders/encoder.js';
+import { createEncoder, PROTOCOLS } from '../../src/protocols/index.js';
+import type { LogInfo } from '../../src/protocols/shared/encoder.js';
 import { DEFAULT_FRAMING } from '../../src/delivery/entry-queue.js';
 import { type LogstreamTransportOptions, resolveOptions } from '../../src/options.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createDatadogEncoder, DATADOG_LIMITS, datadogStatus } from '../../src/encoders/datadog.js';
+import { createDatadogEncoder, DATADOG_LIMITS, datadogStatus } from '../../src/protocols/datadog.js';
 
 /**
  * Golden bodies written from Datadog's API reference, "Send logs" (v2, `POST /api/v2/logs`: a JSON array of

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { encodeTruncated } from '../../src/encoders/entry-size.js';
-import { createHttpEncoder } from '../../src/encoders/http.js';
+import { encodeTruncated } from '../../../src/protocols/shared/entry-size.js';
+import { createHttpEncoder } from '../../../src/protocols/http.js';
 
 const encoder = createHttpEncoder({ payload: 'json', batch: undefined });
 const TIME = Date.UTC(2026, 0, 2, 3, 4, 5, 6);

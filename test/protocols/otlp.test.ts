@@ -5,7 +5,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { expect } from 'chai';
 import winston from 'winston';
-import { createOtlpEncoder, OTLP_LIMITS, otlpSeverityNumber } from '../../src/encoders/otlp.js';
+import { createOtlpEncoder, OTLP_LIMITS, otlpSeverityNumber } from '../../src/protocols/otlp.js';
 import { LogstreamTransport } from '../../src/index.js';
 import { TestReceiver } from '../support/receiver.js';
 

@@ -1,7 +1,7 @@
 import { Client } from '@elastic/elasticsearch';
 import { expect } from 'chai';
 import winston from 'winston';
-import { createElasticsearchEncoder, ELASTICSEARCH_LIMITS } from '../../src/encoders/elasticsearch.js';
+import { createElasticsearchEncoder, ELASTICSEARCH_LIMITS } from '../../src/protocols/elasticsearch.js';
 import { LogstreamTransport } from '../../src/index.js';
 import { type ReceivedRequest, type TestReceiver, useTestReceiver } from '../support/receiver.js';
 

@@ -1,30 +1,25 @@
-import type { BatchLimits, EncodedRequest } from '../delivery/codec.js';
+/**
+ * The plain `'http'` protocol, the default: one JSON payload per request (`payload` shapes it), or, with
+ * `batch`, NDJSON or JSON-array batches of them.
+ * @module
+ */
+import type { EncodedRequest } from '../delivery/codec.js';
+import type { ProtocolDefinition } from './shared/definition.js';
 import {
   EncodeError,
   type Encoder,
+  type EncoderBatch,
   type EntrySize,
   formattedOutput,
   JSON_HEADERS,
   type LogInfo,
   loggedLevel,
   NDJSON_HEADERS,
+  type Payload,
   uncolouredLevel,
-} from './encoder.js';
-import { isFlatRecord, messageText, stringifyRecord, stringifyValue } from './json-value.js';
-import { isoTimestamp } from './timestamp.js';
-
-/**
- * The request body's shape for the plain `'http'` protocol:
- * - `'json'`: the entry's own fields (`level`, `message`, meta) plus `timestamp` when it has none (with winston's
- *   `json()` as the last format, the line it wrote, keys sorted, rather than a second serialization);
- * - `'logstream'`: the Rust logstream `LogEntry` (`level`, `message`, `target`, `module`, `file`, `line`, `timestamp`);
- * - `'formatted'`: the JSON line the winston format already wrote (such as `format.json()`), as is;
- * - a function: its return value, JSON-encoded.
- */
-export type Payload = 'json' | 'logstream' | 'formatted' | ((info: LogInfo) => unknown);
-
-/** How several entries share one request body. */
-export type BatchEncoding = 'ndjson' | 'json-array';
+} from './shared/encoder.js';
+import { isFlatRecord, messageText, stringifyRecord, stringifyValue } from './shared/json-value.js';
+import { isoTimestamp } from './shared/timestamp.js';
 
 /** The Rust logger's levels. */
 export type LogstreamLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -124,7 +119,7 @@ export function encodeLogstreamPayload(info: LogInfo, timeMs: number): string {
 export interface HttpEncoderOptions {
   readonly payload: Payload;
   /** `undefined`: one entry per request, its body the payload itself. */
-  readonly batch: (BatchLimits & { readonly encoding: BatchEncoding }) | undefined;
+  readonly batch: EncoderBatch | undefined;
 }
 
 /** The plain `'http'` protocol: one JSON payload per request, or NDJSON / JSON-array batches of them. */
@@ -155,3 +150,12 @@ export function createHttpEncoder(options: HttpEncoderOptions): Encoder {
         : (lines): EncodedRequest => ({ body: `[${lines.join(',')}]`, headers: JSON_HEADERS }),
   };
 }
+
+/** The `'http'` protocol: no option of its own (`payload` and `batch` shape it), no limits, no credentials. */
+export const http: ProtocolDefinition<'http', Record<never, never>, Record<never, never>, undefined> = {
+  name: 'http',
+  optionKey: undefined,
+  limits: undefined,
+  resolve: () => ({ settings: { name: 'http' }, headers: {}, compressByDefault: false }),
+  createEncoder: (_settings, batch, payload) => createHttpEncoder({ payload, batch }),
+};

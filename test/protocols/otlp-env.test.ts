@@ -4,20 +4,17 @@ import { detectResources, envDetector } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { expect } from 'chai';
 import winston from 'winston';
-import { Logstream, LogstreamTransport, type LogstreamTransportOptions } from '../src/index.js';
-import { DEFAULTS, resolveOptions, type ResolvedOptions } from '../src/options.js';
-import { parseHeaders, parseResourceAttributes } from '../src/otel-env.js';
-import { StderrCapture } from './support/stderr.js';
-import { TestReceiver } from './support/receiver.js';
+import { Logstream, LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
+import { DEFAULTS, resolveOptions, type ResolvedOptions } from '../../src/options.js';
+import { parseHeaders, parseResourceAttributes } from '../../src/protocols/otlp-env.js';
+import { StderrCapture } from '../support/stderr.js';
+import { TestReceiver } from '../support/receiver.js';
 
 type Env = Record<string, string>;
 
 /** The options resolved with `env` as the environment; the lines reported about it are pushed to `warnings`. */
 function resolveWith(env: Env, options: LogstreamTransportOptions = {}, warnings: string[] = []): ResolvedOptions {
-  return resolveOptions(
-    { protocol: 'otlp', ...options },
-    { env, mainScript: undefined, cwd: process.cwd(), warn: (line) => warnings.push(line) },
-  );
+  return resolveOptions({ protocol: 'otlp', ...options }, { env, warn: (line) => warnings.push(line) });
 }
 
 /** What resolving `env` reports. */
@@ -199,8 +196,6 @@ describe('OpenTelemetry environment variables (protocol otlp)', function () {
               OTEL_RESOURCE_ATTRIBUTES: 's3cret-6',
               OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '   ', // blank: unset, not malformed
             },
-            mainScript: undefined,
-            cwd: process.cwd(),
           },
         );
       } finally {
@@ -253,7 +248,7 @@ describe('OpenTelemetry environment variables (protocol otlp)', function () {
       for (const env of CASES) {
         await withProcessEnv(env, async () => {
           const official = await officialSettings();
-          const ours = resolveOptions({ protocol: 'otlp' }, { env, mainScript: undefined, cwd: '/', warn: () => {} });
+          const ours = resolveOptions({ protocol: 'otlp' }, { env, warn: () => {} });
           const label = JSON.stringify(env);
           expect(ours.target?.url, label).to.equal(official.url);
           expect(ours.headers, label).to.deep.equal(official.headers);
@@ -277,7 +272,7 @@ describe('OpenTelemetry environment variables (protocol otlp)', function () {
       for (const env of cases) {
         await withProcessEnv(env, () => {
           const official = detectResources({ detectors: [envDetector] }).attributes;
-          const ours = resolveOptions({ protocol: 'otlp' }, { env, mainScript: undefined, cwd: '/', warn: () => {} });
+          const ours = resolveOptions({ protocol: 'otlp' }, { env, warn: () => {} });
           expect(ours.protocol, JSON.stringify(env)).to.have.deep.property('resource', official);
         });
       }

@@ -4,8 +4,27 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest, ResponseVerdict } from '../delivery/codec.js';
-import { ALL_ACCEPTED, type Encoder, entryFields, type LogInfo, NDJSON_HEADERS } from './encoder.js';
-import { isoTimestamp } from './timestamp.js';
+import type { ProtocolDefinition } from './shared/definition.js';
+import { ALL_ACCEPTED, type Encoder, entryFields, type LogInfo, NDJSON_HEADERS } from './shared/encoder.js';
+import { optionalSecret, optionalString, secretHeader, section } from './shared/option-checks.js';
+import { isoTimestamp } from './shared/timestamp.js';
+
+/** Options of `protocol: 'elasticsearch'` (the `_bulk` API of Elasticsearch or OpenSearch). */
+export interface ElasticsearchOptions {
+  /**
+   * The index, alias or data stream documents are created in. Default `'logs-winston-default'`, which
+   * Elasticsearch's built-in `logs-*-*` template makes a data stream.
+   */
+  index?: string;
+  /** An API key (the base64 `encoded` form), sent as `Authorization: ApiKey <apiKey>`. Default none. Never appears in diagnostics. */
+  apiKey?: string;
+}
+
+/** The transport option of `protocol: 'elasticsearch'`. */
+export interface ElasticsearchOption {
+  /** Settings of `protocol: 'elasticsearch'`; refused with any other protocol. */
+  elasticsearch?: ElasticsearchOptions;
+}
 
 /** The resolved settings of the `'elasticsearch'` protocol. */
 export interface ElasticsearchSettings {
@@ -62,6 +81,26 @@ export function createElasticsearchEncoder(settings: ElasticsearchSettings, batc
     maxResponseBytes: maxBulkResponseBytes(batch.maxEntries),
   };
 }
+
+/** The `'elasticsearch'` protocol: documents created in `elasticsearch.index`, the API key as `Authorization`. */
+export const elasticsearch: ProtocolDefinition<'elasticsearch', ElasticsearchOption, ElasticsearchSettings> = {
+  name: 'elasticsearch',
+  optionKey: 'elasticsearch',
+  limits: ELASTICSEARCH_LIMITS,
+  resolve(given) {
+    const options = section<ElasticsearchOptions>(given, 'elasticsearch');
+    const apiKey = optionalSecret(options.apiKey, 'elasticsearch.apiKey');
+    return {
+      settings: {
+        name: 'elasticsearch',
+        index: optionalString(options.index, 'elasticsearch.index') ?? 'logs-winston-default',
+      },
+      headers: secretHeader('authorization', apiKey, 'ApiKey'),
+      compressByDefault: false,
+    };
+  },
+  createEncoder: createElasticsearchEncoder,
+};
 
 /**
  * Reads a bulk response. Item statuses: 2xx delivered, 429 (queue full, circuit breaker) to be sent again,

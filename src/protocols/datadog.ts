@@ -4,9 +4,31 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest } from '../delivery/codec.js';
-import { type Encoder, JSON_HEADERS, type LogInfo, loggedLevel } from './encoder.js';
-import { type JsonValue, messageText, toJsonFields } from './json-value.js';
-import { isoTimestamp } from './timestamp.js';
+import type { ProtocolDefinition } from './shared/definition.js';
+import { type Encoder, JSON_HEADERS, type LogInfo, loggedLevel } from './shared/encoder.js';
+import { type JsonValue, messageText, toJsonFields } from './shared/json-value.js';
+import { optionalStrings, requiredSecret, secretHeader, section } from './shared/option-checks.js';
+import { isoTimestamp } from './shared/timestamp.js';
+
+/** Options of `protocol: 'datadog'` (the logs intake v2, `https://http-intake.logs.<site>/api/v2/logs`). */
+export interface DatadogOptions {
+  /** The API key, sent as `DD-API-KEY`. Required unless `headers` has `DD-API-KEY`. Never appears in diagnostics. */
+  apiKey?: string;
+  /** The logs' `service`. Default none. */
+  service?: string;
+  /** The logs' `ddsource` (the technology, for Datadog's pipelines). Default none. */
+  ddsource?: string;
+  /** The logs' `ddtags`, comma-separated `key:value` tags, e.g. `'env:prod,version:1.2.0'`. Default none. */
+  ddtags?: string;
+  /** The logs' `hostname`. Default none. */
+  hostname?: string;
+}
+
+/** The transport option of `protocol: 'datadog'`. */
+export interface DatadogOption {
+  /** Settings of `protocol: 'datadog'`; required there (for `apiKey`), refused with any other protocol. */
+  datadog?: DatadogOptions;
+}
 
 /** The resolved settings of the `'datadog'` protocol: reserved attributes every log carries, each left out when undefined. */
 export interface DatadogSettings {
@@ -78,3 +100,23 @@ export function createDatadogEncoder(settings: DatadogSettings, batch: BatchLimi
     encode: (lines): EncodedRequest => ({ body: `[${lines.join(',')}]`, headers: JSON_HEADERS }),
   };
 }
+
+/** The `'datadog'` protocol: reserved attributes from the `datadog` option, the API key as `DD-API-KEY`, gzip on. */
+export const datadog: ProtocolDefinition<'datadog', DatadogOption, DatadogSettings> = {
+  name: 'datadog',
+  optionKey: 'datadog',
+  limits: DATADOG_LIMITS,
+  resolve(given, userHeaders) {
+    const options = section<DatadogOptions>(given, 'datadog');
+    const apiKey = requiredSecret(options.apiKey, 'datadog.apiKey', 'dd-api-key', userHeaders);
+    return {
+      settings: {
+        name: 'datadog',
+        ...optionalStrings(options, ['service', 'ddsource', 'ddtags', 'hostname'], 'datadog'),
+      },
+      headers: secretHeader('dd-api-key', apiKey),
+      compressByDefault: true, // Datadog asks for gzip
+    };
+  },
+  createEncoder: createDatadogEncoder,
+};

@@ -5,10 +5,9 @@ import {
   encodeFormattedPayload,
   encodeJsonPayload,
   encodeLogstreamPayload,
-  type Payload,
   toLogstreamLevel,
-} from '../../src/encoders/http.js';
-import { EncodeError, type LogInfo } from '../../src/encoders/encoder.js';
+} from '../../src/protocols/http.js';
+import { EncodeError, type LogInfo, type Payload } from '../../src/protocols/shared/encoder.js';
 import { LOGSTREAM_LEVEL_MAPPING } from '../support/entries.js';
 
 const TIME = Date.UTC(2026, 10, 27, 13, 14, 15, 16);

@@ -3,12 +3,12 @@
  * read them (the specification's "OpenTelemetry Protocol Exporter" and "Environment Variable Specification", and
  * the parsing of the official JS exporter, `@opentelemetry/exporter-logs-otlp-http`).
  *
- * An unset or blank variable is absent. A malformed one is reported with one line naming it (never its value,
+ * Used by `otlp.ts` only. An unset or blank variable is absent. A malformed one is reported with one line naming it (never its value,
  * which may be a credential) and ignored; nothing here throws.
  * @module
  */
-import { HEADER_NAME, HEADER_VALUE } from './headers.js';
-import { parseServerUrl, type ServerTarget } from './url.js';
+import { HEADER_NAME, HEADER_VALUE } from '../headers.js';
+import { parseServerUrl, type ServerTarget } from '../url.js';
 
 /** Receives one diagnostic line, without the `winston-logstream: ` prefix. */
 export type EnvWarning = (message: string) => void;

@@ -6,9 +6,35 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest, ResponseVerdict } from '../delivery/codec.js';
-import { ALL_ACCEPTED, type Encoder, JSON_HEADERS, type LogInfo, loggedLevel } from './encoder.js';
-import { type JsonValue, toJsonFields } from './json-value.js';
-import { unixNanoString } from './timestamp.js';
+import { readOtlpEnvironment } from './otlp-env.js';
+import type { ProtocolDefinition } from './shared/definition.js';
+import { ALL_ACCEPTED, type Encoder, JSON_HEADERS, type LogInfo, loggedLevel } from './shared/encoder.js';
+import { type JsonValue, toJsonFields, toJsonValue } from './shared/json-value.js';
+import { optionalString, optionError, section, type Unchecked } from './shared/option-checks.js';
+import { unixNanoString } from './shared/timestamp.js';
+
+/** Options of `protocol: 'otlp'` (OTLP/HTTP JSON to a collector's `…/v1/logs`). */
+export interface OtlpOptions {
+  /**
+   * Resource attributes (values of any JSON type), added to and overriding the defaults: the attributes of
+   * `OTEL_RESOURCE_ATTRIBUTES`, and `service.name` from `OTEL_SERVICE_NAME`, else OpenTelemetry's default,
+   * `unknown_service:<process.argv0>` (`unknown_service:node`). Read once, when the transport is made.
+   */
+  resource?: Record<string, unknown>;
+  /** The instrumentation scope of every record. Default `{ name: 'winston-logstream' }`, no version. */
+  scope?: {
+    /** The scope's name. Default `'winston-logstream'`. */
+    name?: string;
+    /** The scope's version. Default none. */
+    version?: string;
+  };
+}
+
+/** The transport option of `protocol: 'otlp'`. */
+export interface OtlpOption {
+  /** Settings of `protocol: 'otlp'`; refused with any other protocol. */
+  otlp?: OtlpOptions;
+}
 
 /** An OTLP `AnyValue` in the JSON encoding. 64-bit integers are decimal strings, as the protobuf JSON mapping writes them. */
 export type OtlpAnyValue =
@@ -142,6 +168,66 @@ export function createOtlpEncoder(settings: OtlpSettings, batch: BatchLimits): E
     isRetryableStatus: isOtlpRetryableStatus,
   };
 }
+
+/**
+ * The `service.name` of a resource that names none: OpenTelemetry's default, `unknown_service:` and the
+ * executable's name, as the OpenTelemetry JS SDK writes it (`defaultServiceName()` of `@opentelemetry/resources`).
+ */
+export function defaultServiceName(): string {
+  return process.argv0 ? `unknown_service:${process.argv0}` : 'unknown_service';
+}
+
+/** The resolved settings of `otlp`: the option's over the environment's resource, over the defaults. */
+function resolveOtlpSettings(
+  options: Unchecked<OtlpOptions>,
+  environmentResource: Readonly<Record<string, string>>,
+): OtlpSettings {
+  const resource: Record<string, JsonValue> = { ...environmentResource };
+  resource['service.name'] = resource['service.name'] || defaultServiceName();
+  if (options.resource !== undefined) {
+    if (typeof options.resource !== 'object' || options.resource === null || Array.isArray(options.resource)) {
+      throw optionError('option "otlp.resource" must be an object of attributes');
+    }
+    for (const [key, value] of Object.entries(options.resource)) {
+      const converted = toJsonValue(value);
+      if (converted !== undefined) resource[key] = converted;
+    }
+  }
+  const scope = section<NonNullable<OtlpOptions['scope']>>(options.scope, 'otlp.scope');
+  return {
+    resource,
+    scope: {
+      name: optionalString(scope.name, 'otlp.scope.name') ?? 'winston-logstream',
+      version: optionalString(scope.version, 'otlp.scope.version'),
+    },
+  };
+}
+
+function printWarning(message: string): void {
+  process.stderr.write(`winston-logstream: ${message}\n`);
+}
+
+/**
+ * The `'otlp'` protocol: settings from the `otlp` option over the OpenTelemetry environment variables, which
+ * also give the default server, headers, timeout and compression.
+ */
+export const otlp: ProtocolDefinition<'otlp', OtlpOption, OtlpSettings> = {
+  name: 'otlp',
+  optionKey: 'otlp',
+  limits: OTLP_LIMITS,
+  resolve(given, _userHeaders, environment) {
+    const options = section<OtlpOptions>(given, 'otlp');
+    const otel = readOtlpEnvironment(environment.env, environment.warn ?? printWarning);
+    return {
+      settings: { name: 'otlp', ...resolveOtlpSettings(options, otel.resource) },
+      headers: otel.headers,
+      compressByDefault: otel.compress ?? false,
+      defaultTarget: otel.endpoint,
+      defaultTimeoutMs: otel.timeoutMs,
+    };
+  },
+  createEncoder: createOtlpEncoder,
+};
 
 /** The statuses OTLP/HTTP lists as retryable; every other 4xx or 5xx must not be retried, a 500 included. */
 const OTLP_RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { isFlatRecord, MAX_DEPTH, toJsonValue } from '../../src/encoders/json-value.js';
+import { isFlatRecord, MAX_DEPTH, toJsonValue } from '../../../src/protocols/shared/json-value.js';
 
 describe('toJsonValue: JSON for anything a log call may carry', function () {
   it('passes plain JSON values through', function () {

@@ -1,10 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { defaultServiceName as officialDefaultServiceName } from '@opentelemetry/resources';
 import { expect } from 'chai';
-import { LogstreamTransport, type LogstreamTransportOptions } from '../src/index.js';
-import { resolveOptions } from '../src/options.js';
-import { applicationName, resolveProtocol } from '../src/protocol-options.js';
+import { LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
+import { resolveOptions } from '../../src/options.js';
+import { resolveProtocol } from '../../src/protocols/index.js';
+import { defaultServiceName } from '../../src/protocols/otlp.js';
 
 const URL = 'http://127.0.0.1:9/';
 const SECRET = 'do-not-print-7f3a';
@@ -139,36 +138,26 @@ describe('protocol options', function () {
   });
 
   describe('OTLP resource defaults', function () {
-    let dir: string;
-    before(function () {
-      dir = mkdtempSync(join(tmpdir(), 'logstream-protocols-'));
-      mkdirSync(join(dir, 'app', 'dist'), { recursive: true });
-      writeFileSync(join(dir, 'app', 'package.json'), JSON.stringify({ name: 'billing-api' }));
-    });
-    after(function () {
-      rmSync(dir, { recursive: true, force: true });
-    });
-
     function resource(env: NodeJS.ProcessEnv, given?: Record<string, unknown>): unknown {
-      const environment = { env, mainScript: join(dir, 'app', 'dist', 'main.js'), cwd: dir };
-      const resolved = resolveProtocol({ protocol: 'otlp', otlp: { resource: given } }, {}, environment).settings;
+      const resolved = resolveProtocol({ protocol: 'otlp', otlp: { resource: given } }, {}, { env }).settings;
       return (resolved as { resource: unknown }).resource;
     }
 
-    it('names the service after the package of the main script', function () {
-      expect(resource({})).to.deep.equal({ 'service.name': 'billing-api' });
+    it("names the service as OpenTelemetry's SDK does when nothing names it, never from a package.json", function () {
+      expect(defaultServiceName()).to.equal(officialDefaultServiceName());
+      expect(resource({})).to.deep.equal({ 'service.name': officialDefaultServiceName() });
+      expect(resource({ npm_package_name: 'npm-name' })).to.deep.equal({
+        'service.name': officialDefaultServiceName(),
+      });
     });
 
-    it('prefers OTEL_SERVICE_NAME, then OTEL_RESOURCE_ATTRIBUTES, then npm_package_name', function () {
+    it('prefers OTEL_SERVICE_NAME, then OTEL_RESOURCE_ATTRIBUTES', function () {
       const attributes = 'service.name=from-attributes,deployment.environment.name=prod%2Ceu';
       expect(resource({ OTEL_SERVICE_NAME: 'from-env', OTEL_RESOURCE_ATTRIBUTES: attributes })).to.deep.equal({
         'service.name': 'from-env',
         'deployment.environment.name': 'prod,eu',
       });
-      expect(resource({ OTEL_RESOURCE_ATTRIBUTES: attributes, npm_package_name: 'npm-name' })).to.include({
-        'service.name': 'from-attributes',
-      });
-      expect(resource({ npm_package_name: 'npm-name' })).to.deep.equal({ 'service.name': 'npm-name' });
+      expect(resource({ OTEL_RESOURCE_ATTRIBUTES: attributes })).to.include({ 'service.name': 'from-attributes' });
     });
 
     it('lets the resource option override and add attributes', function () {
@@ -176,16 +165,6 @@ describe('protocol options', function () {
         'service.name': 'given',
         'host.cores': 8,
       });
-    });
-
-    it('looks from the working directory when the main script is a tool in node_modules, else gives up', function () {
-      const environment = {
-        env: {},
-        mainScript: join(dir, 'app', 'node_modules', 'mocha', 'bin', 'mocha.js'),
-        cwd: join(dir, 'app'),
-      };
-      expect(applicationName(environment)).to.equal('billing-api');
-      expect(applicationName({ ...environment, cwd: dir })).to.equal(undefined);
     });
   });
 });

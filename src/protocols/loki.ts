@@ -5,8 +5,33 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest } from '../delivery/codec.js';
-import { type Encoder, entryFields, JSON_HEADERS, type LogInfo, loggedLevel } from './encoder.js';
-import { unixNanoString } from './timestamp.js';
+import type { ProtocolDefinition } from './shared/definition.js';
+import { type Encoder, entryFields, JSON_HEADERS, type LogInfo, loggedLevel } from './shared/encoder.js';
+import { optionalSecret, optionError, secretHeader, section } from './shared/option-checks.js';
+import { unixNanoString } from './shared/timestamp.js';
+
+/** Options of `protocol: 'loki'` (Loki's push API, `…/loki/api/v1/push`). */
+export interface LokiOptions {
+  /**
+   * Stream labels: `static` labels every entry carries, and `fields`, entry fields promoted to labels of the same
+   * name (non-string values as JSON) and left out of the line. Names must be valid Prometheus label names.
+   * Default `{ fields: ['level'] }`.
+   */
+  labels?: {
+    /** Labels every entry carries. Default none. */
+    static?: Record<string, string>;
+    /** Entry fields promoted to labels of the same name. Default `['level']`. */
+    fields?: string[];
+  };
+  /** The tenant, sent as `X-Scope-OrgID` (multi-tenant Loki). Default none. Never appears in diagnostics. */
+  tenant?: string;
+}
+
+/** The transport option of `protocol: 'loki'`. */
+export interface LokiOption {
+  /** Settings of `protocol: 'loki'`; refused with any other protocol. */
+  loki?: LokiOptions;
+}
 
 /** The resolved settings of the `'loki'` protocol. */
 export interface LokiSettings {
@@ -68,3 +93,47 @@ function encodeStreams(lines: readonly string[]): string {
   for (const [labels, values] of streams) parts.push(`{"stream":${labels},"values":[${values.join(',')}]}`);
   return `{"streams":[${parts.join(',')}]}`;
 }
+
+/** Prometheus label names, which Loki requires. */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+function isLabelNames(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((field) => typeof field === 'string' && LABEL_NAME.test(field));
+}
+
+/** The `loki.labels` option, checked: Loki refuses a stream without labels, and label names Prometheus would. */
+function resolveLabels(labels: unknown): LokiSettings {
+  const given = section<NonNullable<LokiOptions['labels']>>(labels, 'loki.labels');
+  const staticLabels: Record<string, string> = {};
+  for (const [label, value] of Object.entries(section<Record<string, string>>(given.static, 'loki.labels.static'))) {
+    if (!LABEL_NAME.test(label)) throw optionError(`option "loki.labels.static" has an invalid label name "${label}"`);
+    if (typeof value !== 'string') throw optionError(`option "loki.labels.static.${label}" must be a string`);
+    staticLabels[label] = value;
+  }
+  const labelFields = given.fields ?? ['level'];
+  if (!isLabelNames(labelFields))
+    throw optionError('option "loki.labels.fields" must be an array of valid label names');
+  const clash = labelFields.find((field) => Object.hasOwn(staticLabels, field));
+  if (clash !== undefined)
+    throw optionError(`label "${clash}" is in both "loki.labels.static" and "loki.labels.fields"`);
+  if (labelFields.length === 0 && Object.keys(staticLabels).length === 0) {
+    throw optionError('option "loki.labels" must give at least one label (Loki refuses streams without one)');
+  }
+  return { staticLabels, labelFields: [...labelFields] };
+}
+
+/** The `'loki'` protocol: labels from `loki.labels`, the tenant as `X-Scope-OrgID`. */
+export const loki: ProtocolDefinition<'loki', LokiOption, LokiSettings> = {
+  name: 'loki',
+  optionKey: 'loki',
+  limits: LOKI_LIMITS,
+  resolve(given) {
+    const options = section<LokiOptions>(given, 'loki');
+    return {
+      settings: { name: 'loki', ...resolveLabels(options.labels) },
+      headers: secretHeader('x-scope-orgid', optionalSecret(options.tenant, 'loki.tenant')),
+      compressByDefault: false,
+    };
+  },
+  createEncoder: createLokiEncoder,
+};

@@ -1,0 +1,83 @@
+/**
+ * What a wire protocol module exports: a {@link ProtocolDefinition}, listed once in `src/protocols/registry.ts`.
+ * @module
+ */
+import type { BatchLimits } from '../../delivery/codec.js';
+import type { ServerTarget } from '../../url.js';
+import type { Encoder, EncoderBatch, Payload } from './encoder.js';
+
+/** Where the environment-derived defaults come from: the process's own, except in tests. */
+export interface ProtocolEnvironment {
+  /** The environment variables (`OTEL_*` for `'otlp'`). */
+  readonly env: NodeJS.ProcessEnv;
+  /** Where a malformed variable is reported (a line without the prefix). Default: a stderr line. */
+  readonly warn?: (message: string) => void;
+}
+
+/** The running process's environment, read when a transport is made. */
+export function processEnvironment(): ProtocolEnvironment {
+  return { env: process.env };
+}
+
+/** What one protocol's options (and, for `'otlp'`, the OpenTelemetry environment variables) come to. */
+export interface ProtocolResolution<Name extends string, Settings extends object> {
+  /** The settings its encoder is made with, and its name. */
+  readonly settings: { readonly name: Name } & Settings;
+  /**
+   * Request headers the options or the environment imply (credentials, tenant, `OTEL_EXPORTER_OTLP_HEADERS`); the
+   * user's `headers` are applied over them.
+   */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Whether bodies are gzipped when the user did not say (`compress` unset). */
+  readonly compressByDefault: boolean;
+  /** The server when neither `url` nor `logstream` is given (`OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, …); else none. */
+  readonly defaultTarget?: ServerTarget;
+  /** The request timeout when `timeoutMs` is not given (`OTEL_EXPORTER_OTLP_LOGS_TIMEOUT`, …); else the usual default. */
+  readonly defaultTimeoutMs?: number;
+}
+
+/**
+ * One wire protocol, in one module: its name, the transport option holding its settings, how those are checked
+ * and resolved, its request limits, and its encoder (which carries its response reader, retryable statuses and
+ * `maxResponseBytes`).
+ * @typeParam Name - the value of the transport's `protocol` option, e.g. `'splunk-hec'`.
+ * @typeParam Option - the transport option holding its settings, as an interface with that one optional
+ *   property (documented there: it becomes part of the public `ProtocolOptions`), e.g.
+ *   `{ splunkHec?: SplunkHecOptions }`; `Record<never, never>` for none.
+ * @typeParam Settings - what its options resolve to, and its encoder is made with.
+ * @typeParam Limits - its request limits: `BatchLimits` for a backend, `undefined` when it has none (`'http'`).
+ */
+export interface ProtocolDefinition<
+  Name extends string,
+  Option extends object,
+  Settings extends object,
+  Limits extends BatchLimits | undefined = BatchLimits,
+> {
+  /** The value of the transport's `protocol` option. */
+  readonly name: Name;
+  /** The transport option holding its settings (`splunkHec` for `'splunk-hec'`); `undefined` when it has none. */
+  readonly optionKey: (keyof Option & string) | undefined;
+  /**
+   * The most the backend takes in one request, and its batching defaults: a user's `batch` limits may only lower
+   * them. A protocol with limits always batches; `undefined` (`'http'`) batches only when `batch` asks.
+   */
+  readonly limits: Limits;
+  /**
+   * Checks its options and resolves them, with the environment's defaults.
+   * @param given - the value of its option (`optionKey`), unchecked: anything a JavaScript caller may pass.
+   * @param userHeaders - the user's `headers`, names lower-cased: a credential sent there satisfies a required
+   *   credential option.
+   * @throws TypeError naming the offending option; messages never contain a secret's value.
+   */
+  resolve(
+    given: unknown,
+    userHeaders: Readonly<Record<string, string>>,
+    environment: ProtocolEnvironment,
+  ): ProtocolResolution<Name, Settings>;
+  /**
+   * Makes its encoder.
+   * @param batch - the batching limits in force: the user's within `limits`, else `limits` themselves.
+   * @param payload - the `payload` option, which shapes `'http'` bodies only.
+   */
+  createEncoder(settings: Settings, batch: EncoderBatch | Limits, payload: Payload): Encoder;
+}
