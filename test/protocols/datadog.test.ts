@@ -6,7 +6,7 @@ import { createDatadogEncoder, DATADOG_LIMITS, datadogStatus } from '../../src/p
  * logs with `ddsource`, `ddtags`, `hostname`, `message`, `service`; limits 5 MB uncompressed and 1,000 logs):
  * https://docs.datadoghq.com/api/latest/logs/#send-logs
  */
-describe('encoders/datadog', function () {
+describe('protocols/datadog', function () {
   const timeMs = Date.UTC(2019, 10, 19, 14, 37, 58, 995);
   const settings = {
     ddsource: 'nginx',

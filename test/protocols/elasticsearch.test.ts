@@ -20,7 +20,7 @@ function bulkDocuments(requests: readonly ReceivedRequest[]): Record<string, unk
   );
 }
 
-describe('encoders/elasticsearch', function () {
+describe('protocols/elasticsearch', function () {
   const encoder = createElasticsearchEncoder({ index: 'logs-app-default' }, ELASTICSEARCH_LIMITS);
   const read = encoder.readResponse as NonNullable<typeof encoder.readResponse>;
   const timeMs = Date.UTC(2026, 4, 6, 7, 8, 9, 10);

@@ -6,7 +6,7 @@ import { createLokiEncoder, LOKI_LIMITS } from '../../src/protocols/loki.js';
  * https://grafana.com/docs/loki/latest/reference/loki-http-api/#ingest-logs
  * `{ "streams": [ { "stream": { "label": "value" }, "values": [ [ "<unix epoch in nanoseconds>", "<log line>" ] ] } ] }`
  */
-describe('encoders/loki', function () {
+describe('protocols/loki', function () {
   // The reference's example time: 1570818238000000000 ns.
   const timeMs = 1570818238000;
 

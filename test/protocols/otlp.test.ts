@@ -65,7 +65,7 @@ function normalize(value: unknown): unknown {
   return result;
 }
 
-describe('encoders/otlp', function () {
+describe('protocols/otlp', function () {
   const encoder = createOtlpEncoder(
     { resource: { 'service.name': 'checkout', 'host.cores': 4 }, scope: { name: 'app', version: '1.2.3' } },
     OTLP_LIMITS,

@@ -8,7 +8,7 @@ import { parseConcatenatedJson } from '../support/responders.js';
  * `sourcetype`, `index`, `event`; a batch is the event objects one after another):
  * https://help.splunk.com/splunk-enterprise/get-data-in/collect-http-event-data/format-events-for-http-event-collector
  */
-describe('encoders/splunk-hec', function () {
+describe('protocols/splunk-hec', function () {
   const timeMs = 1433188255500; // the reference's example time
 
   it('writes each entry as an event with time in epoch seconds and milliseconds, and the metadata set', function () {
