@@ -5,7 +5,15 @@
  */
 export { LogstreamTransport, type DeliveryStats } from './transport.js';
 export { Logstream, type LogstreamOptions, type MakeLoggerOptions } from './logstream.js';
-export type { BatchOptions, FinishOptions, LogstreamTransportOptions, RetryOptions } from './options.js';
+export type {
+  BatchOptions,
+  FallingBehindOptions,
+  FinishOptions,
+  LogstreamTransportOptions,
+  RetryOptions,
+  SpoolOptions,
+} from './options.js';
+export type { SpoolMode } from './delivery/spool-keeper.js';
 export type { BatchEncoding, LogInfo, Payload } from './protocols/shared/encoder.js';
 export type { LogstreamLevel } from './protocols/http.js';
 export type { Protocol, ProtocolOptions } from './protocols/index.js';

@@ -1,0 +1,153 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { DeliveryStats, SpoolOptions } from '../../src/index.js';
+import { runScript, type ScriptRun } from '../fixtures/fault-run-script.js';
+import { type TestReceiver, useTestReceiver } from '../support/receiver.js';
+
+const SCRIPT = 'spool-run.ts';
+
+/** The stats the fixture prints as its last stdout line. */
+function statsOf(run: ScriptRun): DeliveryStats {
+  const lines = run.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1] as string) as DeliveryStats;
+}
+
+describe('end to end: the disk spool (scripts in their own processes)', function () {
+  this.timeout(30_000);
+  let receiver: TestReceiver;
+  let dir: string;
+  useTestReceiver((started) => (receiver = started));
+  beforeEach(function () {
+    dir = join(mkdtempSync(join(tmpdir(), 'logstream-spool-e2e-')), 'spool');
+  });
+  afterEach(function () {
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  });
+
+  function run(args: { from: number; count: number; ending: string; batch?: boolean; spool?: Partial<SpoolOptions> }) {
+    return runScript(SCRIPT, { url: receiver.url(), batch: false, ...args, spool: { dir, ...args.spool } });
+  }
+
+  async function spoolFiles(): Promise<string[]> {
+    return readdirSync(dir).filter((name) => name.endsWith('.spool'));
+  }
+
+  for (const batch of [false, true]) {
+    const mode = batch ? 'batched' : 'one entry per request';
+
+    it(`server down at exit: the entries are kept, and the next process sends them first, in order (${mode})`, async function () {
+      await receiver.stopListening();
+      const first = await run({ from: 0, count: 50, ending: 'exit', batch });
+      expect(statsOf(first)).to.include({ logged: 50, spooled: 50, pending: 0, delivered: 0 });
+      expect(first.stderrLines).to.deep.equal([
+        'winston-logstream: process exiting with 50 log entries not delivered; 50 kept in the spool for the next run',
+      ]);
+
+      await receiver.startListening();
+      const second = await run({ from: 50, count: 10, ending: 'finish', batch });
+      expect(statsOf(second)).to.include({ logged: 10, recovered: 50, delivered: 60, queued: 0, spooled: 0 });
+      expect((await receiver.entries()).map((entry) => entry.seq)).to.deep.equal([...Array(60).keys()]);
+      expect(await spoolFiles(), 'every record released').to.deep.equal([]);
+    });
+  }
+
+  it('a record torn by a crash mid-write is skipped and counted as failed; every other one is delivered', async function () {
+    await receiver.stopListening();
+    await run({ from: 0, count: 20, ending: 'exit' });
+    const [segment] = await spoolFiles();
+    const path = join(dir, segment as string);
+    truncateSync(path, statSync(path).size - 3);
+
+    await receiver.startListening();
+    const second = await run({ from: 20, count: 0, ending: 'finish' });
+    expect(statsOf(second)).to.include({ recovered: 20, delivered: 19, failed: 1 });
+    expect(second.stderrLines).to.deep.equal([
+      'winston-logstream: the spool held 1 torn or corrupt log entries (a crash mid-write); they were skipped',
+    ]);
+    expect((await receiver.entries()).map((entry) => entry.seq)).to.deep.equal([...Array(19).keys()]);
+  });
+
+  it("mode 'always', SIGKILL mid-burst while the server stalls: every entry accepted over syncIntervalMs before the kill arrives after a restart, once", async function () {
+    await receiver.faults([{ kind: 'hang' }]);
+    const syncIntervalMs = 100;
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        new URL('../fixtures/spool-run.ts', import.meta.url).pathname,
+        JSON.stringify({
+          url: receiver.url(),
+          batch: true,
+          from: 0,
+          count: 0,
+          ending: 'burst',
+          spool: { dir, mode: 'always', syncIntervalMs },
+        }),
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const progress: { seq: number; at: number }[] = [];
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) progress.push(JSON.parse(line) as { seq: number; at: number });
+    });
+    const started = () => progress[0]?.at ?? Date.now();
+    while (Date.now() - started() < 1200) await new Promise((resolve) => setTimeout(resolve, 20));
+    const killedAt = Date.now();
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('close', resolve));
+    // Every burst reported this long before the kill was accepted over syncIntervalMs (plus a write's slack) before it.
+    const safe = progress.filter((burst) => burst.at < killedAt - syncIntervalMs - 400).pop();
+    expect(safe, 'a burst old enough').not.to.equal(undefined);
+
+    await receiver.reset();
+    const restart = await run({ from: 1e9, count: 0, ending: 'finish', batch: true, spool: { mode: 'always' } });
+    const seqs = (await receiver.entries()).map((entry) => entry.seq as number);
+    expect(seqs.slice(0, (safe?.seq ?? 0) + 1)).to.deep.equal([...Array((safe?.seq ?? 0) + 1).keys()]);
+    expect(new Set(seqs).size, 'each entry once').to.equal(seqs.length);
+    expect(statsOf(restart).recovered).to.equal(seqs.length);
+  });
+
+  it('a second process given the same directory says so in one line and runs without a spool', async function () {
+    const holder = run({ from: 0, count: 0, ending: 'hold' });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const second = await run({ from: 0, count: 3, ending: 'finish' });
+    expect(second.stderrLines).to.have.length(1);
+    expect(second.stderrLines[0]).to.match(/^winston-logstream: .*running without a spool$/);
+    expect(statsOf(second)).to.include({ delivered: 3 });
+    await holder;
+  });
+
+  it('keeps its files private (0700 directory, 0600 files) and free of the URL credentials and header values', async function () {
+    await receiver.stopListening();
+    const url = new URL(receiver.url());
+    url.username = 'ada';
+    url.password = 'pw-secret';
+    url.searchParams.set('token', 'q-secret');
+    await runScript(SCRIPT, {
+      url: url.href,
+      batch: true,
+      from: 0,
+      count: 5,
+      ending: 'exit',
+      headers: { 'x-api-key': 'hdr-secret' },
+      spool: { dir },
+    });
+    expect(statSync(dir).mode & 0o777).to.equal(0o700);
+    const names = readdirSync(dir);
+    expect(names.some((name) => name.endsWith('.spool'))).to.equal(true);
+    for (const name of names) {
+      expect(statSync(join(dir, name)).mode & 0o777, name).to.equal(0o600);
+      const content = readFileSync(join(dir, name)).toString('latin1');
+      for (const secret of ['pw-secret', 'q-secret', 'hdr-secret']) expect(content, name).not.to.include(secret);
+    }
+    await receiver.startListening();
+  });
+});
