@@ -31,6 +31,12 @@ function cpuUsNow(): number {
   return user + system;
 }
 
+/** This transport's requests and delivered entries so far. */
+function sends(ours: LogstreamTransport): { requests: number; delivered: number } {
+  const { requests, delivered } = ours.stats();
+  return { requests, delivered };
+}
+
 /** The application's logger for `variant` (none for `none`), and this transport when the variant uses it. */
 function makeLogger(
   variant: AppVariant,
@@ -52,8 +58,10 @@ function makeLogger(
     case 'noop':
       return { logger: winston.createLogger({ transports: [new NoopTransport()] }), ours: undefined };
     case 'batched':
+    case 'batched-no-linger':
     case 'one-per-request': {
-      const ours = new LogstreamTransport({ url, batch: variant === 'batched' });
+      const batch = variant === 'batched' ? true : variant === 'batched-no-linger' ? { maxDelayMs: 0 } : false;
+      const ours = new LogstreamTransport({ url, batch });
       return { logger: winston.createLogger({ transports: [ours] }), ours };
     }
     case 'winston-http-batched':
@@ -73,6 +81,8 @@ class App {
   #loadCpuStart = 0;
   #loadCpuUs = 0;
   #sampler: NodeJS.Timeout | undefined;
+  #sendsAtStart: { requests: number; delivered: number } | undefined;
+  #loadSends: { requests: number; delivered: number } | undefined;
   readonly #backlog: BacklogSample[] = [];
 
   constructor(variant: AppVariant, url: string) {
@@ -108,6 +118,7 @@ class App {
     this.#loadCpuStart = cpuUsNow();
     const ours = this.#ours;
     if (ours === undefined) return;
+    this.#sendsAtStart = sends(ours);
     this.#sampler = setInterval(() => {
       this.#backlog.push({ atMs: performance.now() - this.#loadStartedAt, queued: ours.stats().queued });
     }, BACKLOG_SAMPLE_MS);
@@ -116,6 +127,10 @@ class App {
   loadEnd(): void {
     this.#loadCpuUs = cpuUsNow() - this.#loadCpuStart;
     clearInterval(this.#sampler);
+    if (this.#ours === undefined || this.#sendsAtStart === undefined) return;
+    const end = sends(this.#ours);
+    const start = this.#sendsAtStart;
+    this.#loadSends = { requests: end.requests - start.requests, delivered: end.delivered - start.delivered };
   }
 
   get logged(): number {
@@ -133,6 +148,7 @@ class App {
         peakRssBytes: process.resourceUsage().maxRSS * 1024,
         stats,
         backlog: this.#backlog,
+        loadSends: this.#loadSends,
       },
     });
   }

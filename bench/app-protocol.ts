@@ -9,6 +9,7 @@ export const APP_VARIANTS = [
   'none',
   'noop',
   'batched',
+  'batched-no-linger',
   'one-per-request',
   'winston-http-batched',
   'winston-http',
@@ -23,12 +24,13 @@ export const APP_RUN_ORDER: readonly AppVariant[] = [
   'none',
   'noop',
   'batched',
+  'batched-no-linger',
   'one-per-request',
   'winston-http-batched',
   'winston-http',
 ];
 /** This transport's variants: they report `stats()` and their backlog. */
-export const OUR_APP_VARIANTS: readonly AppVariant[] = ['batched', 'one-per-request'];
+export const OUR_APP_VARIANTS: readonly AppVariant[] = ['batched', 'batched-no-linger', 'one-per-request'];
 
 /** winston's Http transport, batched: up to this many entries per request… */
 export const WINSTON_BATCH_COUNT = 1000;
@@ -73,4 +75,6 @@ export interface AppResult {
   readonly stats: Readonly<Record<string, number>> | undefined;
   /** This transport's backlog during the measured load, for its variants. */
   readonly backlog: readonly BacklogSample[];
+  /** This transport's requests (`stats().requests`) and delivered entries during the measured load, for its variants. */
+  readonly loadSends: { readonly requests: number; readonly delivered: number } | undefined;
 }

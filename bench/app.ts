@@ -7,6 +7,7 @@
  *   none                  no logging at all
  *   noop                  winston → a transport that does nothing (the reference for the ratios)
  *   batched               this transport, batch: true
+ *   batched-no-linger     this transport, batch: { maxDelayMs: 0 } (a request whenever the previous one is done)
  *   one-per-request       this transport, one entry per request (its default)
  *   winston-http-batched  winston's transports.Http, batch: true, batchCount 1000, batchInterval 1000 ms
  *   winston-http          winston's transports.Http, one entry per request
@@ -18,14 +19,19 @@
  * and the receiver compete for them: the ratios within a round are meant to cancel that out, not the figures.
  *
  *   npm run bench:app -- [--duration S] [--connections C] [--rounds R] [--warmup W] [--drain-ms MS]
- *                        [--only a,b] [--json]
+ *                        [--rate R] [--only a,b] [--cpu-prof DIR] [--json]
  *
  * --duration S     seconds of measured load per run (default 10)
  * --connections C  autocannon's connections (default 20)
  * --rounds R       rounds (default 3); ratios are medians of the ratios within each round
  * --warmup W       warm-up requests before the measured load (default 2,000; 0 for none)
  * --drain-ms MS    how long the entries may take to arrive after the load (default 10,000)
+ * --rate R         hold the measured load at R requests/s in all (autocannon's overallRate) instead of as many
+ *                  as the application serves: every variant then serves the same rate, and its CPU µs per
+ *                  request compares at that rate (default 0: as many as it serves)
  * --only a,b       run only these variants (ratios to no-op need `noop`)
+ * --cpu-prof DIR   write a V8 CPU profile of every application process into DIR (node --cpu-prof; it costs CPU
+ *                  too, so compare the profiles' shares, not the table's figures)
  * --json           print one JSON object instead of the table
  *
  * Targets: batched keeps at least 95% of the no-op's requests/s and loses no entry; one entry per request
@@ -54,6 +60,7 @@ const DESCRIPTIONS: Record<AppVariant, string> = {
   none: 'no logging',
   noop: 'winston → no-op transport',
   batched: 'winston-logstream, batch: true',
+  'batched-no-linger': 'winston-logstream, batch maxDelayMs 0',
   'one-per-request': 'winston-logstream, one entry per request',
   'winston-http-batched': `winston Http, batch ${WINSTON_BATCH_COUNT} / ${WINSTON_BATCH_INTERVAL_MS} ms`,
   'winston-http': 'winston Http, one entry per request',
@@ -78,7 +85,10 @@ interface Options {
   rounds: number;
   warmupRequests: number;
   drainMs: number;
+  /** Requests/s of the measured load; 0: as many as the application serves. */
+  rate: number;
   only: readonly AppVariant[];
+  cpuProfDir: string | undefined;
   json: boolean;
 }
 
@@ -89,7 +99,9 @@ function parseArgs(argv: readonly string[]): Options {
     rounds: 3,
     warmupRequests: 2000,
     drainMs: 10_000,
+    rate: 0,
     only: APP_VARIANTS,
+    cpuProfDir: undefined,
     json: false,
   };
   const numbers = {
@@ -98,6 +110,7 @@ function parseArgs(argv: readonly string[]): Options {
     '--rounds': 'rounds',
     '--warmup': 'warmupRequests',
     '--drain-ms': 'drainMs',
+    '--rate': 'rate',
   } as const;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -107,6 +120,7 @@ function parseArgs(argv: readonly string[]): Options {
       return next;
     };
     if (arg === '--json') options.json = true;
+    else if (arg === '--cpu-prof') options.cpuProfDir = value();
     else if (arg in numbers) {
       const key = numbers[arg as keyof typeof numbers];
       const n = Number(value());
@@ -151,10 +165,10 @@ class AppProcess {
    * Forks an application process: it loads its code (which takes seconds through tsx on a busy machine), then
    * waits for {@link start}. A round forks all of its processes at once, before its first run.
    */
-  static fork(): AppProcess {
+  static fork(cpuProfDir: string | undefined): AppProcess {
     return new AppProcess(
       fork(script('./app-process.ts'), [], {
-        execArgv: childExecArgv(undefined),
+        execArgv: childExecArgv(cpuProfDir),
         stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       }),
     );
@@ -227,6 +241,10 @@ interface Measurement {
   /** logged − received. */
   readonly lost: number;
   readonly stats: Readonly<Record<string, number>> | undefined;
+  /** This transport's requests per second during the measured load (its variants only). */
+  readonly postsPerSecond: number | undefined;
+  /** Entries delivered per request of this transport during the measured load (its variants only). */
+  readonly entriesPerPost: number | undefined;
   /** The lines this transport printed, timed from the start of the measured load. */
   readonly transportLines: readonly StderrLine[];
   /** When the backlog went above BEHIND_ENTRIES for good (until the load ended), in ms since the load began. */
@@ -269,7 +287,12 @@ async function measure(
   }
   const loadStartedAt = epochNow();
   await app.logged('load-start');
-  const load = await autocannon({ url, connections: options.connections, duration: options.durationS });
+  const load = await autocannon({
+    url,
+    connections: options.connections,
+    duration: options.durationS,
+    ...(options.rate > 0 ? { overallRate: options.rate } : {}),
+  });
   await app.logged('load-end');
   const result = await app.finish(options.drainMs);
   // This transport's finish() has waited already: only its last responses may still be in the receiver's count.
@@ -290,6 +313,8 @@ async function measure(
     received,
     lost: sends(variant) ? result.logged - received : 0,
     stats: result.stats,
+    postsPerSecond: ratio(result.loadSends?.requests, load.duration),
+    entriesPerPost: ratio(result.loadSends?.delivered, result.loadSends?.requests),
     transportLines: stderr.filter(({ text }) => text.startsWith(TRANSPORT_LINE)),
     fellBehindAtMs: fellBehindAt(result.backlog),
     noticeAtMs: stderr.find(({ text }) => text.includes(FALLING_BEHIND))?.atMs,
@@ -297,7 +322,7 @@ async function measure(
   };
 }
 
-type Figure = 'requestsPerSecond' | 'p99Ms' | 'cpuUsPerRequest' | 'peakRssMiB';
+type Figure = 'requestsPerSecond' | 'p99Ms' | 'cpuUsPerRequest' | 'peakRssMiB' | 'postsPerSecond' | 'entriesPerPost';
 
 /** One variant over every round. */
 interface Row {
@@ -316,7 +341,14 @@ interface Row {
 }
 
 function summarize(variant: AppVariant, rounds: readonly Measurement[], noop: readonly Measurement[] | undefined): Row {
-  const figures: Figure[] = ['requestsPerSecond', 'p99Ms', 'cpuUsPerRequest', 'peakRssMiB'];
+  const figures: Figure[] = [
+    'requestsPerSecond',
+    'p99Ms',
+    'cpuUsPerRequest',
+    'peakRssMiB',
+    'postsPerSecond',
+    'entriesPerPost',
+  ];
   const perRound = (figure: Figure): (number | undefined)[] =>
     rounds.map((run, i) => ratio(run[figure], noop?.[i]?.[figure]));
   const rateRatios = perRound('requestsPerSecond');
@@ -386,7 +418,8 @@ function printTable(rows: readonly Row[], verdicts: readonly Verdict[], options:
   console.log(`winston-logstream application benchmark: ${m.cpu}, ${m.cores} cores, Node ${m.node}`);
   console.log(
     `node:http application, autocannon (in the coordinator) and receiver in 3 processes sharing the cores; ` +
-      `${options.connections} connections, ${options.durationS} s per run after ${options.warmupRequests} warm-up ` +
+      `${options.connections} connections${options.rate > 0 ? ` at ${options.rate} requests/s` : ''}, ` +
+      `${options.durationS} s per run after ${options.warmupRequests} warm-up ` +
       `requests; medians of ${options.rounds} round(s), ratios to the no-op within each round`,
   );
   console.log('');
@@ -399,6 +432,8 @@ function printTable(rows: readonly Row[], verdicts: readonly Verdict[], options:
     'CPU µs/req',
     'peak RSS MiB',
     'lost / logged',
+    'POSTs/s',
+    'entries/POST',
     'behind from s',
     'notice at s',
   ];
@@ -411,6 +446,8 @@ function printTable(rows: readonly Row[], verdicts: readonly Verdict[], options:
     format(row.median.cpuUsPerRequest, 1),
     format(row.median.peakRssMiB, 1),
     sends(row.variant) ? `${format(row.lost, 0)} / ${format(row.logged, 0)}` : '—',
+    format(row.median.postsPerSecond, 1),
+    format(row.median.entriesPerPost, 0),
     OUR_APP_VARIANTS.includes(row.variant) ? seconds(row.rounds.map((r) => r.fellBehindAtMs)) : '—',
     seconds(row.rounds.map((r) => r.noticeAtMs)),
   ]);
@@ -431,7 +468,7 @@ function printTable(rows: readonly Row[], verdicts: readonly Verdict[], options:
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const order = APP_RUN_ORDER.filter((variant) => options.only.includes(variant));
-  const forkRound = (): AppProcess[] => order.map(() => AppProcess.fork());
+  const forkRound = (): AppProcess[] => order.map(() => AppProcess.fork(options.cpuProfDir));
   let apps = forkRound(); // the first round's processes load while the receiver warms up
   const receiver = await Receiver.start();
   const measured = new Map<AppVariant, Measurement[]>();

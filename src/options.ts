@@ -19,11 +19,24 @@ import { parseServerUrl, type ServerTarget } from './url.js';
 
 /** Batching settings; every field is optional and defaults as documented. */
 export interface BatchOptions {
-  /** Most entries in one request. Default 1000. */
+  /**
+   * Most entries in one request.
+   * @default 1000
+   */
   maxEntries?: number;
-  /** Most body bytes in one request (before compression). Default 1 MiB. An entry larger than this is sent alone. */
+  /**
+   * Most body bytes in one request (before compression). An entry larger than this is sent alone.
+   * @default 1048576 (1 MiB)
+   */
   maxBytes?: number;
-  /** How long to wait for more entries before sending a batch that is not full, in ms. Default 0 (send at once). */
+  /**
+   * The longest a batch that is not full waits for more entries, in ms: requests that are not full leave at most
+   * once per `maxDelayMs`. A batch leaves at once when the previous request left at least this long ago (a quiet
+   * application's entries are not held back), else this long after it (a busy application sends few, full
+   * requests: each costs the application a fixed amount of CPU). A full batch and `finish()` never wait. `0` sends
+   * a request whenever the previous one is done, whatever it carries.
+   * @default 100
+   */
   maxDelayMs?: number;
   /** `'ndjson'` (one entry per line, `application/x-ndjson`; the default) or `'json-array'` (`application/json`). */
   encoding?: BatchEncoding;
@@ -195,7 +208,7 @@ const MiB = 1024 * 1024;
 /** Defaults, in one place; docs/options.md's table mirrors this. */
 export const DEFAULTS = {
   timeoutMs: 5000,
-  batch: { maxEntries: 1000, maxBytes: MiB, maxDelayMs: 0, encoding: 'ndjson' },
+  batch: { maxEntries: 1000, maxBytes: MiB, maxDelayMs: 100, encoding: 'ndjson' },
   maxQueueEntries: 100_000,
   maxQueueBytes: 64 * MiB,
   overflow: 'drop-newest',

@@ -5,6 +5,7 @@ import { type BacklogListener, BacklogMonitor, type BacklogThresholds } from './
 import type { BatchLimits, RequestCodec } from './codec.js';
 import type { DeliveryError } from './delivery-error.js';
 import { FlushBarrier } from './flush-barrier.js';
+import { lingerMs } from './linger.js';
 import { ProcessHold } from './process-hold.js';
 import { type SpoolSettings, SpoolKeeper } from './spool-keeper.js';
 import { type Flight, RequestLoop, type Sender } from './request-loop.js';
@@ -143,6 +144,8 @@ export class DeliveryEngine {
   #inFlight: InFlight | undefined;
   /** Wakes a lingering task early (a full batch, or a finish() call). */
   #wakeLinger: (() => void) | undefined;
+  /** When the last request took its entries from the queue: the next that is not full lingers from there. */
+  #lastSentMs = -Infinity;
   #outage = false;
   #rejectionReported = false;
   /**
@@ -357,7 +360,7 @@ export class DeliveryEngine {
     this.#spool?.settledBelow(lowest);
   }
 
-  /** One p-queue task: waits out `maxDelayMs` for a fuller batch, takes it, schedules the next task, sends. */
+  /** One p-queue task: lingers for a fuller batch (see {@link lingerMs}), takes it, schedules the next task, sends. */
   async #sendNextBatch(): Promise<void> {
     await this.#linger();
     const firstSeq = this.#queue.headSeq;
@@ -365,6 +368,7 @@ export class DeliveryEngine {
     const batch = this.#queue.take(this.#options.batch);
     this.#taskScheduled = false;
     if (batch === undefined) return; // abandoned while lingering
+    this.#lastSentMs = this.#now();
     const flight = new InFlight(firstSeq, batch.lines, acceptedAtMs, this.#abandonment.signal, this.#counts);
     this.#inFlight = flight;
     if (this.#queue.length > 0) this.#scheduleTask();
@@ -381,16 +385,17 @@ export class DeliveryEngine {
     if (this.unsettled === 0) this.#becomeIdle();
   }
 
+  /** Waits as {@link lingerMs} says, unless the batch is full or finish() is waiting; either also cuts it short. */
   async #linger(): Promise<void> {
-    const { maxDelayMs } = this.#options.batch;
-    if (maxDelayMs <= 0 || this.#barrier.waiting > 0 || this.#queue.holdsFullBatch(this.#options.batch)) return;
+    const delayMs = lingerMs(this.#options.batch.maxDelayMs, this.#lastSentMs, this.#now());
+    if (delayMs <= 0 || this.#barrier.waiting > 0 || this.#queue.holdsFullBatch(this.#options.batch)) return;
     await new Promise<void>((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);
         this.#wakeLinger = undefined;
         resolve();
       };
-      const timer = unrefTimeout(wake, maxDelayMs);
+      const timer = unrefTimeout(wake, delayMs);
       this.#wakeLinger = wake;
     });
   }

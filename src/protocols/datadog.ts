@@ -39,7 +39,7 @@ export interface DatadogSettings {
 }
 
 /** The intake's documented request limits: 1,000 logs and 5 MB uncompressed, less the array's brackets and commas. */
-export const DATADOG_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 5_000_000 - 1001, maxDelayMs: 0 };
+export const DATADOG_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 5_000_000 - 1001, maxDelayMs: 100 };
 
 /** winston's npm, syslog and cli levels as Datadog's statuses (the syslog severities Datadog recognises). */
 const LEVEL_STATUS: Readonly<Record<string, string>> = {

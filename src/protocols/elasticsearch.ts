@@ -36,7 +36,7 @@ export interface ElasticsearchSettings {
  * Batching limits for `_bulk`: Elastic advises bulk requests of a few MB (and caps them at `http.max_content_length`,
  * 100 MB by default); 5 MiB and 1,000 documents keep one rejected request cheap to resend.
  */
-export const ELASTICSEARCH_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 5 * 1024 * 1024, maxDelayMs: 0 };
+export const ELASTICSEARCH_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 5 * 1024 * 1024, maxDelayMs: 100 };
 
 /**
  * Room per bulk response item, in bytes. A created document's item is about 200 bytes plus the index name (`_index`,

@@ -42,7 +42,7 @@ export interface LokiSettings {
 }
 
 /** Batching limits for Loki: Promtail's defaults (1 MiB batches), well under the distributor's 4 MiB message limit. */
-export const LOKI_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 1024 * 1024, maxDelayMs: 0 };
+export const LOKI_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 1024 * 1024, maxDelayMs: 100 };
 
 /**
  * Separates an entry's label set from its value in the serialized entry. JSON text never contains a raw NUL

@@ -64,7 +64,7 @@ export interface OtlpSettings {
  * Batching limits for OTLP/HTTP. The Collector's `otlphttp` receiver accepts 20 MiB per request by default
  * (`max_request_body_size`); 4 MiB also stays under the 4 MiB gRPC message limit of collectors that forward over gRPC.
  */
-export const OTLP_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 4 * 1024 * 1024, maxDelayMs: 0 };
+export const OTLP_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 4 * 1024 * 1024, maxDelayMs: 100 };
 
 /**
  * The most of an `ExportLogsServiceResponse` read. It holds one `partialSuccess` (a count and one developer-facing

@@ -41,7 +41,7 @@ export interface SplunkHecSettings {
  * Batching limits for HEC: 1,000 events and just under 1 MB, the `max_content_length` of older Splunk
  * Enterprise releases and a size Splunk Cloud handles without tuning.
  */
-export const SPLUNK_HEC_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 1_000_000, maxDelayMs: 0 };
+export const SPLUNK_HEC_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 1_000_000, maxDelayMs: 100 };
 
 /**
  * The `'splunk-hec'` protocol. An entry is one event object: `time` (epoch seconds with milliseconds), the
