@@ -5,7 +5,13 @@
  */
 export { LogstreamTransport, type DeliveryStats } from './transport.js';
 export { Logstream, type LogstreamOptions, type MakeLoggerOptions } from './logstream.js';
-export type { BatchOptions, FinishOptions, LogstreamTransportOptions, RetryOptions } from './options.js';
+export type {
+  BatchOptions,
+  FallingBehindOptions,
+  FinishOptions,
+  LogstreamTransportOptions,
+  RetryOptions,
+} from './options.js';
 export type { BatchEncoding, LogstreamLevel, Payload } from './encoders/http.js';
 export type { LogInfo } from './encoders/encoder.js';
 export type { Protocol } from './encoders/index.js';
