@@ -68,6 +68,12 @@ console.log('pack-test:   CommonJS ok');
 JS
 (cd "$consumer" && node cjs.cjs) || fail 'CommonJS require'
 
+step 'the published types leave out @internal members (tsconfig.build.json: stripInternal)'
+published="$consumer/node_modules/winston-logstream/dist"
+grep -q 'class Logstream' "$published/logstream.d.ts" || fail 'dist/logstream.d.ts has no class Logstream'
+if grep -nE '\b(currentTarget|release)\(' "$published/logstream.d.ts"; then fail '@internal members of Logstream in dist/logstream.d.ts'; fi
+if grep -rn '@internal' "$published" --include='*.d.ts'; then fail '@internal in the published .d.ts files'; fi
+
 step 'TypeScript consumer (module/moduleResolution nodenext) type-checks against the published types'
 cat > "$consumer/tsconfig.json" <<JSON
 {

@@ -13,7 +13,6 @@ import {
 } from './protocols/shared/encoder.js';
 import { encodeTruncated } from './protocols/shared/entry-size.js';
 import { createEncoder } from './protocols/index.js';
-import type { Logstream } from './logstream.js';
 import { type FinishOptions, type LogstreamTransportOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import type { ServerTarget } from './url.js';
 
@@ -59,7 +58,7 @@ export interface DeliveryStats {
   queued: number;
   /**
    * How long the oldest entry in memory has waited, in ms (0 when there is none): a backlog that keeps growing
-   * shows here first. Summed stats ({@link sumStats}) take the largest.
+   * shows here first. Summed stats (those of {@link Logstream.finish}) take the largest.
    */
   oldestQueuedMs: number;
   /** HTTP attempts made, retries included. */
@@ -151,7 +150,7 @@ function atExit(): void {
  */
 export class LogstreamTransport extends TransportStream {
   readonly #options: ResolvedOptions;
-  readonly #logstream: Logstream | undefined;
+  readonly #logstream: LogstreamTransportOptions['logstream'];
   readonly #encoder: Encoder;
   readonly #engine: DeliveryEngine;
   readonly #onDeliveryError: ((error: Error) => void) | undefined;

@@ -26,7 +26,7 @@ export interface RequestCodec {
   /** Builds a request from entries, in order. */
   encode(lines: readonly string[]): EncodedRequest;
   /** Reads a 2xx answer's body; absent when a 2xx means every entry was accepted. */
-  readResponse?(body: string, entryCount: number): ResponseVerdict;
+  readResponse?(this: void, body: string, entryCount: number): ResponseVerdict;
 }
 
 /** How entries are grouped into requests: {@link BatchBounds}, and how long a request that is not full waits. */

@@ -8,6 +8,8 @@ import { parseConcatenatedJson, SPLUNK_TEST_TOKEN } from '../support/responders.
 /** Collects what the transport prints to stderr while `run` runs. */
 async function captureStderr<T>(run: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
   const lines: string[] = [];
+  // Put back as process.stderr.write below, so it is called on process.stderr again.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const write = process.stderr.write;
   process.stderr.write = ((chunk: string | Uint8Array) => {
     lines.push(...String(chunk).split('\n').filter(Boolean));

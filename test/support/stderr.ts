@@ -3,6 +3,8 @@
  * Always {@link StderrCapture.restore} it (in `afterEach` or `finally`).
  */
 export class StderrCapture {
+  // Put back as process.stderr.write in restore(), so it is called on process.stderr again.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   readonly #original = process.stderr.write;
   #text = '';
 

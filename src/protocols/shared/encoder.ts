@@ -8,7 +8,7 @@ import { type JsonValue, toJsonFields } from './json-value.js';
 export interface LogInfo {
   /**
    * The winston level name (`'info'`, `'error'`, …), possibly colourized by a format; the level the entry was
-   * logged at is kept plain in `info[Symbol.for('level')]` (see {@link loggedLevel}).
+   * logged at is kept plain in `info[Symbol.for('level')]`.
    */
   level: string;
   /** The log message; usually a string, but any value is sent as given. */

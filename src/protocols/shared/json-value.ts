@@ -158,5 +158,7 @@ export function toJsonFields(info: object): { [key: string]: JsonValue } {
 export function messageText(message: unknown): string {
   if (typeof message === 'string') return message;
   if (message === undefined || message === null) return '';
+  // Objects take the first branch: String() sees only primitives and functions, never '[object Object]'.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   return typeof message === 'object' ? stringifyValue(message) : String(message);
 }
