@@ -190,7 +190,11 @@ function runVariant(
   cpuProfDir: string | undefined,
 ): Promise<VariantResult> {
   const child = fork(script('./variant-process.ts'), [], { execArgv: childExecArgv(cpuProfDir) });
-  const send = (command: VariantCommand): void => void child.send(command);
+  // The plain variants end at their last response, without waiting for the receiver's count: its `complete`
+  // can come after they have exited, and is not theirs to read then.
+  const send = (command: VariantCommand): void => {
+    if (child.connected) child.send(command);
+  };
   const spec = (name: string, runVariant: VariantName, count: number): RunSpec => {
     receiver.expect(name, count, (at) => send({ type: 'complete', run: name, at }));
     return { variant: runVariant, url: `http://127.0.0.1:${receiver.port}/${name}`, entries: count, firstEntries };

@@ -68,7 +68,8 @@ describe('bench (npm run bench), in a short run', function () {
 
     expect(report.targets).to.have.length(6);
     const reference = report.targets.find(({ name }) => name === 'one-per-request rate / raw node:http rate');
-    expect(reference, 'the ratio to raw node:http, printed without a target').to.include({ bound: undefined });
+    expect(reference?.value, 'the ratio to raw node:http, printed without a target').to.be.above(0);
+    expect(reference?.bound).to.equal(undefined);
     expect(reference?.met).to.equal(undefined);
     expect(report.targets.find(({ name }) => name === 'one-per-request rate / plain got rate')?.bound).to.equal('>= 2');
     for (const target of report.targets) {
