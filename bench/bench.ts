@@ -12,7 +12,8 @@
  * a one-entry-per-request run makes: the first calls of any run cost more, so that run is compared with the no-op's
  * first calls). Entries/s: from the first `logger.info()`
  * to the end of `finish()` (winston's Http transport: to the receiver counting the last entry; plain got and raw
- * node:http: to the last response).
+ * node:http: to the last response). Client CPU µs/entry: the variant process's CPU time (user and system) over
+ * the measured run, per entry: less sensitive than entries/s to the load of a shared machine.
  *
  *   npm run bench -- [--entries N] [--rounds R] [--json] [--only a,b] [--cpu-prof DIR]
  *
@@ -138,13 +139,23 @@ interface Measurement {
   readonly entriesPerSecond: number;
   readonly elapsedMs: number;
   readonly feedMs: number;
+  /** The variant process's CPU time per entry, in µs. */
+  readonly cpuUsPerEntry: number;
   readonly requests: number;
   readonly peakRssMiB: number;
   readonly received: RunCount;
   readonly stats: Readonly<Record<string, number>> | undefined;
 }
 
-type Figure = 'usPerLog' | 'usPerLogFirst' | 'entriesPerSecond' | 'elapsedMs' | 'feedMs' | 'requests' | 'peakRssMiB';
+type Figure =
+  | 'usPerLog'
+  | 'usPerLogFirst'
+  | 'entriesPerSecond'
+  | 'elapsedMs'
+  | 'feedMs'
+  | 'cpuUsPerEntry'
+  | 'requests'
+  | 'peakRssMiB';
 
 /** One variant over every round: each figure's median, and every run for the record. */
 interface Row {
@@ -164,6 +175,7 @@ function summarize(variant: VariantName, entries: number, rounds: readonly Measu
     'entriesPerSecond',
     'elapsedMs',
     'feedMs',
+    'cpuUsPerEntry',
     'requests',
     'peakRssMiB',
   ];
@@ -229,6 +241,7 @@ async function measure(
     entriesPerSecond: (entries * 1000) / result.elapsedMs,
     elapsedMs: result.elapsedMs,
     feedMs: result.feedMs,
+    cpuUsPerEntry: (result.cpuMs * 1000) / entries,
     requests: received.requests,
     peakRssMiB: result.peakRssBytes / 2 ** 20,
     received,
@@ -356,6 +369,7 @@ function printTable(
     `µs/log() first ${format(firstEntries, 0)}`,
     'entries/s',
     'elapsed ms',
+    'client CPU µs/entry',
     'requests',
     'peak RSS MiB',
     'in order',
@@ -367,6 +381,7 @@ function printTable(
     format(m.usPerLogFirst, 2),
     format(m.entriesPerSecond, 0),
     format(m.elapsedMs, 0),
+    format(m.cpuUsPerEntry, 0),
     variant === 'noop' ? '—' : format(m.requests, 0),
     format(m.peakRssMiB, 1),
     variant === 'noop' ? '—' : inOrder ? 'yes' : 'no',

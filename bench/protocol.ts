@@ -83,6 +83,11 @@ export interface VariantResult {
   readonly elapsedMs: number;
   /** From the first `log()` to the return of the last, in ms. */
   readonly feedMs: number;
+  /**
+   * CPU time (user and system) the variant's process spent over the measured run, in ms: what the requests cost
+   * the client, less sensitive than the elapsed time to the load of a shared machine.
+   */
+  readonly cpuMs: number;
   /** The process's peak resident set size, in bytes. */
   readonly peakRssBytes: number;
   /** `stats()` of this package's transport, for its variants. */

@@ -167,12 +167,15 @@ process.on('message', (command: VariantCommand) => {
     // collection, which slows a short run several times over.
     (globalThis as { gc?: () => void }).gc?.();
     const startAt = epochNow();
+    const cpuAtStart = process.cpuUsage();
     const measured = await runVariant(command.measured);
+    const cpu = process.cpuUsage(cpuAtStart);
     const result: VariantResult = {
       usPerLog: perLogUs(measured.inLog?.totalMs, entries),
       usPerLogFirst: perLogUs(measured.inLog?.firstMs, command.measured.firstEntries),
       elapsedMs: measured.endAt - startAt,
       feedMs: measured.fedAt - startAt,
+      cpuMs: (cpu.user + cpu.system) / 1000,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       stats: measured.stats,
     };
