@@ -5,13 +5,23 @@
  */
 
 /** The variants, in the order the table shows them (they run in {@link RUN_ORDER}). */
-export const VARIANTS = ['noop', 'winston-http', 'one-per-request', 'batched', 'plain-got'] as const;
+export const VARIANTS = ['noop', 'winston-http', 'one-per-request', 'batched', 'plain-got', 'plain-http'] as const;
 /**
  * The order the variants run in within a round: the two sides of every target back to back (`batched` between
- * its two comparisons), so that a slow drift of the machine does not favour one side of a ratio. Every other
- * round runs it backwards, so that neither does running first.
+ * its two comparisons, `one-per-request` between plain got and raw node:http), so that a slow drift of the
+ * machine does not favour one side of a ratio. Every other round runs it backwards, so that neither does
+ * running first.
  */
-export const RUN_ORDER: readonly VariantName[] = ['noop', 'batched', 'winston-http', 'one-per-request', 'plain-got'];
+export const RUN_ORDER: readonly VariantName[] = [
+  'noop',
+  'batched',
+  'winston-http',
+  'plain-http',
+  'one-per-request',
+  'plain-got',
+];
+/** The variants that send one entry per request, one request at a time: they run N/40 entries. */
+export const ONE_PER_REQUEST_VARIANTS: readonly VariantName[] = ['one-per-request', 'plain-got', 'plain-http'];
 /** This transport's variants: the benchmark checks that they deliver every entry, once and in order. */
 export const OUR_VARIANTS = ['one-per-request', 'batched'] as const;
 export type VariantName = (typeof VARIANTS)[number];
@@ -65,14 +75,19 @@ export type VariantMessage = { readonly type: 'ready' } | { readonly type: 'resu
 
 /** One variant's own measurements. */
 export interface VariantResult {
-  /** Mean time the application spent in one `logger.info()` call, in µs; undefined for plain got. */
+  /** Mean time the application spent in one `logger.info()` call, in µs; undefined for plain got and plain http. */
   readonly usPerLog: number | undefined;
-  /** The same over the run's first {@link RunSpec.firstEntries} calls; undefined when the run is shorter or for plain got. */
+  /** The same over the run's first {@link RunSpec.firstEntries} calls; undefined when the run is shorter or for plain got and plain http. */
   readonly usPerLogFirst: number | undefined;
   /** From the first `log()` to the end of `finish()` (or the receiver's last entry), in ms. */
   readonly elapsedMs: number;
   /** From the first `log()` to the return of the last, in ms. */
   readonly feedMs: number;
+  /**
+   * CPU time (user and system) the variant's process spent over the measured run, in ms: what the requests cost
+   * the client, less sensitive than the elapsed time to the load of a shared machine.
+   */
+  readonly cpuMs: number;
   /** The process's peak resident set size, in bytes. */
   readonly peakRssBytes: number;
   /** `stats()` of this package's transport, for its variants. */

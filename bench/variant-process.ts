@@ -2,6 +2,7 @@
  * Runs one benchmark variant in a fresh process (so that its peak RSS is its own), started by bench/bench.ts:
  * waits for `start`, feeds the entries, waits for them to be delivered, and reports a {@link VariantResult}.
  */
+import http from 'node:http';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import got from 'got';
 import winston from 'winston';
@@ -110,21 +111,42 @@ async function runVariant(run: RunSpec): Promise<Measured> {
       const stats = await transport.finish({ timeoutMs: Infinity });
       return { inLog, fedAt, endAt: epochNow(), stats: { ...stats } };
     }
-    case 'plain-got': {
-      const headers = { 'content-type': 'application/json' };
-      for (let seq = 0; seq < entries; seq++) {
-        const body = JSON.stringify({
-          level: 'info',
-          message: 'message',
-          ...meta(seq),
-          timestamp: new Date().toISOString(),
-        });
-        await got.post(url, { body, headers });
-      }
-      const endAt = epochNow();
-      return { inLog: undefined, fedAt: endAt, endAt };
-    }
+    case 'plain-got':
+      return postEach(entries, async (body) => void (await got.post(url, { body, headers: JSON_HEADERS })));
+    case 'plain-http':
+      return postEach(entries, (body) => rawPost(url, body));
   }
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/** POSTs `entries` entries, each as winston's `json()` would format it, one request at a time. */
+async function postEach(entries: number, post: (body: string) => Promise<void>): Promise<Measured> {
+  for (let seq = 0; seq < entries; seq++)
+    await post(
+      JSON.stringify({ level: 'info', message: 'message', ...meta(seq), timestamp: new Date().toISOString() }),
+    );
+  const endAt = epochNow();
+  return { inLog: undefined, fedAt: endAt, endAt };
+}
+
+/**
+ * One POST with node:http, through its global agent (keep-alive since Node 19, as got's default), reading the
+ * answer to its end: what any HTTP client must do, and no more.
+ */
+function rawPost(url: string, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const bytes = Buffer.from(body);
+    const request = http.request(
+      url,
+      { method: 'POST', headers: { ...JSON_HEADERS, 'content-length': bytes.length } },
+      (response) => {
+        response.on('error', reject).on('end', resolve).resume();
+        if (response.statusCode !== 200) reject(new Error(`HTTP ${response.statusCode}`));
+      },
+    );
+    request.on('error', reject).end(bytes);
+  });
 }
 
 function perLogUs(ms: number | undefined, calls: number): number | undefined {
@@ -145,12 +167,15 @@ process.on('message', (command: VariantCommand) => {
     // collection, which slows a short run several times over.
     (globalThis as { gc?: () => void }).gc?.();
     const startAt = epochNow();
+    const cpuAtStart = process.cpuUsage();
     const measured = await runVariant(command.measured);
+    const cpu = process.cpuUsage(cpuAtStart);
     const result: VariantResult = {
       usPerLog: perLogUs(measured.inLog?.totalMs, entries),
       usPerLogFirst: perLogUs(measured.inLog?.firstMs, command.measured.firstEntries),
       elapsedMs: measured.endAt - startAt,
       feedMs: measured.fedAt - startAt,
+      cpuMs: (cpu.user + cpu.system) / 1000,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       stats: measured.stats,
     };

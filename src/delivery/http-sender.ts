@@ -2,10 +2,11 @@ import { type ClientRequest, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import got, { type Agents, type Got, type HttpsOptions, type Response } from 'got';
+import type { Agents, HttpsOptions, Response } from 'got';
 import type { ServerTarget } from '../url.js';
 import { DeliveryError } from './delivery-error.js';
 import { failureDetail, secretsOf } from './failure-detail.js';
+import { PreparedGot } from './prepared-got.js';
 import { isRetryableStatus, parseRetryAfter } from './retry.js';
 import { unrefTimeout } from './timers.js';
 
@@ -107,7 +108,7 @@ export type SendResult =
  * gzip body that inflates to gigabytes, costs at most the bound in memory.
  */
 export class HttpSender {
-  readonly #client: Got;
+  readonly #client: PreparedGot;
   /** Ends the attempt in flight with a failure (a timeout or an abort); `undefined` when none is. */
   #inFlight: (() => void) | undefined;
   /** Why the attempt in flight was cancelled, if it was. */
@@ -139,7 +140,7 @@ export class HttpSender {
     // The deadline and the abort signal are not given to got: its `timeout` and `signal` options add listeners
     // and timers to every request, about 5% of a small request's CPU; one timer and one shared listener do here.
     // The user's headers are merged per request (in prepare()), since got lets a request's headers win over these.
-    this.#client = got.extend({
+    this.#client = new PreparedGot({
       headers: { 'user-agent': options.userAgent },
       retry: { limit: 0 },
       followRedirect: false,
@@ -180,10 +181,7 @@ export class HttpSender {
   ): Promise<SendResult> {
     return new Promise((resolve) => {
       const { target, entries } = request;
-      const stream = this.#client.stream.post(request.url, {
-        body: request.body,
-        headers: { ...request.headers, ...extraHeaders },
-      });
+      const stream = this.#client.post(request.url, request.body, { ...request.headers, ...extraHeaders });
       let response: Response | undefined;
       let limit = 0;
       let bytes = 0;

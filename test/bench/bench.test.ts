@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { OUR_VARIANTS, RUN_ORDER, VARIANTS } from '../../bench/protocol.js';
+import { ONE_PER_REQUEST_VARIANTS, OUR_VARIANTS, RUN_ORDER, VARIANTS } from '../../bench/protocol.js';
 
 const BENCH = fileURLToPath(new URL('../../bench/bench.ts', import.meta.url));
 const run = promisify(execFile);
@@ -26,7 +26,7 @@ interface Round {
 
 interface Report {
   variants: { variant: string; entries: number; inOrder: boolean; rounds: Round[] }[];
-  targets: { name: string; value: number; rounds: number[]; met: boolean }[];
+  targets: { name: string; value: number; rounds: number[]; bound?: string; met?: boolean }[];
   problems: string[];
 }
 
@@ -39,7 +39,7 @@ describe('bench (npm run bench), in a short run', function () {
     expect(report.problems).to.deep.equal([]);
     expect([...RUN_ORDER].sort(), 'every variant runs').to.deep.equal([...VARIANTS].sort());
     expect(report.variants.map(({ variant, entries }) => [variant, entries])).to.deep.equal(
-      VARIANTS.map((variant) => [variant, variant === 'one-per-request' || variant === 'plain-got' ? 100 : 1000]),
+      VARIANTS.map((variant) => [variant, ONE_PER_REQUEST_VARIANTS.includes(variant) ? 100 : 1000]),
     );
     const byName = new Map(report.variants.map((row) => [row.variant, row]));
     for (const variant of VARIANTS.filter((name) => name !== 'noop')) {
@@ -66,7 +66,12 @@ describe('bench (npm run bench), in a short run', function () {
       expect(round.usPerLogFirst, 'the first 100 calls, as many as a one-per-request run makes').to.be.above(0);
     }
 
-    expect(report.targets).to.have.length(5);
+    expect(report.targets).to.have.length(6);
+    const reference = report.targets.find(({ name }) => name === 'one-per-request rate / raw node:http rate');
+    expect(reference?.value, 'the ratio to raw node:http, printed without a target').to.be.above(0);
+    expect(reference?.bound).to.equal(undefined);
+    expect(reference?.met).to.equal(undefined);
+    expect(report.targets.find(({ name }) => name === 'one-per-request rate / plain got rate')?.bound).to.equal('>= 2');
     for (const target of report.targets) {
       expect(target.rounds, target.name).to.have.length(2);
       const [first, second] = target.rounds as [number, number];
@@ -82,6 +87,7 @@ describe('bench (npm run bench), in a short run', function () {
     expect(output).to.match(/^winston-logstream, batch: true +1,000 /m);
     expect(output).to.match(/^batched µs per log\(\) \/ no-op +\d+\.\d\d {2}\(target <= 1\.5: (met|NOT met)\)$/m);
     expect(output).to.match(/^batched rate \/ winston Http rate +— {2}\(target >= 1\.5: not measured\)$/m);
+    expect(output).to.match(/^one-per-request rate \/ raw node:http rate +— {2}\(for reference, no target\)$/m);
     expect(output).to.include("delivery check: every entry arrived, once and in order, for this transport's variants");
   });
 });

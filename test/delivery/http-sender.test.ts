@@ -206,6 +206,37 @@ describe('HttpSender', function () {
     expect(getEventListeners(second, 'abort')).to.have.length(1);
   });
 
+  it('sends each request with its own body and headers only, to its own URL, however requests alternate', async function () {
+    const seen: { path: string; body: unknown; headers: Record<string, string | string[] | undefined> }[] = [];
+    const record = (path: string) =>
+      function (this: nock.ReplyFnContext, _uri: string, body: nock.Body): [number] {
+        seen.push({ path, body, headers: this.req.headers });
+        return [200];
+      };
+    nock(ORIGIN).post('/logs').query(true).times(2).reply(record('/logs'));
+    nock(ORIGIN).post('/other').times(2).reply(record('/other'));
+    const other = parseServerUrl(`${ORIGIN}/other`, 'url');
+    const httpSender = sender();
+    const signal = new AbortController().signal;
+    const send = async (target: typeof TARGET, message: string, extra: Record<string, string>): Promise<void> => {
+      const request = await httpSender.prepare(target, JSON.stringify({ message }), {}, 1);
+      expect((await httpSender.send(request, extra, signal)).ok).to.equal(true);
+    };
+    await send(TARGET, 'one', { 'x-only-first': 'yes' });
+    await send(other, 'two', {});
+    await send(other, 'three', {});
+    await send(TARGET, 'four', {});
+    expect(seen.map(({ path, body }) => [path, body])).to.deep.equal([
+      ['/logs', '{"message":"one"}'],
+      ['/other', '{"message":"two"}'],
+      ['/other', '{"message":"three"}'],
+      ['/logs', '{"message":"four"}'],
+    ]);
+    expect(seen.map(({ headers }) => headers['x-only-first'])).to.deep.equal(['yes', undefined, undefined, undefined]);
+    expect(seen.map(({ headers }) => headers.authorization !== undefined)).to.deep.equal([true, false, false, true]);
+    for (const { headers } of seen) expect(headers['user-agent']).to.equal('winston-logstream');
+  });
+
   it("retries Cloudflare's 521, 522 and 524 like a 503; OTLP keeps the specification's list, where they are final", async function () {
     const otlp = createEncoder({ protocol: { name: 'otlp', ...OTLP_SETTINGS }, payload: 'json', batch: undefined });
     for (const status of [521, 522, 524]) {
