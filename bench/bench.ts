@@ -53,6 +53,7 @@ const DESCRIPTIONS: Record<VariantName, string> = {
   'winston-http': 'winston transports.Http, batch, batchCount 1000',
   'one-per-request': 'winston-logstream, one entry per request',
   batched: 'winston-logstream, batch: true',
+  'batched-spool': "winston-logstream, batch: true, spool mode 'always'",
   'plain-got': 'plain got, one POST at a time (floor)',
   'plain-http': 'raw node:http, one POST at a time (reference)',
 };
@@ -268,6 +269,8 @@ interface Comparison {
   readonly denominator: readonly [VariantName, Figure];
   readonly atLeast?: number;
   readonly atMost?: number;
+  /** Compare by difference (numerator − denominator) rather than by ratio. */
+  readonly difference?: boolean;
 }
 
 const COMPARISONS: readonly Comparison[] = [
@@ -301,6 +304,20 @@ const COMPARISONS: readonly Comparison[] = [
     denominator: ['noop', 'usPerLog'],
     atMost: 1.5,
   },
+  // The spool in 'always' mode: appending every entry must cost the application little, and writing it little.
+  {
+    name: "batched + spool 'always' rate / batched rate",
+    numerator: ['batched-spool', 'entriesPerSecond'],
+    denominator: ['batched', 'entriesPerSecond'],
+    atLeast: 0.7,
+  },
+  {
+    name: "batched + spool 'always' µs per log() − batched's",
+    numerator: ['batched-spool', 'usPerLog'],
+    denominator: ['batched', 'usPerLog'],
+    difference: true,
+    atMost: 1,
+  },
   // A one-entry-per-request run is short, and the first thousands of calls of a run cost more for every
   // transport: it is compared with the no-op's first calls of the same count.
   {
@@ -317,16 +334,21 @@ const COMPARISONS: readonly Comparison[] = [
  * different minutes would carry that change.
  */
 function targets(rows: ReadonlyMap<VariantName, Row>): Target[] {
-  return COMPARISONS.map(({ name, numerator, denominator, atLeast, atMost }) => {
+  return COMPARISONS.map(({ name, numerator, denominator, atLeast, atMost, difference }) => {
     const top = rows.get(numerator[0])?.rounds ?? [];
     const bottom = rows.get(denominator[0])?.rounds ?? [];
-    const rounds = top.map((run, i) => ratio(run[numerator[1]], bottom[i]?.[denominator[1]]));
+    const compare = difference === true ? subtract : ratio;
+    const rounds = top.map((run, i) => compare(run[numerator[1]], bottom[i]?.[denominator[1]]));
     const value = median(rounds);
     if (atLeast === undefined && atMost === undefined) return { name, value, rounds, bound: undefined, met: undefined };
     const met =
       value === undefined ? undefined : atLeast !== undefined ? value >= atLeast : value <= (atMost as number);
     return { name, value, rounds, bound: atLeast !== undefined ? `>= ${atLeast}` : `<= ${atMost}`, met };
   });
+}
+
+function subtract(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined ? undefined : a - b;
 }
 
 /** This transport's variants must deliver every entry, once, in order. */

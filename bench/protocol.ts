@@ -5,7 +5,15 @@
  */
 
 /** The variants, in the order the table shows them (they run in {@link RUN_ORDER}). */
-export const VARIANTS = ['noop', 'winston-http', 'one-per-request', 'batched', 'plain-got', 'plain-http'] as const;
+export const VARIANTS = [
+  'noop',
+  'winston-http',
+  'one-per-request',
+  'batched',
+  'batched-spool',
+  'plain-got',
+  'plain-http',
+] as const;
 /**
  * The order the variants run in within a round: the two sides of every target back to back (`batched` between
  * its two comparisons, `one-per-request` between plain got and raw node:http), so that a slow drift of the
@@ -15,6 +23,7 @@ export const VARIANTS = ['noop', 'winston-http', 'one-per-request', 'batched', '
 export const RUN_ORDER: readonly VariantName[] = [
   'noop',
   'batched',
+  'batched-spool',
   'winston-http',
   'plain-http',
   'one-per-request',
@@ -23,7 +32,7 @@ export const RUN_ORDER: readonly VariantName[] = [
 /** The variants that send one entry per request, one request at a time: they run N/40 entries. */
 export const ONE_PER_REQUEST_VARIANTS: readonly VariantName[] = ['one-per-request', 'plain-got', 'plain-http'];
 /** This transport's variants: the benchmark checks that they deliver every entry, once and in order. */
-export const OUR_VARIANTS = ['one-per-request', 'batched'] as const;
+export const OUR_VARIANTS = ['one-per-request', 'batched', 'batched-spool'] as const;
 export type VariantName = (typeof VARIANTS)[number];
 
 /** What the receiver counted for one run (one URL path). */

@@ -2,7 +2,10 @@
  * Runs one benchmark variant in a fresh process (so that its peak RSS is its own), started by bench/bench.ts:
  * waits for `start`, feeds the entries, waits for them to be delivered, and reports a {@link VariantResult}.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import got from 'got';
 import winston from 'winston';
@@ -103,8 +106,10 @@ async function runVariant(run: RunSpec): Promise<Measured> {
       return { inLog, fedAt, endAt: await complete };
     }
     case 'one-per-request':
-    case 'batched': {
-      const transport = new LogstreamTransport({ url, batch: variant === 'batched' });
+    case 'batched':
+    case 'batched-spool': {
+      const spool = variant === 'batched-spool' ? { dir: spoolDir(), mode: 'always' as const } : undefined;
+      const transport = new LogstreamTransport({ url, batch: variant !== 'one-per-request', spool });
       const inLog = await feedThrough(transport, run);
       const fedAt = epochNow();
       await until(() => transport.stats().logged >= entries); // nothing left in winston's stream buffers
@@ -119,6 +124,13 @@ async function runVariant(run: RunSpec): Promise<Measured> {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/** A fresh spool directory per run (a spool directory has one owner: a warm-up run's transport keeps its own). */
+function spoolDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'logstream-bench-spool-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 /** POSTs `entries` entries, each as winston's `json()` would format it, one request at a time. */
 async function postEach(entries: number, post: (body: string) => Promise<void>): Promise<Measured> {
