@@ -215,6 +215,8 @@ describe('Logstream: the shared, switchable server setting', function () {
         dropped: 0,
         skipped: 1,
         pending: 0,
+        spooled: 0,
+        recovered: 0,
         queued: 0,
         oldestQueuedMs: 0,
         requests: first.stats().requests + second.stats().requests,

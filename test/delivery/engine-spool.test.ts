@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -33,6 +33,15 @@ describe('DeliveryEngine with a spool', function () {
     });
   }
 
+  /** Closes `engine`'s spool as at exit, and waits until the directory is free (a background write may still end). */
+  async function exitWith(engine: DeliveryEngine): Promise<number> {
+    const kept = engine.keepForNextRun();
+    for (let waited = 0; existsSync(join(dir, 'lock')) && waited < 5000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return kept;
+  }
+
   function log(engine: DeliveryEngine, from: number, count: number): void {
     for (let i = from; i < from + count; i++) engine.enqueue(`e${i}`, 2, TARGET, Date.now());
   }
@@ -46,7 +55,7 @@ describe('DeliveryEngine with a spool', function () {
       expect(notices).to.deep.equal([
         '3 log entries were not delivered before the deadline; 3 kept in the spool for the next run',
       ]);
-      expect(first.keepForNextRun()).to.equal(0); // nothing else was left; this closes the spool
+      expect(await exitWith(first)).to.equal(0); // nothing else was left; this closes the spool
 
       const server = new ScriptedServer([]);
       const second = engineFor(server, mode);
@@ -54,7 +63,7 @@ describe('DeliveryEngine with a spool', function () {
       await second.finish(Infinity);
       expect(server.attempts.flat()).to.deep.equal(['e0', 'e1', 'e2', 'e3', 'e4']);
       expect(second.counts).to.include({ recovered: 3, delivered: 5, spooled: 0 });
-      second.keepForNextRun();
+      await exitWith(second);
 
       const third = engineFor(new ScriptedServer([]), mode);
       expect(third.counts.recovered, 'delivered entries are not replayed').to.equal(0);
@@ -66,7 +75,7 @@ describe('DeliveryEngine with a spool', function () {
       log(first, 0, 1);
       await new Promise((resolve) => setTimeout(resolve, 5)); // e0 is in flight
       log(first, 1, 2);
-      expect(first.keepForNextRun()).to.equal(3);
+      expect(await exitWith(first)).to.equal(3);
       expect(first.counts).to.include({ spooled: 3, pending: 0 });
 
       const server = new ScriptedServer([]);
@@ -88,7 +97,7 @@ describe('DeliveryEngine with a spool', function () {
       .join('');
     expect(onDisk).to.include('e0').and.include('e1');
     await engine.finish(Infinity);
-    engine.keepForNextRun();
+    await exitWith(engine);
     const next = engineFor(new ScriptedServer([]), 'always');
     expect(next.counts.recovered).to.equal(0);
     next.keepForNextRun();

@@ -236,6 +236,16 @@ export class Spool {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    // A background write still holds the descriptors: closing them now would let a file opened meanwhile reuse a
+    // number that write then lands in. They are closed once it settles (at process exit, the process ends first).
+    if (this.#cycle !== undefined) {
+      void this.#cycle.finally(() => this.#releaseFiles());
+      return;
+    }
+    this.#releaseFiles();
+  }
+
+  #releaseFiles(): void {
     try {
       this.#log.closeSync();
     } catch {
