@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { DeliveryStats } from '../../src/index.js';
 import { REQUEST_ID_HEADER } from '../../src/delivery/request-loop.js';
-import { parseEntries, type TestReceiver, useTestReceiver } from '../support/receiver.js';
+import { parseEntries, TestReceiver, useTestReceiver } from '../support/receiver.js';
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/exit-drain.ts', import.meta.url));
 /** The transport's default `exitTimeoutMs`. */
@@ -119,6 +120,22 @@ describe('drain at exit (exitTimeoutMs), with a real server in another process',
     });
     expect(request?.rawBytes).to.be.below(Buffer.byteLength(request?.body ?? ''));
     expect(seqs(await receiver.entries())).to.deep.equal(range(1000));
+  });
+
+  it('uses the plain TLS settings of option "https" (a receiver with a self-signed certificate)', async function () {
+    const cert = readFileSync(new URL('../fixtures/fault-tls-cert.pem', import.meta.url), 'utf8');
+    const key = readFileSync(new URL('../fixtures/fault-tls-key.pem', import.meta.url), 'utf8');
+    const tlsReceiver = await TestReceiver.start({ tls: { key, cert } });
+    try {
+      const run = await runScript([tlsReceiver.url(), '1000', 'exit', 'batch'], {
+        https: { certificateAuthority: cert },
+      });
+
+      expect(run.stats).to.include({ delivered: 1000, queued: 0 });
+      expect(seqs(await tlsReceiver.entries())).to.deep.equal(range(1000));
+    } finally {
+      await tlsReceiver.close();
+    }
   });
 
   it('a server that is down at exit: the process ends at once and reports what was not delivered', async function () {
