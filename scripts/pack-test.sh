@@ -19,7 +19,7 @@ node - "$scratch/pack.json" <<'JS'
 const files = require(process.argv[2])[0].files.map((file) => file.path);
 const allowed = /^(dist\/.+\.(js|d\.ts)|README\.md|LICENSE|package\.json)$/;
 const unexpected = files.filter((path) => !allowed.test(path));
-const required = ['dist/index.js', 'dist/index.d.ts', 'dist/receiver/cli.js', 'README.md', 'LICENSE', 'package.json'];
+const required = ['dist/index.js', 'dist/index.d.ts', 'dist/delivery/exit-worker.js', 'dist/receiver/cli.js', 'README.md', 'LICENSE', 'package.json'];
 const missing = required.filter((path) => !files.includes(path));
 if (unexpected.length || missing.length) {
   console.error('unexpected:', unexpected, 'missing:', missing);
@@ -52,6 +52,38 @@ if (typeof Logstream.fromEnv !== 'function' || typeof DeliveryError !== 'functio
 console.log('pack-test:   ESM ok');
 JS
 (cd "$consumer" && node esm.mjs) || fail 'ESM import'
+
+step 'drain at exit: process.exit() with 200 entries queued delivers them (the worker thread from the package)'
+cat > "$consumer/drain-child.mjs" <<'JS'
+import winston from 'winston';
+import { LogstreamTransport } from 'winston-logstream';
+const logger = winston.createLogger({ transports: [new LogstreamTransport({ url: process.argv[2] })] });
+for (let seq = 0; seq < 200; seq++) logger.info('entry', { seq });
+process.exit(0);
+JS
+cat > "$consumer/drain.mjs" <<'JS'
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+const seqs = [];
+const server = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (chunk) => (body += chunk));
+  req.on('end', () => {
+    seqs.push(JSON.parse(body).seq);
+    res.end();
+  });
+});
+server.listen(0, '127.0.0.1', () => {
+  const url = `http://127.0.0.1:${server.address().port}/logs`;
+  const child = spawn(process.execPath, ['drain-child.mjs', url], { stdio: ['ignore', 'inherit', 'inherit'] });
+  child.on('exit', () => {
+    server.close();
+    if (seqs.length !== 200 || seqs.some((seq, i) => seq !== i)) throw new Error(`drained ${seqs.length} entries`);
+    console.log('pack-test:   drain at exit ok');
+  });
+});
+JS
+(cd "$consumer" && node drain.mjs) || fail 'drain at exit'
 
 step 'CommonJS require'
 cat > "$consumer/cjs.cjs" <<'JS'

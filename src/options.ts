@@ -164,6 +164,14 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
   /** Deadline of `logger.end()` and of `finish()` without `timeoutMs`, in ms; also how long a failing request may keep the process alive. Default 10,000. */
   shutdownTimeoutMs?: number;
   /**
+   * Drain at exit: when the process emits `'exit'` (`process.exit()` anywhere, winston's exception and rejection
+   * handlers, a signal handler that calls `process.exit()`) with entries unsettled, they are delivered
+   * synchronously, in order, within this many ms; `0` turns the drain off. See "Drain at exit" in
+   * docs/guarantees.md.
+   * @default 2000
+   */
+  exitTimeoutMs?: number;
+  /**
    * Gzip request bodies of 1 KiB or more. Default `false`, except `true` for `protocol: 'datadog'`, and with
    * `protocol: 'otlp'` what `OTEL_EXPORTER_OTLP_LOGS_COMPRESSION`, else `OTEL_EXPORTER_OTLP_COMPRESSION`, says
    * (`gzip` or `none`) when set.
@@ -199,6 +207,7 @@ export interface ResolvedOptions {
   readonly spool: SpoolSettings | undefined;
   readonly retry: RetryPolicy | false;
   readonly shutdownTimeoutMs: number;
+  readonly exitTimeoutMs: number;
   readonly compress: boolean;
   readonly maxEntryBytes: number;
 }
@@ -216,6 +225,7 @@ export const DEFAULTS = {
   spool: { mode: 'exit', maxBytes: 256 * MiB, syncIntervalMs: 200 },
   retry: { minDelayMs: 250, maxDelayMs: 30_000, maxElapsedMs: Infinity },
   shutdownTimeoutMs: 10_000,
+  exitTimeoutMs: 2000,
   maxEntryBytes: 256 * 1024,
 } as const;
 
@@ -258,6 +268,7 @@ export function resolveOptions(
     spool: resolveSpool(options.spool),
     retry: resolveRetry(options.retry),
     shutdownTimeoutMs: positive(options.shutdownTimeoutMs, 'shutdownTimeoutMs', DEFAULTS.shutdownTimeoutMs, true),
+    exitTimeoutMs: nonNegative(options.exitTimeoutMs, 'exitTimeoutMs', DEFAULTS.exitTimeoutMs),
     compress: options.compress === undefined ? protocol.compressByDefault : resolveCompress(options.compress),
     maxEntryBytes: positive(options.maxEntryBytes, 'maxEntryBytes', DEFAULTS.maxEntryBytes),
   };

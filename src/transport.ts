@@ -3,7 +3,10 @@ import TransportStream from 'winston-transport';
 import type { BacklogReport } from './delivery/backlog-monitor.js';
 import { DeliveryEngine, type DeliveryObserver } from './delivery/engine.js';
 import type { DeliveryError } from './delivery/delivery-error.js';
+import { drainAtExit, type ExitOutcome, type ExitSource, startExitDrain } from './delivery/exit-drain.js';
+import { exitTls, type ExitTls } from './delivery/exit-tls.js';
 import { HttpSender } from './delivery/http-sender.js';
+import { isRetryableStatus } from './delivery/retry.js';
 import {
   EncodeError,
   type Encoder,
@@ -122,6 +125,7 @@ let exitListenerInstalled = false;
 
 function markBusy(transport: LogstreamTransport): void {
   busyTransports.add(transport);
+  if (exitTimeoutOf(transport) > 0) void startExitDrain();
   listenForExit();
 }
 
@@ -131,9 +135,23 @@ function listenForExit(): void {
   process.on('exit', atExit);
 }
 
+/** Set in LogstreamTransport's static block: what module code may know of a transport's private state. */
+let exitTimeoutOf: (transport: LogstreamTransport) => number;
+let exitSourceOf: (transport: LogstreamTransport) => ExitSource;
+let settleAtExit: (transport: LogstreamTransport, outcome: ExitOutcome) => void;
+
+/**
+ * At exit: drains what is unsettled (see exit-drain.ts), keeps what is still unsettled in the spools for the next
+ * run, then reports what was not delivered.
+ */
 function atExit(): void {
   let undelivered = 0;
+  const draining = [...busyTransports].filter((transport) => exitTimeoutOf(transport) > 0);
+  const outcomes = drainAtExit(draining.map((transport) => exitSourceOf(transport)));
+  draining.forEach((transport, i) => settleAtExit(transport, outcomes[i] as ExitOutcome));
   for (const transport of busyTransports) undelivered += transport.stats().queued;
+  // Entries refused for good at exit are no longer queued, and were not delivered either.
+  for (const outcome of outcomes) undelivered += outcome.settled - outcome.delivered;
   let kept = 0;
   for (const engine of spoolingEngines) kept += engine.keepForNextRun();
   if (undelivered === 0) return;
@@ -168,6 +186,16 @@ export class LogstreamTransport extends TransportStream {
   /** The last format found to be a plain `json()`, so that the check is not repeated for every entry. */
   #plainJsonFormat: winston.Logform.Format | undefined;
 
+  /** The sender, for the drain at exit's synchronous prepare. */
+  readonly #sender: HttpSender;
+  readonly #tls: ExitTls | undefined;
+
+  static {
+    exitTimeoutOf = (transport) => transport.#options.exitTimeoutMs;
+    exitSourceOf = (transport) => transport.#exitSource();
+    settleAtExit = (transport, outcome) => transport.#engine.settleAtExit(outcome.delivered, outcome.settled);
+  }
+
   /** @throws TypeError naming the option when an option is invalid. */
   constructor(options: LogstreamTransportOptions = {}) {
     super(options);
@@ -177,17 +205,19 @@ export class LogstreamTransport extends TransportStream {
     this.on('pipe', (source: FormattedSource) => this.#trackSource(source, true));
     this.on('unpipe', (source: FormattedSource) => this.#trackSource(source, false));
     this.#encoder = createEncoder(this.#options);
+    this.#tls = exitTls(options.https);
+    this.#sender = new HttpSender({
+      timeoutMs: this.#options.timeoutMs,
+      headers: this.#options.headers,
+      compress: this.#options.compress,
+      agent: options.agent,
+      https: options.https,
+      userAgent: USER_AGENT,
+      isRetryableStatus: this.#encoder.isRetryableStatus,
+      maxSuccessBodyBytes: this.#encoder.maxResponseBytes,
+    });
     this.#engine = new DeliveryEngine({
-      sender: new HttpSender({
-        timeoutMs: this.#options.timeoutMs,
-        headers: this.#options.headers,
-        compress: this.#options.compress,
-        agent: options.agent,
-        https: options.https,
-        userAgent: USER_AGENT,
-        isRetryableStatus: this.#encoder.isRetryableStatus,
-        maxSuccessBodyBytes: this.#encoder.maxResponseBytes,
-      }),
+      sender: this.#sender,
       codec: this.#encoder,
       batch: this.#encoder.batch,
       queue: this.#options.queue,
@@ -334,6 +364,22 @@ export class LogstreamTransport extends TransportStream {
    */
   override close(): void {
     this.#retire();
+  }
+
+  /** What the drain at exit needs of this transport: its unsettled entries (taken from the engine) and settings. */
+  #exitSource(): ExitSource {
+    const { batches, failing } = this.#engine.takeForExit();
+    return {
+      batches,
+      failing,
+      codec: this.#encoder,
+      prepare: (target, body, headers, entries) => this.#sender.prepareSync(target, body, headers, entries),
+      userAgent: USER_AGENT,
+      timeoutMs: this.#options.timeoutMs,
+      exitTimeoutMs: this.#options.exitTimeoutMs,
+      isRetryableStatus: this.#encoder.isRetryableStatus ?? isRetryableStatus,
+      tls: this.#tls,
+    };
   }
 
   #retire(): void {

@@ -27,6 +27,7 @@ describe('transport options', function () {
       fallingBehind: { maxAgeMs: 2000, maxEntries: 10_000 },
       retry: { minDelayMs: 250, maxDelayMs: 30_000, maxElapsedMs: Infinity },
       shutdownTimeoutMs: 10_000,
+      exitTimeoutMs: 2000,
       compress: false,
       maxEntryBytes: 256 * 1024,
     });
@@ -70,6 +71,8 @@ describe('transport options', function () {
     ['retry.maxDelayMs below minDelayMs', { retry: { minDelayMs: 100, maxDelayMs: 10 } }, 'retry.maxDelayMs'],
     ['retry.maxElapsedMs', { retry: { maxElapsedMs: 0 } }, 'retry.maxElapsedMs'],
     ['shutdownTimeoutMs', { shutdownTimeoutMs: -1 }, 'shutdownTimeoutMs'],
+    ['exitTimeoutMs', { exitTimeoutMs: -1 }, 'exitTimeoutMs'],
+    ['exitTimeoutMs', { exitTimeoutMs: Infinity }, 'exitTimeoutMs'],
     ['fallingBehind', { fallingBehind: 'yes' }, 'fallingBehind'],
     ['fallingBehind.maxAgeMs', { fallingBehind: { maxAgeMs: 0 } }, 'fallingBehind.maxAgeMs'],
     ['fallingBehind.maxEntries', { fallingBehind: { maxEntries: 1.5 } }, 'fallingBehind.maxEntries'],

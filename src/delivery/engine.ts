@@ -4,11 +4,12 @@ import { AdmissionQueue, type QueueLimits, REFUSED } from './admission-queue.js'
 import { type BacklogListener, BacklogMonitor, type BacklogThresholds } from './backlog-monitor.js';
 import type { BatchLimits, RequestCodec } from './codec.js';
 import type { DeliveryError } from './delivery-error.js';
+import type { ExitBatch } from './exit-drain.js';
 import { FlushBarrier } from './flush-barrier.js';
 import { lingerMs } from './linger.js';
 import { ProcessHold } from './process-hold.js';
 import { type SpoolSettings, SpoolKeeper } from './spool-keeper.js';
-import { type Flight, RequestLoop, type Sender } from './request-loop.js';
+import { type Flight, type FlightAttempt, RequestLoop, type Sender } from './request-loop.js';
 import type { RetryPolicy } from './retry.js';
 import { unrefTimeout } from './timers.js';
 
@@ -81,6 +82,7 @@ type GivenUp = { line: string; acceptedAtMs: number }[] & { readonly firstSeq: n
 class InFlight implements Flight {
   /** Its entries not yet delivered or given up: a 413 split or a partial resend settles them a part at a time. */
   unsettled: number;
+  attempt: FlightAttempt | undefined;
   readonly #counts: OutcomeCounts;
 
   /**
@@ -147,6 +149,8 @@ export class DeliveryEngine {
   /** When the last request took its entries from the queue: the next that is not full lingers from there. */
   #lastSentMs = -Infinity;
   #outage = false;
+  /** Entries taken out of the queue by {@link takeForExit}, not yet settled, in order. */
+  #takenAtExit: string[] = [];
   #rejectionReported = false;
   /**
    * Aborts what is in flight when a deadline abandons it. Shared by every request until then and replaced
@@ -172,8 +176,10 @@ export class DeliveryEngine {
           if (retry) this.#counts.retries++;
         },
         onFailure: (error, attemptStartedMs) => {
-          options.observer.onFailure(error, !this.#outage);
+          const firstOfOutage = !this.#outage;
+          // Set first: an observer may end the process (a drain at exit then sees the outage).
           this.#outage = true;
+          options.observer.onFailure(error, firstOfOutage);
           this.#hold.failing(attemptStartedMs);
         },
         onSuccess: () => {
@@ -229,7 +235,38 @@ export class DeliveryEngine {
 
   /** Entries accepted and not yet settled: queued or in the request being sent. */
   get unsettled(): number {
-    return this.#queue.length + (this.#inFlight?.unsettled ?? 0);
+    return this.#queue.length + (this.#inFlight?.unsettled ?? 0) + this.#takenAtExit.length;
+  }
+
+  /**
+   * For the drain at exit (no event loop runs any more): every unsettled entry, in order, in requests' worth — the
+   * request in flight first, with its request id, then the queue taken in the usual batch bounds. Entries of a
+   * 413 split or of a partial resend that are not in the current attempt are not included. Taken entries stay
+   * unsettled until {@link settleAtExit}.
+   */
+  takeForExit(): { batches: ExitBatch[]; failing: boolean } {
+    const batches: ExitBatch[] = [];
+    const attempt = this.#inFlight?.attempt;
+    if (attempt !== undefined) batches.push(attempt);
+    for (let batch = this.#queue.take(this.#options.batch); batch !== undefined;) {
+      batches.push(batch);
+      this.#takenAtExit.push(...batch.lines);
+      batch = this.#queue.take(this.#options.batch);
+    }
+    return { batches, failing: this.#outage };
+  }
+
+  /**
+   * Counts what the drain at exit did with the batches of {@link takeForExit}: the first `settled` entries, in
+   * order, were delivered (`delivered` of them) or refused for good.
+   */
+  settleAtExit(delivered: number, settled: number): void {
+    this.#counts.delivered += delivered;
+    this.#counts.failed += settled - delivered;
+    const flight = this.#inFlight;
+    const fromFlight = Math.min(settled, flight?.attempt?.lines.length ?? 0);
+    if (flight !== undefined) flight.unsettled -= fromFlight;
+    this.#takenAtExit.splice(0, settled - fromFlight);
   }
 
   /** How long the oldest entry in memory (queued or in flight) has waited at `nowMs`, in ms; 0 when there is none. */
@@ -320,7 +357,11 @@ export class DeliveryEngine {
   keepForNextRun(): number {
     const spool = this.#spool;
     if (spool === undefined) return 0;
-    const kept = this.#keepOrCountPending(this.#giveUpBelow(Infinity));
+    const given = this.#giveUpBelow(Infinity);
+    // After the drain at exit: what it took from the queue and did not settle comes next, in order.
+    const nowMs = this.#now();
+    for (const line of this.#takenAtExit.splice(0)) given.push({ line, acceptedAtMs: nowMs });
+    const kept = this.#keepOrCountPending(given);
     spool.closeSync();
     this.#settle();
     this.#becomeIdle();

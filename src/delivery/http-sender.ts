@@ -1,7 +1,7 @@
 import { type ClientRequest, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { gzip, gzipSync } from 'node:zlib';
 import type { Agents, HttpsOptions, Response } from 'got';
 import type { ServerTarget } from '../url.js';
 import { DeliveryError } from './delivery-error.js';
@@ -160,13 +160,36 @@ export class HttpSender {
     headers: Readonly<Record<string, string>>,
     entries: number,
   ): Promise<PreparedRequest> {
+    const request = this.#assemble(target, body, headers, entries);
+    if (!this.#compress || request.body.length < COMPRESS_MIN_BYTES) return request;
+    return this.#compressed(request, await gzipAsync(request.body));
+  }
+
+  /** {@link prepare}, synchronously (with `gzipSync`): for the drain at exit, where no event loop runs. */
+  prepareSync(
+    target: ServerTarget,
+    body: string,
+    headers: Readonly<Record<string, string>>,
+    entries: number,
+  ): PreparedRequest {
+    const request = this.#assemble(target, body, headers, entries);
+    if (!this.#compress || request.body.length < COMPRESS_MIN_BYTES) return request;
+    return this.#compressed(request, gzipSync(request.body));
+  }
+
+  #assemble(
+    target: ServerTarget,
+    body: string,
+    headers: Readonly<Record<string, string>>,
+    entries: number,
+  ): PreparedRequest {
     const url = this.#explicitAuthorization ? withoutUserInfo(target.url) : target.url;
-    const bytes = Buffer.from(body);
     const merged = this.#overrides === undefined ? headers : { ...headers, ...this.#overrides };
-    if (!this.#compress || bytes.length < COMPRESS_MIN_BYTES)
-      return { target, url, body: bytes, headers: merged, entries };
-    const compressed = await gzipAsync(bytes);
-    return { target, url, body: compressed, headers: { ...merged, 'content-encoding': 'gzip' }, entries };
+    return { target, url, body: Buffer.from(body), headers: merged, entries };
+  }
+
+  #compressed(request: PreparedRequest, body: Buffer): PreparedRequest {
+    return { ...request, body, headers: { ...request.headers, 'content-encoding': 'gzip' } };
   }
 
   /**

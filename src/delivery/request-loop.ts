@@ -21,6 +21,18 @@ export interface Flight {
   delivered(entries: number): void;
   /** `entries` of the batch were refused for good or ran out of retries. */
   failed(entries: number): void;
+  /**
+   * The request being sent or waiting to be retried, with its request id, for the drain at exit; `undefined`
+   * between requests. Set by the loop.
+   */
+  attempt?: FlightAttempt | undefined;
+}
+
+/** The entries of the request being attempted, and its request id. */
+export interface FlightAttempt {
+  readonly target: ServerTarget;
+  readonly lines: readonly string[];
+  readonly requestId: string;
 }
 
 /** What the loop reports besides the outcomes of entries. */
@@ -80,9 +92,11 @@ export class RequestLoop {
     /** Attempts made for these entries so far: every one after the first is a retry, and sets the backoff. */
     let attempts = 0;
     while (lines.length > 0) {
+      const requestId = randomUUID();
+      flight.attempt = { target: batch.target, lines, requestId };
       const encoded = codec.encode(lines);
       const request = await sender.prepare(batch.target, encoded.body, encoded.headers, lines.length);
-      const idHeaders = { [REQUEST_ID_HEADER]: randomUUID() };
+      const idHeaders = { [REQUEST_ID_HEADER]: requestId };
       let resend: string[];
       for (;;) {
         if (signal.aborted) return;
@@ -92,6 +106,7 @@ export class RequestLoop {
         if (signal.aborted) return;
         if (result.ok) {
           events.onSuccess();
+          flight.attempt = undefined;
           resend = this.#countAnswer(flight, batch.target, lines, result.body, result.bodyCut);
           break;
         }
@@ -101,7 +116,10 @@ export class RequestLoop {
           return;
         }
         const delay = this.#retryDelay(result, attempts - 1, started);
-        if (delay === undefined) return flight.failed(lines.length);
+        if (delay === undefined) {
+          flight.attempt = undefined;
+          return flight.failed(lines.length);
+        }
         await sleep(delay, signal);
       }
       if (resend.length === 0) return;

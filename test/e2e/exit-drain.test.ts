@@ -1,0 +1,181 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import type { DeliveryStats } from '../../src/index.js';
+import { REQUEST_ID_HEADER } from '../../src/delivery/request-loop.js';
+import { parseEntries, TestReceiver, useTestReceiver } from '../support/receiver.js';
+
+const SCRIPT = fileURLToPath(new URL('../fixtures/exit-drain.ts', import.meta.url));
+/** The transport's default `exitTimeoutMs`. */
+const EXIT_TIMEOUT_MS = 2000;
+/** "At once", for a process whose server is down or failing: far below the drain's budget. */
+const AT_ONCE_MS = 1000;
+
+interface ChildRun {
+  code: number | null;
+  /** ms from the child's process.exit() call to the end of the child, as the parent sees it. */
+  exitMs: number;
+  stats: DeliveryStats;
+  stderr: string;
+}
+
+function runScript(args: string[], options: object = {}, killAfterMs = 15_000): Promise<ChildRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TRANSPORT_OPTIONS: JSON.stringify(options) },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const exitedAt = Date.now();
+      clearTimeout(killer);
+      child.once('close', () => {
+        if (code === null)
+          return reject(new Error(`the script did not exit within ${killAfterMs} ms; stderr: ${stderr}`));
+        try {
+          const { stats, exitCalledAt } = JSON.parse(stdout.trim()) as { stats: DeliveryStats; exitCalledAt: number };
+          resolve({ code, exitMs: exitedAt - exitCalledAt, stats, stderr });
+        } catch {
+          reject(new Error(`unreadable stdout: ${stdout}; stderr: ${stderr}`));
+        }
+      });
+    });
+  });
+}
+
+const seqs = (entries: Record<string, unknown>[]): unknown[] => entries.map((entry) => entry.seq);
+const range = (n: number): number[] => [...Array(n).keys()];
+
+describe('drain at exit (exitTimeoutMs), with a real server in another process', function () {
+  let receiver: TestReceiver;
+  useTestReceiver((started) => (receiver = started));
+
+  for (const batch of [false, true]) {
+    const mode = batch ? 'batched' : 'one entry per request';
+    const batchArg = batch ? ['batch'] : [];
+
+    it(`1,000 entries then process.exit(0): all delivered, in order, within exitTimeoutMs (${mode})`, async function () {
+      const run = await runScript([receiver.url(), '1000', 'exit', ...batchArg]);
+
+      expect(run.code).to.equal(0);
+      expect(seqs(await receiver.entries())).to.deep.equal(range(1000));
+      expect(run.stats).to.include({ logged: 1000, delivered: 1000, queued: 0, failed: 0 });
+      expect(run.stderr, 'no "not delivered" line').to.equal('');
+      expect(run.exitMs, 'ms from process.exit() to the end of the process').to.be.below(EXIT_TIMEOUT_MS + 500);
+    });
+
+    it(`1,000 entries then an uncaught exception with winston's exitOnError: all delivered, the request in flight with its id (${mode})`, async function () {
+      // The first request hangs: winston's handler gives up waiting after 3 s and calls process.exit(1) with the
+      // whole backlog unsettled (the hung request in flight, the rest queued).
+      await receiver.faults([{ kind: 'hang', times: 1 }]);
+      const run = await runScript([receiver.url(), '1000', 'exception', ...batchArg]);
+
+      expect(run.code).to.equal(1);
+      const entries = await receiver.entries();
+      expect(seqs(entries.slice(0, 1000))).to.deep.equal(range(1000));
+      expect(entries.slice(1000).map((entry) => entry.message)).to.have.length(1);
+      expect(String(entries[1000]?.message)).to.include('boom');
+      const requests = await receiver.requests();
+      const hung = requests.find((request) => request.outcome === 'hang');
+      expect(requests[1]?.headers[REQUEST_ID_HEADER], 'the request in flight is sent again with its id').to.equal(
+        hung?.headers[REQUEST_ID_HEADER],
+      );
+      expect(run.stats).to.include({ logged: 1001, delivered: 1001, queued: 0 });
+      expect(run.stderr).not.to.include('not delivered');
+      expect(run.exitMs).to.be.below(EXIT_TIMEOUT_MS + 500);
+    });
+
+    it(`a failing server (503) at exit: one attempt, then the process ends at once and reports what was not delivered (${mode})`, async function () {
+      await receiver.faults([{ kind: 'status', status: 503 }]);
+      const run = await runScript([receiver.url(), '1000', 'exit-on-failure', ...batchArg]);
+
+      expect(run.code).to.equal(0);
+      const requests = await receiver.requests();
+      expect(requests, 'the failed attempt, then the one attempt at exit').to.have.length(2);
+      expect(requests[1]?.headers[REQUEST_ID_HEADER]).to.equal(requests[0]?.headers[REQUEST_ID_HEADER]);
+      expect(run.exitMs).to.be.below(AT_ONCE_MS);
+      expect(run.stderr).to.include('process exiting with 1000 log entries not delivered');
+      expect(run.stats).to.include({ delivered: 0, queued: 1000 });
+    });
+  }
+
+  it('sends with the same headers, compression and credentials as the transport does', async function () {
+    const url = receiver.url().replace('://', '://user:p%40ss@');
+    const run = await runScript([url, '1000', 'exit', 'batch'], { compress: true, headers: { 'X-Tenant': 't1' } });
+
+    expect(run.stats).to.include({ delivered: 1000 });
+    const [request] = await receiver.accepted();
+    expect(request?.headers).to.include({
+      'content-encoding': 'gzip',
+      'content-type': 'application/x-ndjson',
+      'x-tenant': 't1',
+      'user-agent': 'winston-logstream',
+      authorization: `Basic ${Buffer.from('user:p@ss').toString('base64')}`,
+    });
+    expect(request?.rawBytes).to.be.below(Buffer.byteLength(request?.body ?? ''));
+    expect(seqs(await receiver.entries())).to.deep.equal(range(1000));
+  });
+
+  it('uses the plain TLS settings of option "https" (a receiver with a self-signed certificate)', async function () {
+    const cert = readFileSync(new URL('../fixtures/fault-tls-cert.pem', import.meta.url), 'utf8');
+    const key = readFileSync(new URL('../fixtures/fault-tls-key.pem', import.meta.url), 'utf8');
+    const tlsReceiver = await TestReceiver.start({ tls: { key, cert } });
+    try {
+      const run = await runScript([tlsReceiver.url(), '1000', 'exit', 'batch'], {
+        https: { certificateAuthority: cert },
+      });
+
+      expect(run.stats).to.include({ delivered: 1000, queued: 0 });
+      expect(seqs(await tlsReceiver.entries())).to.deep.equal(range(1000));
+    } finally {
+      await tlsReceiver.close();
+    }
+  });
+
+  it('a server that is down at exit: the process ends at once and reports what was not delivered', async function () {
+    await receiver.stopListening();
+    try {
+      const run = await runScript([receiver.url(), '1000', 'exit-on-failure', 'batch']);
+
+      expect(run.code).to.equal(0);
+      expect(run.exitMs).to.be.below(AT_ONCE_MS);
+      expect(run.stderr).to.include('process exiting with 1000 log entries not delivered');
+    } finally {
+      await receiver.startListening();
+    }
+  });
+
+  it("1,000 entries then an unhandled rejection with winston's rejection handler: all delivered", async function () {
+    await receiver.faults([{ kind: 'hang', times: 1 }]);
+    const run = await runScript([receiver.url(), '1000', 'rejection', 'batch']);
+
+    expect(run.code).to.equal(1);
+    const entries = await receiver.entries();
+    expect(seqs(entries.slice(0, 1000))).to.deep.equal(range(1000));
+    expect(String(entries[1000]?.message)).to.include('boom');
+    expect(run.stats).to.include({ logged: 1001, delivered: 1001, queued: 0 });
+  });
+
+  it('a SIGTERM handler that calls process.exit(): everything delivered', async function () {
+    const run = await runScript([receiver.url(), '1000', 'sigterm', 'batch']);
+
+    expect(run.code).to.equal(0);
+    // The signal may arrive while a request is in flight, answered but not yet read: the drain sends it again,
+    // with its request id, which is how a receiver drops the repeat.
+    const seen = new Set<unknown>();
+    const unique = (await receiver.accepted()).filter((request) => {
+      const id = request.headers[REQUEST_ID_HEADER];
+      return seen.has(id) ? false : (seen.add(id), true);
+    });
+    expect(unique.flatMap((request) => seqs(parseEntries(request) as Record<string, unknown>[]))).to.deep.equal(
+      range(1000),
+    );
+    expect(run.stats).to.include({ delivered: 1000, queued: 0 });
+  });
+});
