@@ -1,7 +1,7 @@
 import { Spool } from './spool/index.js';
 import type { SpooledRecord } from './spool/index.js';
 
-/** When entries go to disk: see {@link SpoolSettings.mode}. */
+/** When entries go to disk: `'exit'` (only what is left when the process ends, or what a deadline abandons) or `'always'` (every entry until delivered). */
 export type SpoolMode = 'exit' | 'always';
 
 /** The spool's settings, as plain data. */
