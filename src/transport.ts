@@ -396,7 +396,10 @@ export class LogstreamTransport extends TransportStream {
       onRejected: (error: DeliveryError) => this.#reportError(error),
       onNotice: printNotice,
       onFallingBehind: (report) => printNotice(fallingBehindNotice(report, this.#options.batch !== undefined)),
-      onCaughtUp: (behindMs) => printNotice(`caught up: the backlog is delivered, ${behindMs} ms after falling behind`),
+      onCaughtUp: (behindMs) =>
+        printNotice(
+          `caught up: the backlog is gone (delivered, or given up at a deadline), ${behindMs} ms after falling behind`,
+        ),
       onIdle: () => {
         busyTransports.delete(this);
         if (this.#retired) this.#logstream?.release(this);
