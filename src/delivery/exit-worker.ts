@@ -9,6 +9,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { parentPort, workerData } from 'node:worker_threads';
+import { isRetryableErrorCode } from './retry.js';
 
 /** TLS settings that cross to the worker (the `https` option's plain values). */
 export interface ExitTls {
@@ -53,21 +54,6 @@ export interface ExitWireMessage {
    */
   readonly state: SharedArrayBuffer;
 }
-
-/** Network errors after which the same request may well succeed (http-sender's list). */
-const RETRYABLE_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-]);
 
 /** Backoff between attempts at exit: short, the budget is small. */
 const FIRST_BACKOFF_MS = 25;
@@ -128,7 +114,7 @@ async function deliver(
     if (job.failing) return 'stop';
     const retryable =
       status === undefined
-        ? RETRYABLE_ERROR_CODES.has(answer.error ?? '') || (answer.error ?? '').startsWith('HPE_')
+        ? isRetryableErrorCode(answer.error ?? '')
         : job.retryableStatuses.includes(status);
     if (!retryable) return 'refused';
     const backoff = Math.max(answer.retryAfterMs ?? 0, Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** attempt));

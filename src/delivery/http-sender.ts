@@ -7,7 +7,7 @@ import type { ServerTarget } from '../url.js';
 import { DeliveryError } from './delivery-error.js';
 import { failureDetail, secretsOf } from './failure-detail.js';
 import { PreparedGot } from './prepared-got.js';
-import { isRetryableStatus, parseRetryAfter } from './retry.js';
+import { isRetryableErrorCode, isRetryableStatus, parseRetryAfter } from './retry.js';
 import { unrefTimeout } from './timers.js';
 
 const gzipAsync = promisify(gzip);
@@ -27,22 +27,6 @@ export const DIAGNOSTIC_BODY_BYTES = 4096;
  * id is added per attempt and a compressed body's `content-encoding` when it is compressed, both after the user's.
  */
 const TRANSPORT_HEADERS = new Set(['content-length', 'content-encoding', 'logstream-request-id']);
-
-/** Network error codes after which the same request may well succeed. */
-const RETRYABLE_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
 
 /** How the sender talks HTTP. */
 export interface HttpSenderOptions {
@@ -313,15 +297,6 @@ export class HttpSender {
     this.#cancelledBy = why;
     this.#inFlight();
   }
-}
-
-/**
- * A network error after which the same request may well succeed: a refused, reset or broken connection, a DNS
- * failure, or an answer the HTTP parser could not read (`HPE_*`: garbage from a proxy or a restarting server,
- * which a reset would equally have cut short).
- */
-function isRetryableErrorCode(code: string): boolean {
-  return RETRYABLE_ERROR_CODES.has(code) || code.startsWith('HPE_');
 }
 
 /** The body read so far, as text (a single chunk, the usual case, is not copied). */

@@ -62,3 +62,28 @@ export function parseRetryAfter(header: string | undefined, nowMs: number): numb
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
+
+/** Network error codes after which the same request may well succeed. */
+const RETRYABLE_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+/**
+ * A network error after which the same request may well succeed: a refused, reset or broken connection, a DNS
+ * failure, or an answer the HTTP parser could not read (`HPE_*`: garbage from a proxy or a restarting server,
+ * which a reset would equally have cut short).
+ */
+export function isRetryableErrorCode(code: string): boolean {
+  return RETRYABLE_ERROR_CODES.has(code) || code.startsWith('HPE_');
+}
