@@ -62,7 +62,7 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
-console.log('mode                      exit() -> end, ms: median [min–max]   failures');
+console.log('mode                          exit() -> end, ms: median [min–max]   failures');
 for (const [mode, start] of [
   ['batch', 'warm'],
   ['single', 'warm'],
@@ -76,7 +76,7 @@ for (const [mode, start] of [
     times.push(run.ms);
     if (!run.ok) failures.push(`run ${i}: ${run.detail}`);
   }
-  const label = `${mode === 'batch' ? 'batched' : 'one per request'}, worker ${start}`.padEnd(26);
+  const label = `${mode === 'batch' ? 'batched' : 'one per request'}, worker ${start}`.padEnd(30);
   const stats = `${median(times).toFixed(0)} [${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)}]`;
   console.log(`${label}${stats.padEnd(38)}${failures.length} ${failures.slice(0, 2).join(' | ')}`);
 }
