@@ -113,9 +113,7 @@ async function deliver(
     if (status !== undefined && status >= 200 && status < 300) return 'delivered';
     if (job.failing) return 'stop';
     const retryable =
-      status === undefined
-        ? isRetryableErrorCode(answer.error ?? '')
-        : job.retryableStatuses.includes(status);
+      status === undefined ? isRetryableErrorCode(answer.error ?? '') : job.retryableStatuses.includes(status);
     if (!retryable) return 'refused';
     const backoff = Math.max(answer.retryAfterMs ?? 0, Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** attempt));
     if (Date.now() + backoff >= job.deadline) return 'stop';
