@@ -44,11 +44,20 @@ export interface BatchOptions {
 
 /** Retry settings; see "Retries and backoff" in docs/guarantees.md. */
 export interface RetryOptions {
-  /** First backoff ceiling, in ms. Default 250. */
+  /**
+   * First backoff ceiling, in ms.
+   * @default 250
+   */
   minDelayMs?: number;
-  /** Largest wait between attempts, in ms; also caps `Retry-After`. Default 30,000. */
+  /**
+   * Largest wait between attempts, in ms; also caps `Retry-After`.
+   * @default 30000
+   */
   maxDelayMs?: number;
-  /** Give a request up after this long since its first attempt, in ms. Default `Infinity` (never). */
+  /**
+   * Give a request up after this long since its first attempt, in ms.
+   * @default Infinity (never)
+   */
   maxElapsedMs?: number;
 }
 
@@ -120,11 +129,15 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
    * The wire protocol: `'http'` (plain JSON POSTs shaped by `payload` and `batch`), or a backend's ingestion API
    * (`'otlp'`, `'loki'`, `'elasticsearch'`, `'splunk-hec'`, `'datadog'`), configured by the option of the same
    * name (`splunkHec` for `'splunk-hec'`). Backend protocols always batch, within the backend's request limits
-   * (`batch` may lower them), and set their own content type. Default `'http'`.
+   * (`batch` may lower them), and set their own content type.
+   * @default 'http'
    * @throws TypeError at construction when a backend protocol's option is invalid or a required credential is missing.
    */
   protocol?: ProtocolOptions['protocol'];
-  /** The body's shape for `protocol: 'http'` (see {@link Payload}). Default `'json'`. */
+  /**
+   * The body's shape for `protocol: 'http'` (see {@link Payload}).
+   * @default 'json'
+   */
   payload?: Payload;
   /**
    * Per-attempt request timeout, in ms. Default 5000, or with `protocol: 'otlp'` the value of
@@ -133,15 +146,28 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
    */
   timeoutMs?: number;
   /**
-   * Send several entries per request: `true` for the defaults of {@link BatchOptions}. Default `false` (one entry
-   * per request) for `'http'`; backend protocols always batch, and limits given here may only lower theirs.
+   * Send several entries per request: `true` for the defaults of {@link BatchOptions}. Backend protocols always
+   * batch, and limits given here may only lower theirs.
+   * @default false (one entry per request) for `'http'`
+   * @example
+   * new LogstreamTransport({ url, batch: true });
+   * new LogstreamTransport({ url, batch: { maxEntries: 500, maxDelayMs: 50 } });
    */
   batch?: boolean | BatchOptions;
-  /** Most entries waiting in memory. Default 100,000. */
+  /**
+   * Most entries waiting in memory.
+   * @default 100000
+   */
   maxQueueEntries?: number;
-  /** Most bytes (serialized size) waiting in memory. Default 64 MiB. */
+  /**
+   * Most bytes (serialized size) waiting in memory.
+   * @default 67108864 (64 MiB)
+   */
   maxQueueBytes?: number;
-  /** Which entries to drop when the queue is full. Default `'drop-newest'`. */
+  /**
+   * Which entries to drop when the queue is full.
+   * @default 'drop-newest'
+   */
   overflow?: OverflowPolicy;
   /**
    * When to print that delivery is falling behind (the backlog keeps growing while the server answers), or `false`
@@ -154,14 +180,24 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
   /**
    * Keep entries on disk so that a later run sends them first: what is left when the process ends (`mode: 'exit'`),
    * or every entry until delivered (`mode: 'always'`). What an earlier run left is sent before anything newer, to
-   * the server in force when the transport is made. Default: no spool.
+   * the server in force when the transport is made.
+   * @default none (no spool)
    * @example
    * new LogstreamTransport({ url, spool: { dir: '/var/lib/myapp/log-spool' } });
    */
   spool?: SpoolOptions;
-  /** Retry settings, or `false` for one attempt per request. Default: retries on, see {@link RetryOptions}. */
+  /**
+   * Retry settings, or `false` for one attempt per request.
+   * @default true (the defaults of {@link RetryOptions})
+   * @example
+   * new LogstreamTransport({ url, retry: { maxElapsedMs: 60_000 } }); // give a request up after a minute
+   */
   retry?: boolean | RetryOptions;
-  /** Deadline of `logger.end()` and of `finish()` without `timeoutMs`, in ms; also how long a failing request may keep the process alive. Default 10,000. */
+  /**
+   * Deadline of `logger.end()` and of `finish()` without `timeoutMs`, in ms; also how long a failing request may
+   * keep the process alive.
+   * @default 10000
+   */
   shutdownTimeoutMs?: number;
   /**
    * Drain at exit: when the process emits `'exit'` (`process.exit()` anywhere, winston's exception and rejection
@@ -178,19 +214,36 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
    * @default false
    */
   compress?: boolean | 'gzip';
-  /** Custom agents for got (`{ http, https }`), for proxies or keep-alive tuning. Default: Node's global agents. */
+  /**
+   * Custom agents for got (`{ http, https }`), for proxies or keep-alive tuning. Not used by the drain at exit.
+   * @default Node's global agents
+   */
   agent?: Agents;
-  /** TLS options for got (`certificateAuthority`, `key`, `certificate`, `rejectUnauthorized`, …). Default: Node's (verification on). */
+  /**
+   * TLS options for got (`certificateAuthority`, `key`, `certificate`, `rejectUnauthorized`, …).
+   * @default Node's (verification on)
+   */
   https?: HttpsOptions;
-  /** Largest serialized entry, in bytes: a larger one has its message truncated, or is dropped. Default 256 KiB. */
+  /**
+   * Largest serialized entry, in bytes: a larger one has its message truncated, or is dropped.
+   * @default 262144 (256 KiB)
+   */
   maxEntryBytes?: number;
-  /** Called with the first delivery failure of each outage instead of printing it to stderr. Default: print. */
+  /**
+   * Called with the first delivery failure of each outage instead of printing it to stderr.
+   * @default none (print to stderr)
+   * @example
+   * new LogstreamTransport({ url, onDeliveryError: (error) => metrics.increment('log_delivery_failures') });
+   */
   onDeliveryError?: (error: Error) => void;
 }
 
 /** Options of {@link LogstreamTransport.finish}. */
 export interface FinishOptions {
-  /** How long to wait before abandoning what is left, in ms. Default: the transport's `shutdownTimeoutMs`; `Infinity` waits for good. */
+  /**
+   * How long to wait before abandoning what is left, in ms; `Infinity` waits for good.
+   * @default the transport's `shutdownTimeoutMs`
+   */
   timeoutMs?: number;
 }
 
