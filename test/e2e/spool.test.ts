@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { DeliveryStats, SpoolOptions } from '../../src/index.js';
 import { runScript, type ScriptRun } from '../fixtures/fault-run-script.js';
+import { crashTestBase } from '../support/spool.js';
 import { type TestReceiver, useTestReceiver } from '../support/receiver.js';
 
 const SCRIPT = 'spool-run.ts';
@@ -21,7 +21,7 @@ describe('end to end: the disk spool (scripts in their own processes)', function
   let dir: string;
   useTestReceiver((started) => (receiver = started));
   beforeEach(function () {
-    dir = join(mkdtempSync(join(tmpdir(), 'logstream-spool-e2e-')), 'spool');
+    dir = join(mkdtempSync(join(crashTestBase(), 'logstream-spool-e2e-')), 'spool');
   });
   afterEach(function () {
     rmSync(join(dir, '..'), { recursive: true, force: true });

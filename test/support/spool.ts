@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool, type SpoolOptions } from '../../src/delivery/spool/index.js';
@@ -9,7 +9,7 @@ const CHILD = new URL('../fixtures/spool-child.ts', import.meta.url).pathname;
 
 /** A fresh directory under the OS temp dir; the spool directory is `spool` inside it (so the spool creates it). */
 export function tempSpoolDir(): { root: string; dir: string; cleanup: () => void } {
-  const root = mkdtempSync(join(tmpdir(), 'logstream-spool-'));
+  const root = mkdtempSync(join(crashTestBase(), 'logstream-spool-'));
   return { root, dir: join(root, 'spool'), cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
@@ -59,4 +59,18 @@ export function killChild(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
   });
+}
+
+/**
+ * Where spool directories of tests go: a RAM file system where there is one (Linux's /dev/shm), so that what the
+ * tests check (framing, order, what survives a SIGKILL) does not hang on how long fsync takes on a disk that earlier
+ * tests filled with writes; else the OS temp directory.
+ */
+export function crashTestBase(): string {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return tmpdir();
+  }
 }

@@ -224,14 +224,16 @@ export class SegmentLog {
     this.#flight = flight;
     this.#asyncBusy = true;
     try {
-      if (this.#newSegmentUnsynced) {
-        this.#newSegmentUnsynced = false;
-        await syncDirectoryAsync(this.#dir);
-      }
+      // The write first: once it is done, a crash of the process (not of the machine) loses nothing of it, however
+      // long the syncs that make it survive a power cut take on a busy disk.
       let done = 0;
       while (done < buffer.length) {
         const { bytesWritten } = await writeAsync(fd, buffer, done, buffer.length - done, position + done);
         done += bytesWritten;
+      }
+      if (this.#newSegmentUnsynced) {
+        this.#newSegmentUnsynced = false;
+        await syncDirectoryAsync(this.#dir);
       }
       await fdatasyncAsync(fd);
     } finally {
