@@ -17,18 +17,10 @@ export const APP_VARIANTS = [
 /** One way the application logs (or does not). */
 export type AppVariant = (typeof APP_VARIANTS)[number];
 /**
- * The order the variants run in within a round: the no-op transport right before `batched`, the target's two
- * sides. Every other round runs it backwards, so that running first favours neither.
+ * The order the variants run in within a round: the table's, which has the no-op transport right before
+ * `batched`, the target's two sides. Every other round runs it backwards, so that running first favours neither.
  */
-export const APP_RUN_ORDER: readonly AppVariant[] = [
-  'none',
-  'noop',
-  'batched',
-  'batched-no-linger',
-  'one-per-request',
-  'winston-http-batched',
-  'winston-http',
-];
+export const APP_RUN_ORDER: readonly AppVariant[] = APP_VARIANTS;
 /** This transport's variants: they report `stats()` and their backlog. */
 export const OUR_APP_VARIANTS: readonly AppVariant[] = ['batched', 'batched-no-linger', 'one-per-request'];
 
