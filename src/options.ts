@@ -7,7 +7,9 @@ import type { OverflowPolicy, QueueLimits } from './delivery/admission-queue.js'
 import type { RetryPolicy } from './delivery/retry.js';
 import type { BatchEncoding, Payload } from './protocols/shared/encoder.js';
 import type { Logstream } from './logstream.js';
+import { exitTls } from './delivery/exit-tls.js';
 import { HEADER_NAME, HEADER_VALUE } from './headers.js';
+import { THREAD_MAX_ENTRY_BYTES } from './thread/entry-ring.js';
 import {
   processEnvironment,
   type ProtocolEnvironment,
@@ -225,6 +227,18 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
    */
   https?: HttpsOptions;
   /**
+   * Deliver from a worker thread: the engine (queue, batching, retries, deadlines, spool) runs in the process's one
+   * sidecar worker, shared by every transport with `thread: true`, and `log()` only serializes the entry and hands it
+   * over through shared memory. Sending then goes on while the application's thread is busy, and costs it nothing.
+   * Not with a custom `agent`, nor with `https` settings other than PEM strings or Buffers, `passphrase` and
+   * `rejectUnauthorized` (they cannot cross to a thread); `maxEntryBytes` is at most 1 MiB. Requests are made in the
+   * worker, where nock in the main thread does not see them. See "Thread mode" in docs/guarantees.md.
+   * @default false (in-process: the sidecar is a single-concurrency queue on the application's event loop)
+   * @example
+   * new LogstreamTransport({ url, batch: true, thread: true });
+   */
+  thread?: boolean;
+  /**
    * Largest serialized entry, in bytes: a larger one has its message truncated, or is dropped.
    * @default 262144 (256 KiB)
    */
@@ -263,6 +277,7 @@ export interface ResolvedOptions {
   readonly exitTimeoutMs: number;
   readonly compress: boolean;
   readonly maxEntryBytes: number;
+  readonly thread: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -324,7 +339,32 @@ export function resolveOptions(
     exitTimeoutMs: nonNegative(options.exitTimeoutMs, 'exitTimeoutMs', DEFAULTS.exitTimeoutMs),
     compress: options.compress === undefined ? protocol.compressByDefault : resolveCompress(options.compress),
     maxEntryBytes: positive(options.maxEntryBytes, 'maxEntryBytes', DEFAULTS.maxEntryBytes),
+    thread: resolveThread(options),
   };
+}
+
+/** Whether to deliver from the sidecar worker thread: only with options that can cross to it. */
+function resolveThread(options: LogstreamTransportOptions): boolean {
+  const { thread } = options;
+  if (thread === undefined || thread === false) return false;
+  if (thread !== true) throw new TypeError('winston-logstream: option "thread" must be a boolean');
+  if (options.agent !== undefined) {
+    throw new TypeError(
+      'winston-logstream: option "agent" cannot be used with thread: true (an agent cannot cross to a worker thread)',
+    );
+  }
+  const given = Object.entries(options.https ?? {}).filter(([, value]) => value !== undefined).length;
+  if (given > Object.keys(exitTls(options.https) ?? {}).length) {
+    throw new TypeError(
+      'winston-logstream: with thread: true, option "https" may hold only PEM strings or Buffers (certificateAuthority, key, certificate), passphrase and rejectUnauthorized: nothing else can cross to a worker thread',
+    );
+  }
+  if ((options.maxEntryBytes ?? DEFAULTS.maxEntryBytes) > THREAD_MAX_ENTRY_BYTES) {
+    throw new TypeError(
+      `winston-logstream: option "maxEntryBytes" must be at most ${THREAD_MAX_ENTRY_BYTES} with thread: true`,
+    );
+  }
+  return true;
 }
 
 /**

@@ -1,12 +1,12 @@
 import winston from 'winston';
 import TransportStream from 'winston-transport';
 import type { BacklogReport } from './delivery/backlog-monitor.js';
-import { DeliveryEngine, type DeliveryObserver } from './delivery/engine.js';
-import type { DeliveryError } from './delivery/delivery-error.js';
+import type { DeliveryObserver } from './delivery/engine.js';
+import { DeliveryError, type DeliveryFailure } from './delivery/delivery-error.js';
 import { drainAtExit, type ExitOutcome, type ExitSource, startExitDrain } from './delivery/exit-drain.js';
 import { exitTls, type ExitTls } from './delivery/exit-tls.js';
-import { HttpSender } from './delivery/http-sender.js';
 import { isRetryableStatus } from './delivery/retry.js';
+import { createEngine, type EngineParts, engineSettings, USER_AGENT } from './engine-setup.js';
 import {
   EncodeError,
   type Encoder,
@@ -17,6 +17,8 @@ import {
 import { encodeTruncated } from './protocols/shared/entry-size.js';
 import { createEncoder } from './protocols/index.js';
 import { type FinishOptions, type LogstreamTransportOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { sidecar } from './thread/sidecar.js';
+import { type Delivery, ThreadDelivery } from './thread/thread-delivery.js';
 import type { ServerTarget } from './url.js';
 
 /** What every `format.json()` instance runs (a method shared through its prototype). */
@@ -34,7 +36,6 @@ interface FormattedSource {
 
 /** Every diagnostic line starts with this. */
 const PREFIX = 'winston-logstream: ';
-const USER_AGENT = 'winston-logstream';
 
 /** Delivery counts since the transport was made. */
 export interface DeliveryStats {
@@ -119,8 +120,10 @@ function printNotice(message: string): void {
  * holds its transports weakly.
  */
 const busyTransports = new Set<LogstreamTransport>();
-/** Engines with a spool: at exit they keep what is unsettled for the next run, and close their spool. */
-const spoolingEngines = new Set<DeliveryEngine>();
+/** In-process engines with a spool: at exit they keep what is unsettled for the next run, and close their spool. */
+const spoolingEngines = new Set<EngineParts['engine']>();
+/** Transports delivering from the sidecar worker: at exit the worker drains them all at once. */
+const threadTransports = new Set<LogstreamTransport>();
 let exitListenerInstalled = false;
 
 function markBusy(transport: LogstreamTransport): void {
@@ -137,22 +140,44 @@ function listenForExit(): void {
 
 /** Set in LogstreamTransport's static block: what module code may know of a transport's private state. */
 let exitTimeoutOf: (transport: LogstreamTransport) => number;
-let exitSourceOf: (transport: LogstreamTransport) => ExitSource;
+/** `undefined` for a transport whose delivery runs in the sidecar worker. */
+let exitSourceOf: (transport: LogstreamTransport) => ExitSource | undefined;
 let settleAtExit: (transport: LogstreamTransport, outcome: ExitOutcome) => void;
+/** The transport's stream in the sidecar worker; `undefined` when it delivers in-process. */
+let threadStreamOf: (transport: LogstreamTransport) => number | undefined;
 
 /**
- * At exit: drains what is unsettled (see exit-drain.ts), keeps what is still unsettled in the spools for the next
- * run, then reports what was not delivered.
+ * At exit: drains what is unsettled (see exit-drain.ts, and the sidecar worker for thread mode), keeps what is still
+ * unsettled in the spools for the next run, then reports what was not delivered.
  */
 function atExit(): void {
   let undelivered = 0;
-  const draining = [...busyTransports].filter((transport) => exitTimeoutOf(transport) > 0);
-  const outcomes = drainAtExit(draining.map((transport) => exitSourceOf(transport)));
-  draining.forEach((transport, i) => settleAtExit(transport, outcomes[i] as ExitOutcome));
-  for (const transport of busyTransports) undelivered += transport.stats().queued;
+  let kept = 0;
+  const inProcess: { transport: LogstreamTransport; source: ExitSource }[] = [];
+  for (const transport of busyTransports) {
+    const source = exitTimeoutOf(transport) > 0 ? exitSourceOf(transport) : undefined;
+    if (source !== undefined) inProcess.push({ transport, source });
+  }
+  const outcomes = drainAtExit(inProcess.map(({ source }) => source));
+  inProcess.forEach(({ transport }, i) => settleAtExit(transport, outcomes[i] as ExitOutcome));
+  for (const transport of busyTransports) {
+    if (threadStreamOf(transport) === undefined) undelivered += transport.stats().queued;
+  }
   // Entries refused for good at exit are no longer queued, and were not delivered either.
   for (const outcome of outcomes) undelivered += outcome.settled - outcome.delivered;
-  let kept = 0;
+  const streams = [...threadTransports].flatMap((transport) => {
+    const stream = threadStreamOf(transport);
+    return stream === undefined ? [] : [{ stream, exitTimeoutMs: exitTimeoutOf(transport) }];
+  });
+  if (streams.length > 0) {
+    const report = sidecar().drainAtExit(streams);
+    if (report === undefined) {
+      for (const transport of threadTransports) undelivered += transport.stats().queued;
+    } else {
+      undelivered += report.undelivered;
+      kept += report.kept;
+    }
+  }
   for (const engine of spoolingEngines) kept += engine.keepForNextRun();
   if (undelivered === 0) return;
   const spooled = kept > 0 ? `; ${kept} kept in the spool for the next run` : '';
@@ -170,7 +195,9 @@ export class LogstreamTransport extends TransportStream {
   readonly #options: ResolvedOptions;
   readonly #logstream: LogstreamTransportOptions['logstream'];
   readonly #encoder: Encoder;
-  readonly #engine: DeliveryEngine;
+  readonly #engine: Delivery;
+  /** The in-process engine's parts, for the drain at exit; `undefined` in thread mode. */
+  readonly #inProcess: EngineParts | undefined;
   readonly #onDeliveryError: ((error: Error) => void) | undefined;
   /** Counts of what never reached the engine. */
   readonly #intake = { logged: 0, skipped: 0, failed: 0, dropped: 0 };
@@ -186,14 +213,15 @@ export class LogstreamTransport extends TransportStream {
   /** The last format found to be a plain `json()`, so that the check is not repeated for every entry. */
   #plainJsonFormat: winston.Logform.Format | undefined;
 
-  /** The sender, for the drain at exit's synchronous prepare. */
-  readonly #sender: HttpSender;
   readonly #tls: ExitTls | undefined;
 
   static {
     exitTimeoutOf = (transport) => transport.#options.exitTimeoutMs;
     exitSourceOf = (transport) => transport.#exitSource();
-    settleAtExit = (transport, outcome) => transport.#engine.settleAtExit(outcome.delivered, outcome.settled);
+    settleAtExit = (transport, outcome) =>
+      transport.#engineParts()?.engine.settleAtExit(outcome.delivered, outcome.settled);
+    threadStreamOf = (transport) =>
+      transport.#engine instanceof ThreadDelivery ? transport.#engine.stream : undefined;
   }
 
   /** @throws TypeError naming the option when an option is invalid. */
@@ -206,30 +234,18 @@ export class LogstreamTransport extends TransportStream {
     this.on('unpipe', (source: FormattedSource) => this.#trackSource(source, false));
     this.#encoder = createEncoder(this.#options);
     this.#tls = exitTls(options.https);
-    this.#sender = new HttpSender({
-      timeoutMs: this.#options.timeoutMs,
-      headers: this.#options.headers,
-      compress: this.#options.compress,
-      agent: options.agent,
-      https: options.https,
-      userAgent: USER_AGENT,
-      isRetryableStatus: this.#encoder.isRetryableStatus,
-      maxSuccessBodyBytes: this.#encoder.maxResponseBytes,
-    });
-    this.#engine = new DeliveryEngine({
-      sender: this.#sender,
-      codec: this.#encoder,
-      batch: this.#encoder.batch,
-      queue: this.#options.queue,
-      backlog: this.#options.fallingBehind,
-      retry: this.#options.retry,
-      holdProcessMs: this.#options.shutdownTimeoutMs,
-      spool: this.#options.spool,
-      recoveryTarget: this.#options.target ?? this.#logstream?.currentTarget(),
-      observer: this.#observer(),
-    });
+    const recoveryTarget = this.#options.target ?? this.#logstream?.currentTarget();
+    const settings = engineSettings(this.#options, recoveryTarget, this.#tls);
+    if (this.#options.thread && sidecar().alive) {
+      this.#engine = new ThreadDelivery(settings, this.#observer());
+      threadTransports.add(this);
+      listenForExit();
+      return;
+    }
+    this.#inProcess = createEngine(settings, this.#observer(), { agent: options.agent, https: options.https });
+    this.#engine = this.#inProcess.engine;
     if (this.#options.spool !== undefined) {
-      spoolingEngines.add(this.#engine);
+      spoolingEngines.add(this.#inProcess.engine);
       listenForExit();
       // Entries recovered from the spool are unsettled: an exit before they are delivered reports them.
       if (this.#engine.unsettled > 0) markBusy(this);
@@ -366,34 +382,55 @@ export class LogstreamTransport extends TransportStream {
     this.#retire();
   }
 
-  /** What the drain at exit needs of this transport: its unsettled entries (taken from the engine) and settings. */
-  #exitSource(): ExitSource {
-    const { batches, failing } = this.#engine.takeForExit();
+  /** The in-process engine: the transport's own, or the one a thread-mode transport fell back to. */
+  #engineParts(): EngineParts | undefined {
+    return this.#inProcess ?? (this.#engine instanceof ThreadDelivery ? this.#engine.fallback : undefined);
+  }
+
+  /**
+   * What the drain at exit needs of this transport: its unsettled entries (taken from the engine) and settings;
+   * `undefined` when its engine runs in the sidecar worker, which drains it.
+   */
+  #exitSource(): ExitSource | undefined {
+    const parts = this.#engineParts();
+    if (parts === undefined) return undefined;
+    const { engine, encoder, sender } = parts;
+    const { batches, failing } = engine.takeForExit();
     return {
       batches,
       failing,
-      codec: this.#encoder,
-      prepare: (target, body, headers, entries) => this.#sender.prepareSync(target, body, headers, entries),
+      codec: encoder,
+      prepare: (target, body, headers, entries) => sender.prepareSync(target, body, headers, entries),
       userAgent: USER_AGENT,
       timeoutMs: this.#options.timeoutMs,
       exitTimeoutMs: this.#options.exitTimeoutMs,
-      isRetryableStatus: this.#encoder.isRetryableStatus ?? isRetryableStatus,
+      isRetryableStatus: encoder.isRetryableStatus ?? isRetryableStatus,
       tls: this.#tls,
     };
   }
 
   #retire(): void {
     this.#retired = true;
-    if (this.#engine.unsettled === 0) this.#logstream?.release(this);
+    if (this.#engine.unsettled === 0) this.#leave();
+  }
+
+  /** Retired and settled: leaves its Logstream and, in thread mode, the sidecar worker. */
+  #leave(): void {
+    this.#logstream?.release(this);
+    if (this.#engine instanceof ThreadDelivery) {
+      this.#engine.close();
+      threadTransports.delete(this);
+    }
   }
 
   #observer(): DeliveryObserver {
     return {
-      onFailure: (error: DeliveryError, firstOfOutage: boolean) => {
+      onFailure: (failure: DeliveryFailure, firstOfOutage: boolean) => {
+        const error = new DeliveryError(failure);
         if (firstOfOutage) this.#reportError(error);
         this.emit('warn', error);
       },
-      onRejected: (error: DeliveryError) => this.#reportError(error),
+      onRejected: (failure: DeliveryFailure) => this.#reportError(new DeliveryError(failure)),
       onNotice: printNotice,
       onFallingBehind: (report) => printNotice(fallingBehindNotice(report, this.#options.batch !== undefined)),
       onCaughtUp: (behindMs) =>
@@ -402,7 +439,7 @@ export class LogstreamTransport extends TransportStream {
         ),
       onIdle: () => {
         busyTransports.delete(this);
-        if (this.#retired) this.#logstream?.release(this);
+        if (this.#retired) this.#leave();
       },
     };
   }

@@ -1,3 +1,17 @@
+/**
+ * A delivery failure as plain data (structured-cloneable: it crosses from a worker thread), from which a
+ * {@link DeliveryError} is made on the application's side.
+ */
+export interface DeliveryFailure {
+  readonly code: string;
+  readonly statusCode?: number | undefined;
+  readonly url: string;
+  readonly entries: number;
+  /** A short, secret-free description (an error code or `HTTP 503 Service Unavailable`). */
+  readonly reason: string;
+  readonly detail?: string | undefined;
+}
+
 /** Why a request did not deliver its entries. Built from safe parts only: never from a request's options. */
 export class DeliveryError extends Error {
   /** Always `'DeliveryError'`. */
@@ -16,20 +30,24 @@ export class DeliveryError extends Error {
    */
   readonly detail: string | undefined;
 
+  readonly #failure: DeliveryFailure;
+
   /** @param fields - the properties above, plus `reason`: a short, secret-free description (an error code or `HTTP 503 Service Unavailable`). */
-  constructor(fields: {
-    code: string;
-    statusCode?: number;
-    url: string;
-    entries: number;
-    reason: string;
-    detail?: string | undefined;
-  }) {
+  constructor(fields: DeliveryFailure) {
     super(`failed to send log entry to ${fields.url}: ${fields.reason}`);
+    this.#failure = { ...fields };
     this.code = fields.code;
     this.statusCode = fields.statusCode;
     this.url = fields.url;
     this.entries = fields.entries;
     this.detail = fields.detail;
+  }
+
+  /**
+   * The failure as plain data: `new DeliveryError(error.toFailure())` is an equal error.
+   * @internal
+   */
+  toFailure(): DeliveryFailure {
+    return this.#failure;
   }
 }

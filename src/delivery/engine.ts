@@ -3,7 +3,7 @@ import type { ServerTarget } from '../url.js';
 import { AdmissionQueue, type QueueLimits, REFUSED } from './admission-queue.js';
 import { type BacklogListener, BacklogMonitor, type BacklogThresholds } from './backlog-monitor.js';
 import type { BatchLimits, RequestCodec } from './codec.js';
-import type { DeliveryError } from './delivery-error.js';
+import type { DeliveryFailure } from './delivery-error.js';
 import type { ExitBatch } from './exit-drain.js';
 import { FlushBarrier } from './flush-barrier.js';
 import { lingerMs } from './linger.js';
@@ -13,17 +13,25 @@ import { type Flight, type FlightAttempt, RequestLoop, type Sender } from './req
 import type { RetryPolicy } from './retry.js';
 import { unrefTimeout } from './timers.js';
 
-/** How the engine tells its owner what happened: it never prints or emits anything itself. */
+/**
+ * How the engine tells its owner what happened: it never prints or emits anything itself. Every argument is plain
+ * data, so that a report can cross from a worker thread as a {@link DeliveryReport}.
+ */
 export interface DeliveryObserver extends BacklogListener {
   /** An attempt failed. `firstOfOutage` is true for the first failure since the last success. */
-  onFailure(error: DeliveryError, firstOfOutage: boolean): void;
+  onFailure(failure: DeliveryFailure, firstOfOutage: boolean): void;
   /** A 2xx answer refused some entries for good; called for the first such answer only. */
-  onRejected(error: DeliveryError): void;
+  onRejected(failure: DeliveryFailure): void;
   /** A one-line operator notice (queue full, entries abandoned). */
   onNotice(message: string): void;
   /** Every accepted entry is settled: nothing is queued or in flight. */
   onIdle(): void;
 }
+
+/** One call of a {@link DeliveryObserver} method, as a message: `observer[report.type](...report.args)`. */
+export type DeliveryReport = {
+  [Type in keyof DeliveryObserver]: { readonly type: Type; readonly args: Parameters<DeliveryObserver[Type]> };
+}[keyof DeliveryObserver];
 
 /** Everything the engine needs; see {@link DeliveryEngine}. */
 export interface DeliveryEngineOptions {
@@ -50,6 +58,10 @@ export interface DeliveryEngineOptions {
   readonly recoveryTarget?: ServerTarget | undefined;
   /** Notices one-line reports; see {@link DeliveryObserver}. */
   readonly observer: DeliveryObserver;
+  /** Told whenever entries settle (a request ended, entries were dropped or given up). */
+  readonly onProgress?: (() => void) | undefined;
+  /** Told when the engine starts holding the process alive (true) and stops (false); see {@link ProcessHold}. */
+  readonly onHold?: ((holding: boolean) => void) | undefined;
   /** The clock, `Date.now` by default (timers are Node's: fake them in tests). */
   readonly now?: () => number;
   /** Source of jitter, `Math.random` by default. */
@@ -163,7 +175,7 @@ export class DeliveryEngine {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#queue = new AdmissionQueue(options.queue, (message) => options.observer.onNotice(message));
-    this.#hold = new ProcessHold(options.holdProcessMs, () => this.unsettled > 0, this.#now);
+    this.#hold = new ProcessHold(options.holdProcessMs, () => this.unsettled > 0, this.#now, options.onHold);
     this.#requests = new RequestLoop({
       sender: options.sender,
       codec: options.codec,
@@ -179,7 +191,7 @@ export class DeliveryEngine {
           const firstOfOutage = !this.#outage;
           // Set first: an observer may end the process (a drain at exit then sees the outage).
           this.#outage = true;
-          options.observer.onFailure(error, firstOfOutage);
+          options.observer.onFailure(error.toFailure(), firstOfOutage);
           this.#hold.failing(attemptStartedMs);
         },
         onSuccess: () => {
@@ -189,7 +201,7 @@ export class DeliveryEngine {
         onRejected: (error) => {
           if (this.#rejectionReported) return;
           this.#rejectionReported = true;
-          options.observer.onRejected(error);
+          options.observer.onRejected(error.toFailure());
         },
         onNotice: (message) => options.observer.onNotice(message),
       },
@@ -231,6 +243,19 @@ export class DeliveryEngine {
       dropped: this.#queue.dropped,
       spooled: this.#spool?.kept ?? 0,
     };
+  }
+
+  /**
+   * Every entry accepted before this one is settled. Entries are numbered from 0 in the order they were accepted
+   * (recovered ones first); the request in flight counts as unsettled until it ends.
+   */
+  get firstUnsettledSeq(): number {
+    return this.#lowestUnsettledSeq();
+  }
+
+  /** Delivery is failing: the last attempt failed. */
+  get failing(): boolean {
+    return this.#outage;
   }
 
   /** Entries accepted and not yet settled: queued or in the request being sent. */
@@ -399,6 +424,7 @@ export class DeliveryEngine {
     const lowest = this.#lowestUnsettledSeq();
     this.#barrier.settle(lowest);
     this.#spool?.settledBelow(lowest);
+    this.#options.onProgress?.();
   }
 
   /** One p-queue task: lingers for a fuller batch (see {@link lingerMs}), takes it, schedules the next task, sends. */

@@ -11,16 +11,19 @@ export class ProcessHold {
   /** Start of the first failed attempt since the last success or idle time. */
   #failingSince: number | undefined;
   #timer: NodeJS.Timeout | undefined;
+  readonly #onChange: ((holding: boolean) => void) | undefined;
 
   /**
    * @param budgetMs - how long failing work may keep the process alive, from the start of the first failed attempt.
    * @param hasWork - whether there is work now (entries unsettled).
    * @param now - the clock.
+   * @param onChange - told when the hold starts (true) or ends (false): a worker thread's owner holds the process.
    */
-  constructor(budgetMs: number, hasWork: () => boolean, now: () => number) {
+  constructor(budgetMs: number, hasWork: () => boolean, now: () => number, onChange?: (holding: boolean) => void) {
     this.#budgetMs = budgetMs;
     this.#hasWork = hasWork;
     this.#now = now;
+    this.#onChange = onChange;
   }
 
   /** Work arrived: hold the process, unless a failing outage has already spent its budget. */
@@ -49,10 +52,13 @@ export class ProcessHold {
   }
 
   #refresh(): void {
+    const wasHolding = this.#timer !== undefined;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (!this.#hasWork()) return;
-    const left = this.#failingSince === undefined ? MAX_TIMER_MS : this.#failingSince + this.#budgetMs - this.#now();
-    if (left > 0) this.#timer = setTimeout(() => this.#refresh(), timerDelay(left));
+    if (this.#hasWork()) {
+      const left = this.#failingSince === undefined ? MAX_TIMER_MS : this.#failingSince + this.#budgetMs - this.#now();
+      if (left > 0) this.#timer = setTimeout(() => this.#refresh(), timerDelay(left));
+    }
+    if (wasHolding !== (this.#timer !== undefined)) this.#onChange?.(!wasHolding);
   }
 }

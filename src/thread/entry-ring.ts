@@ -1,0 +1,152 @@
+/**
+ * A single-producer, single-consumer ring of records in a SharedArrayBuffer, as pino's thread-stream hands bytes to
+ * its worker: the application's thread writes serialized entries, the sidecar worker reads them, and neither waits
+ * for the other (no message per entry). The writer wakes a sleeping reader with `Atomics.notify`.
+ *
+ * A record is `[u32 length][u8 kind][u32 stream][f64 time][length bytes of UTF-8]`, contiguous: one that does not
+ * fit before the end of the data area starts at its beginning, behind a wrap mark (or, when fewer than 4 bytes are
+ * left, behind nothing: the reader wraps there too).
+ * @module
+ */
+
+/** The largest entry handed over, in bytes: far below the ring's size, so that one never waits for all of it. */
+export const THREAD_MAX_ENTRY_BYTES = 1024 * 1024;
+
+/** What a record carries. */
+export const RecordKind = {
+  /** A serialized log entry. */
+  Entry: 0,
+  /** The JSON of the server the stream's next entries go to. */
+  Target: 1,
+} as const;
+
+/** One of {@link RecordKind}'s values. */
+export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
+
+/** A record as read. */
+export interface RingRecord {
+  readonly kind: RecordKind;
+  /** Which transport wrote it. */
+  readonly stream: number;
+  /** For an entry, when it was accepted (ms since the epoch). */
+  readonly timeMs: number;
+  readonly text: string;
+  /** The text's UTF-8 length. */
+  readonly bytes: number;
+}
+
+/** Slots of the control array. */
+const WRITE = 0;
+const READ = 1;
+/** 1 while the reader waits for a notify. */
+const SLEEPING = 2;
+const CONTROL_SLOTS = 4;
+const HEADER_BYTES = 17;
+const WRAP = 0xffffffff;
+
+/** The shared memory of a ring, as it crosses to the worker. */
+export interface RingMemory {
+  readonly control: SharedArrayBuffer;
+  readonly data: SharedArrayBuffer;
+}
+
+/** Allocates a ring with `capacity` bytes of records. */
+export function createRingMemory(capacity: number): RingMemory {
+  return {
+    control: new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT),
+    data: new SharedArrayBuffer(capacity),
+  };
+}
+
+/** The two sides share this much. */
+class RingView {
+  protected readonly control: Int32Array;
+  protected readonly bytes: Buffer;
+  protected readonly view: DataView;
+  protected readonly capacity: number;
+
+  constructor(memory: RingMemory) {
+    this.control = new Int32Array(memory.control);
+    this.bytes = Buffer.from(memory.data);
+    this.view = new DataView(memory.data);
+    this.capacity = memory.data.byteLength;
+  }
+}
+
+/** The application thread's side. */
+export class RingWriter extends RingView {
+  /**
+   * Appends a record of `bytes` UTF-8 bytes (`Buffer.byteLength(text)`, exactly), and wakes the reader if it sleeps.
+   * @returns false when the ring has no room for it now (nothing is written).
+   */
+  write(kind: RecordKind, stream: number, timeMs: number, text: string, bytes: number): boolean {
+    const need = HEADER_BYTES + bytes;
+    const read = Atomics.load(this.control, READ);
+    let at = Atomics.load(this.control, WRITE);
+    if (at >= read) {
+      if (at + need > this.capacity) {
+        // Wrap: the record starts at 0, and must leave the gap that tells a full ring from an empty one.
+        if (need >= read) return false;
+        if (this.capacity - at >= 4) this.view.setUint32(at, WRAP);
+        at = 0;
+      }
+    } else if (at + need >= read) {
+      return false;
+    }
+    this.view.setUint32(at, bytes);
+    this.view.setUint8(at + 4, kind);
+    this.view.setUint32(at + 5, stream);
+    this.view.setFloat64(at + 9, timeMs);
+    this.bytes.write(text, at + HEADER_BYTES, bytes, 'utf8');
+    Atomics.store(this.control, WRITE, at + need);
+    if (Atomics.load(this.control, SLEEPING) === 1) {
+      Atomics.store(this.control, SLEEPING, 0);
+      Atomics.notify(this.control, SLEEPING);
+    }
+    return true;
+  }
+
+  /** The largest record text that can ever fit, in bytes. */
+  get maxTextBytes(): number {
+    return this.capacity - HEADER_BYTES - 1;
+  }
+}
+
+/** The worker's side. */
+export class RingReader extends RingView {
+  /** Reads every record written so far, in order, handing each to `take`. */
+  readAll(take: (record: RingRecord) => void): void {
+    let at = Atomics.load(this.control, READ);
+    const end = Atomics.load(this.control, WRITE);
+    while (at !== end) {
+      if (this.capacity - at < 4 || this.view.getUint32(at) === WRAP) {
+        at = 0;
+        continue;
+      }
+      const bytes = this.view.getUint32(at);
+      const start = at + HEADER_BYTES;
+      take({
+        kind: this.view.getUint8(at + 4) as RecordKind,
+        stream: this.view.getUint32(at + 5),
+        timeMs: this.view.getFloat64(at + 9),
+        text: this.bytes.toString('utf8', start, start + bytes),
+        bytes,
+      });
+      at = start + bytes;
+      // Published per record: the writer may reuse the space at once.
+      Atomics.store(this.control, READ, at);
+    }
+  }
+
+  /** Resolves once something is written after what was read (at once if it already is). */
+  async whenWritten(): Promise<void> {
+    Atomics.store(this.control, SLEEPING, 1);
+    const read = Atomics.load(this.control, READ);
+    if (Atomics.load(this.control, WRITE) !== read) {
+      Atomics.store(this.control, SLEEPING, 0);
+      return;
+    }
+    const waited = Atomics.waitAsync(this.control, SLEEPING, 1);
+    if (waited.async) await waited.value;
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * The sidecar worker thread: one per process, serving every transport with `thread: true`. Each transport is a
+ * stream with its own delivery engine (queue, batching, retries, deadlines, spool), made here from plain settings.
+ * Entries arrive through the ring; control messages (open, finish, close, exit) through the port; the engines'
+ * state and reports go back as messages, batched once per turn of this thread's event loop.
+ * @module
+ */
+import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import type { DeliveryEngine, DeliveryObserver, DeliveryReport } from '../delivery/engine.js';
+import { createEngine, type EngineSettings } from '../engine-setup.js';
+import type { ServerTarget } from '../url.js';
+import { RecordKind, RingReader, type RingRecord } from './entry-ring.js';
+import type { ExitReport, FromSidecar, SidecarWorkerData, StreamState, ToSidecar } from './messages.js';
+
+/** One transport's engine, and how its sequence numbers map to the entries read from the ring. */
+class Stream {
+  readonly engine: DeliveryEngine;
+  #target: ServerTarget | undefined;
+  #received = 0;
+  #receivedBytes = 0;
+  #holding = false;
+  /** Sequence number of the first entry admitted from the ring (those before were recovered from the spool). */
+  readonly #firstRingSeq: number;
+  /** For the admitted entries from `#trimmedSeq` on, their index among the entries read from the ring. */
+  #ringIndexOf: number[] = [];
+  #trimmedSeq: number;
+
+  constructor(
+    readonly id: number,
+    settings: EngineSettings,
+    private readonly changed: (stream: Stream) => void,
+  ) {
+    const report = (message: DeliveryReport): void => post({ type: 'report', stream: id, report: message });
+    this.engine = createEngine(settings, reporter(report), {
+      onHold: (holding) => {
+        this.#holding = holding;
+        changed(this);
+      },
+      onProgress: () => changed(this),
+    }).engine;
+    this.#firstRingSeq = this.engine.unsettled;
+    this.#trimmedSeq = this.#firstRingSeq;
+  }
+
+  take(record: RingRecord): void {
+    if (record.kind === RecordKind.Target) {
+      this.#target = JSON.parse(record.text) as ServerTarget;
+      return;
+    }
+    const index = this.#received++;
+    this.#receivedBytes += record.bytes;
+    // A stream writes its target before its first entry; without one, the entry could go nowhere.
+    if (this.#target === undefined) return;
+    if (this.engine.enqueue(record.text, record.bytes, this.#target, record.timeMs)) this.#ringIndexOf.push(index);
+    this.changed(this);
+  }
+
+  state(): StreamState {
+    const now = Date.now();
+    return {
+      stream: this.id,
+      counts: this.engine.counts,
+      unsettled: this.engine.unsettled,
+      oldestAcceptedAtMs: now - this.engine.oldestAgeMs(now),
+      received: this.#received,
+      receivedBytes: this.#receivedBytes,
+      settledReceived: this.#settledReceived(),
+      holding: this.#holding,
+    };
+  }
+
+  /** How many of the entries read from the ring, from the first, are settled. */
+  #settledReceived(): number {
+    if (this.engine.unsettled === 0) return this.#received;
+    const seq = this.engine.firstUnsettledSeq;
+    if (seq < this.#firstRingSeq) return 0;
+    const position = seq - this.#trimmedSeq;
+    if (position >= this.#ringIndexOf.length) return this.#received;
+    const settled = this.#ringIndexOf[position] as number;
+    if (position > 1024) {
+      this.#ringIndexOf = this.#ringIndexOf.slice(position);
+      this.#trimmedSeq = seq;
+    }
+    return settled;
+  }
+}
+
+/** An observer whose every call becomes a report message. */
+function reporter(report: (message: DeliveryReport) => void): DeliveryObserver {
+  return {
+    onFailure: (...args) => report({ type: 'onFailure', args }),
+    onRejected: (...args) => report({ type: 'onRejected', args }),
+    onNotice: (...args) => report({ type: 'onNotice', args }),
+    onIdle: (...args) => report({ type: 'onIdle', args }),
+    onFallingBehind: (...args) => report({ type: 'onFallingBehind', args }),
+    onCaughtUp: (...args) => report({ type: 'onCaughtUp', args }),
+  };
+}
+
+const port = parentPort;
+if (port === null) throw new Error('sidecar-worker.ts runs as a worker thread');
+const data = workerData as SidecarWorkerData;
+const ring = new RingReader(data.ring);
+const streams = new Map<number, Stream>();
+/** Streams whose state changed since the last state message. */
+const changed = new Set<Stream>();
+let statePosted = true;
+
+function post(message: FromSidecar): void {
+  port?.postMessage(message);
+}
+
+function markChanged(stream: Stream): void {
+  changed.add(stream);
+  if (!statePosted) return;
+  statePosted = false;
+  setImmediate(postStates);
+}
+
+function postStates(): void {
+  statePosted = true;
+  const states = [...changed].map((stream) => stream.state());
+  changed.clear();
+  if (states.length > 0) post({ type: 'state', states });
+}
+
+/** Messages taken from the port early, while reading the ring, to be handled once it is read. */
+const deferred: ToSidecar[] = [];
+
+function take(record: RingRecord): void {
+  let stream = streams.get(record.stream);
+  if (stream === undefined) {
+    // Its 'open' message was posted before its first record was written, but may not have been handled yet.
+    takeWaitingMessages();
+    stream = streams.get(record.stream);
+  }
+  stream?.take(record);
+}
+
+/** Handles the 'open' messages waiting on the port now, and defers the others, in order. */
+function takeWaitingMessages(): void {
+  for (let waiting = receiveMessageOnPort(port as MessagePort); waiting !== undefined;) {
+    const message = waiting.message as ToSidecar;
+    if (message.type === 'open') handle(message);
+    else deferred.push(message);
+    waiting = receiveMessageOnPort(port as MessagePort);
+  }
+}
+
+/** Takes in every entry written so far, then handles the messages deferred meanwhile. */
+function readRing(): void {
+  ring.readAll(take);
+  for (const message of deferred.splice(0)) handle(message);
+}
+
+/** Reads the ring as entries arrive, for as long as the thread lives. */
+async function readForever(): Promise<void> {
+  for (;;) {
+    readRing();
+    await ring.whenWritten();
+  }
+}
+
+async function drainAtExit(message: Extract<ToSidecar, { type: 'exit' }>): Promise<void> {
+  readRing();
+  for (const record of message.overflow) take(record);
+  let undelivered = 0;
+  let kept = 0;
+  await Promise.all(
+    message.budgets.map(async ({ stream: id, exitTimeoutMs }) => {
+      const stream = streams.get(id);
+      if (stream === undefined) return;
+      const { engine } = stream;
+      const unsettled = engine.unsettled;
+      const delivered = engine.counts.delivered;
+      // An outage in progress is not sat out: what is unsettled goes to the spool (or is given up) at once.
+      if (unsettled > 0 && exitTimeoutMs > 0) await engine.finish(engine.failing ? 0 : exitTimeoutMs);
+      undelivered += unsettled - (engine.counts.delivered - delivered);
+      kept += engine.keepForNextRun();
+    }),
+  );
+  const report: ExitReport = { states: [...streams.values()].map((stream) => stream.state()), undelivered, kept };
+  data.exitPort.postMessage(report);
+  const done = new Int32Array(data.exitDone);
+  Atomics.store(done, 0, 1);
+  Atomics.notify(done, 0);
+}
+
+function handle(message: ToSidecar): void {
+  switch (message.type) {
+    case 'open':
+      streams.set(message.stream, new Stream(message.stream, message.settings, markChanged));
+      break;
+    case 'finish': {
+      readRing();
+      const stream = streams.get(message.stream);
+      const settled = stream?.engine.finish(message.timeoutMs) ?? Promise.resolve();
+      void settled.then(() => {
+        // The state first: the caller reads the stats as soon as its finish() resolves.
+        if (stream !== undefined) changed.add(stream);
+        postStates();
+        post({ type: 'finished', stream: message.stream, call: message.call });
+      });
+      break;
+    }
+    case 'close':
+      streams.delete(message.stream);
+      break;
+    case 'exit':
+      void drainAtExit(message);
+      break;
+  }
+}
+
+port.on('message', handle);
+
+void readForever();

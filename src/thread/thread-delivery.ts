@@ -1,0 +1,235 @@
+/**
+ * A transport's delivery in the sidecar worker thread, seen from the application's thread: entries are handed to
+ * the worker through the ring, and the engine's counts come back once per turn of the worker's event loop. Each
+ * entry is also kept here until the worker reports it settled, so that if the worker dies, what it had not
+ * settled is delivered in-process instead (at least once: a request in flight when it died may arrive twice).
+ * @module
+ */
+import type { DeliveryObserver, DeliveryReport, EngineCounts } from '../delivery/engine.js';
+import { createEngine, type EngineParts, type EngineSettings } from '../engine-setup.js';
+import type { ServerTarget } from '../url.js';
+import { RecordKind } from './entry-ring.js';
+import type { StreamState } from './messages.js';
+import { type Sidecar, sidecar, type StreamClient } from './sidecar.js';
+
+/** What a transport needs of its delivery, in-process ({@link DeliveryEngine}) or in the worker. */
+export interface Delivery {
+  /**
+   * Queues one serialized entry of `size` bytes for `target`, accepted at `nowMs`.
+   * @returns false when the entry itself was dropped.
+   */
+  enqueue(line: string, size: number, target: ServerTarget, nowMs: number): boolean;
+  /** Resolves once every entry accepted before the call is settled, or at `timeoutMs`. */
+  finish(timeoutMs: number): Promise<void>;
+  /** Counts since construction. */
+  readonly counts: Readonly<EngineCounts>;
+  /** Entries accepted and not yet settled. */
+  readonly unsettled: number;
+  /** How long the oldest unsettled entry has waited at `nowMs`, in ms; 0 when there is none. */
+  oldestAgeMs(nowMs: number): number;
+}
+
+const NO_STATE: StreamState = {
+  stream: 0,
+  counts: { recovered: 0, spooled: 0, delivered: 0, failed: 0, dropped: 0, pending: 0, requests: 0, retries: 0 },
+  unsettled: 0,
+  oldestAcceptedAtMs: 0,
+  received: 0,
+  receivedBytes: 0,
+  settledReceived: 0,
+  holding: false,
+};
+
+/** A `finish()` call waiting for the worker. */
+interface Waiter {
+  readonly resolve: () => void;
+  readonly deadline: number;
+}
+
+/** Delivery by the process's sidecar worker; see the module comment. */
+export class ThreadDelivery implements Delivery, StreamClient {
+  readonly #settings: EngineSettings;
+  readonly #observer: DeliveryObserver;
+  readonly #maxEntries: number;
+  readonly #maxBytes: number;
+  #sidecar: Sidecar | undefined;
+  readonly #stream: number;
+  #state = NO_STATE;
+  /** The last target written to the ring. */
+  #target: ServerTarget | undefined;
+  #written = 0;
+  #writtenBytes = 0;
+  /** Entries dropped here because the worker was not taking them in. */
+  #dropped = 0;
+  /** Dropping now: the notice is printed once per episode. */
+  #dropping = false;
+  /**
+   * Entries written and not yet reported settled, from entry number `#retainedFrom` on, four slots each: line,
+   * size, target, accepted at.
+   */
+  #retained: unknown[] = [];
+  #retainedFrom = 0;
+  readonly #waiters = new Map<number, Waiter>();
+  #nextCall = 1;
+  /** After the worker died: delivery in-process, counting on from the worker's last counts. */
+  #fallback: EngineParts | undefined;
+  #wasBusy = false;
+
+  /** @param observer - told on the application's thread, as an in-process engine would tell it. */
+  constructor(settings: EngineSettings, observer: DeliveryObserver) {
+    this.#settings = settings;
+    this.#observer = observer;
+    this.#maxEntries = settings.queue.maxEntries;
+    this.#maxBytes = settings.queue.maxBytes;
+    this.#sidecar = sidecar();
+    this.#stream = this.#sidecar.open(settings, this);
+  }
+
+  get counts(): Readonly<EngineCounts> {
+    const counts = this.#state.counts;
+    const fallback = this.#fallback?.engine.counts;
+    if (fallback === undefined) return { ...counts, dropped: counts.dropped + this.#dropped };
+    const sum = { ...counts };
+    for (const key of Object.keys(sum) as (keyof EngineCounts)[]) sum[key] += fallback[key];
+    sum.dropped += this.#dropped;
+    return sum;
+  }
+
+  get unsettled(): number {
+    if (this.#fallback !== undefined) return this.#fallback.engine.unsettled;
+    return this.#inTransit + this.#state.unsettled;
+  }
+
+  /** Entries written to the worker and not yet read by it. */
+  get #inTransit(): number {
+    return this.#written - this.#state.received;
+  }
+
+  oldestAgeMs(nowMs: number): number {
+    if (this.#fallback !== undefined) return this.#fallback.engine.oldestAgeMs(nowMs);
+    if (this.#state.unsettled > 0) return Math.max(0, nowMs - this.#state.oldestAcceptedAtMs);
+    if (this.#inTransit === 0) return 0;
+    const acceptedAt = this.#retained[(this.#state.received - this.#retainedFrom) * 4 + 3] as number;
+    return Math.max(0, nowMs - acceptedAt);
+  }
+
+  enqueue(line: string, size: number, target: ServerTarget, nowMs: number): boolean {
+    if (this.#fallback !== undefined) return this.#fallback.engine.enqueue(line, size, target, nowMs);
+    const side = this.#sidecar as Sidecar;
+    // The worker applies the queue's limits and overflow policy as it takes entries in; these bound what waits
+    // for it to do so, while it is busy or stuck.
+    if (this.#inTransit >= this.#maxEntries || this.#writtenBytes - this.#state.receivedBytes + size > this.#maxBytes) {
+      return this.#drop();
+    }
+    this.#dropping = false;
+    if (target !== this.#target) {
+      const json = JSON.stringify(target);
+      side.write(RecordKind.Target, this.#stream, nowMs, json, Buffer.byteLength(json));
+      this.#target = target;
+    }
+    side.write(RecordKind.Entry, this.#stream, nowMs, line, size);
+    this.#retained.push(line, size, target, nowMs);
+    this.#written++;
+    this.#writtenBytes += size;
+    if (this.#written - this.#state.received === 1) this.#busy();
+    return true;
+  }
+
+  finish(timeoutMs: number): Promise<void> {
+    if (this.#fallback !== undefined) return this.#fallback.engine.finish(timeoutMs);
+    if (this.unsettled === 0) return Promise.resolve();
+    const call = this.#nextCall++;
+    const settled = new Promise<void>((resolve) => {
+      this.#waiters.set(call, { resolve, deadline: Date.now() + timeoutMs });
+    });
+    (this.#sidecar as Sidecar).finish(this.#stream, call, timeoutMs);
+    this.#sidecar?.updateHold();
+    return settled;
+  }
+
+  /** The transport is gone and settled: its engine in the worker is dropped. */
+  close(): void {
+    this.#sidecar?.close(this.#stream);
+  }
+
+  /** Which stream of the sidecar this is (for the drain at exit); `undefined` after the worker died. */
+  get stream(): number | undefined {
+    return this.#fallback === undefined ? this.#stream : undefined;
+  }
+
+  /** The in-process engine, once the worker died (for the drain at exit). */
+  get fallback(): EngineParts | undefined {
+    return this.#fallback;
+  }
+
+  onState(state: StreamState): void {
+    this.#state = state;
+    const settled = state.settledReceived - this.#retainedFrom;
+    if (settled > 0) {
+      this.#retained.splice(0, settled * 4);
+      this.#retainedFrom = state.settledReceived;
+    }
+    if (this.unsettled === 0 && this.#wasBusy) {
+      this.#wasBusy = false;
+      this.#observer.onIdle();
+    }
+  }
+
+  onReport(report: DeliveryReport): void {
+    // Idle is told from the states, which count what is still on its way to the worker.
+    if (report.type === 'onIdle') return;
+    (this.#observer[report.type] as (...args: typeof report.args) => void)(...report.args);
+  }
+
+  onFinished(call: number): void {
+    const waiter = this.#waiters.get(call);
+    if (waiter === undefined) return;
+    this.#waiters.delete(call);
+    waiter.resolve();
+    this.#sidecar?.updateHold();
+  }
+
+  holdsProcess(): boolean {
+    return this.#waiters.size > 0 || this.#inTransit > 0 || this.#state.holding;
+  }
+
+  onWorkerLost(): void {
+    this.#sidecar = undefined;
+    this.#observer.onNotice(
+      'the delivery thread stopped; delivering in-process from now on (entries it had not settled are sent again)',
+    );
+    // The spool's lock is still this process's: the fallback runs without it (the spool keeps its records for
+    // the next run).
+    const fallback = createEngine({ ...this.#settings, spool: undefined }, this.#observer);
+    this.#state = { ...this.#state, unsettled: 0, holding: false };
+    this.#fallback = fallback;
+    const retained = this.#retained;
+    this.#retained = [];
+    for (let i = 0; i < retained.length; i += 4) {
+      fallback.engine.enqueue(
+        retained[i] as string,
+        retained[i + 1] as number,
+        retained[i + 2] as ServerTarget,
+        retained[i + 3] as number,
+      );
+    }
+    const now = Date.now();
+    for (const waiter of this.#waiters.values()) {
+      void fallback.engine.finish(Math.max(0, waiter.deadline - now)).then(waiter.resolve);
+    }
+    this.#waiters.clear();
+  }
+
+  #busy(): void {
+    this.#wasBusy = true;
+    this.#sidecar?.updateHold();
+  }
+
+  /** Drops the entry being logged: the worker is not taking entries in as fast as they come. */
+  #drop(): false {
+    this.#dropped++;
+    if (!this.#dropping) this.#observer.onNotice('the delivery thread is not taking entries in; dropping log entries');
+    this.#dropping = true;
+    return false;
+  }
+}
