@@ -61,6 +61,8 @@ export interface ExitReport {
 
 /** Worker → application thread. */
 export type FromSidecar =
+  /** The worker's module is loaded: it takes messages and reads the ring. */
+  | { readonly type: 'ready' }
   | { readonly type: 'state'; readonly states: readonly StreamState[] }
   | { readonly type: 'report'; readonly stream: number; readonly report: DeliveryReport }
   | { readonly type: 'finished'; readonly stream: number; readonly call: number };

@@ -213,5 +213,6 @@ function handle(message: ToSidecar): void {
 }
 
 port.on('message', handle);
+post({ type: 'ready' });
 
 void readForever();

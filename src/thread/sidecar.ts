@@ -40,6 +40,11 @@ export class Sidecar {
   /** Records that did not fit in the ring, in order: every later record waits behind them. */
   readonly #overflow: RingRecord[] = [];
   #overflowTimer: NodeJS.Timeout | undefined;
+  /**
+   * Resolves once the worker has loaded its module (or died trying). Nothing waits for it: entries and messages
+   * wait in the ring and the port meanwhile.
+   */
+  readonly ready: Promise<void>;
   #nextStream = 1;
   #referenced = false;
   #lost = false;
@@ -56,6 +61,10 @@ export class Sidecar {
     this.#worker = startWorker('../thread/sidecar-worker', { workerData, transferList: [exitChannel.port2] });
     this.#worker.unref();
     this.#writer = new RingWriter(ring);
+    this.ready = new Promise((resolve) => {
+      this.#worker.once('message', () => resolve());
+      this.#worker.once('exit', () => resolve());
+    });
     this.#worker.on('message', (message: FromSidecar) => this.#receive(message));
     // An uncaught error ends the worker: 'exit' follows, and handles it.
     this.#worker.on('error', () => undefined);
@@ -136,6 +145,8 @@ export class Sidecar {
 
   #receive(message: FromSidecar): void {
     switch (message.type) {
+      case 'ready':
+        break;
       case 'state':
         for (const state of message.states) this.#clients.get(state.stream)?.onState(state);
         this.updateHold();

@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import * as FakeTimers from '@sinonjs/fake-timers';
 import { expect } from 'chai';
+import { DeliveryError } from '../../src/delivery/delivery-error.js';
 import { DeliveryEngine } from '../../src/delivery/engine.js';
 import { HttpSender, type PreparedRequest, type SendResult } from '../../src/delivery/http-sender.js';
 import { REQUEST_ID_HEADER, type Sender } from '../../src/delivery/request-loop.js';
@@ -17,7 +18,14 @@ class StallingSender implements Sender {
   send(_request: PreparedRequest, extraHeaders: Readonly<Record<string, string>>): Promise<SendResult> {
     this.ids.push(extraHeaders[REQUEST_ID_HEADER] as string);
     if (this.failures-- > 0) {
-      return Promise.resolve({ ok: false, error: new Error('503') as never, retryable: true, retryAfterMs: undefined });
+      const error = new DeliveryError({
+        code: 'HTTP_503',
+        statusCode: 503,
+        url: TARGET.displayUrl,
+        entries: 1,
+        reason: 'HTTP 503',
+      });
+      return Promise.resolve({ ok: false, error, retryable: true, retryAfterMs: undefined });
     }
     return new Promise<SendResult>(() => undefined);
   }

@@ -2,15 +2,16 @@ import { expect } from 'chai';
 import winston from 'winston';
 import { LogstreamTransport } from '../../src/index.js';
 import { type TestReceiver, useTestReceiver } from '../support/receiver.js';
+import { describeEachMode } from '../support/modes.js';
 import { StderrCapture } from '../support/stderr.js';
 
-describe('end to end: a real server in another process', function () {
+describeEachMode('end to end: a real server in another process', function ({ options: mode }) {
   let receiver: TestReceiver;
   useTestReceiver((started) => (receiver = started));
 
   for (const batch of [false, true]) {
     it(`delivers 1,000 entries exactly once and in order (${batch ? 'batched' : 'one per request'})`, async function () {
-      const transport = new LogstreamTransport({ url: receiver.url(), batch });
+      const transport = new LogstreamTransport({ url: receiver.url(), batch, ...mode });
       const logger = winston.createLogger({ transports: [transport] });
       for (let seq = 0; seq < 1000; seq++) logger.info(`entry ${seq}`, { seq });
 
@@ -28,7 +29,7 @@ describe('end to end: a real server in another process', function () {
 
   for (const batch of [false, true]) {
     it(`emits 'finish' on logger.end() only after the server has every entry (${batch ? 'batched' : 'one per request'})`, async function () {
-      const transport = new LogstreamTransport({ url: receiver.url(), batch });
+      const transport = new LogstreamTransport({ url: receiver.url(), batch, ...mode });
       const logger = winston.createLogger({ transports: [transport] });
       for (let seq = 0; seq < 200; seq++) logger.info('entry', { seq });
 
@@ -46,6 +47,7 @@ describe('end to end: a real server in another process', function () {
   it('keeps the order through a receiver that stalls, then resumes', async function () {
     await receiver.faults([{ kind: 'hang', times: 1 }]);
     const transport = new LogstreamTransport({
+      ...mode,
       url: receiver.url(),
       batch: { maxEntries: 50 },
       timeoutMs: 300,
