@@ -7,15 +7,16 @@ import { drainAtExit, type ExitOutcome, type ExitSource, startExitDrain } from '
 import { exitTls, type ExitTls } from './delivery/exit-tls.js';
 import { HttpSender } from './delivery/http-sender.js';
 import { isRetryableStatus } from './delivery/retry.js';
+import type { RequestCodec } from './delivery/codec.js';
 import {
   EncodeError,
-  type Encoder,
   type EntrySize,
   formattedOutput,
   type LogInfo,
+  type Snapshotter,
 } from './protocols/shared/encoder.js';
 import { encodeTruncated } from './protocols/shared/entry-size.js';
-import { createEncoder } from './protocols/index.js';
+import { codecSpec, createRequestCodec, createSnapshotter } from './protocols/index.js';
 import { type FinishOptions, type LogstreamTransportOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import type { ServerTarget } from './url.js';
 
@@ -169,12 +170,13 @@ function atExit(): void {
 export class LogstreamTransport extends TransportStream {
   readonly #options: ResolvedOptions;
   readonly #logstream: LogstreamTransportOptions['logstream'];
-  readonly #encoder: Encoder;
+  readonly #snapshotter: Snapshotter;
+  readonly #codec: RequestCodec;
   readonly #engine: DeliveryEngine;
   readonly #onDeliveryError: ((error: Error) => void) | undefined;
   /** Counts of what never reached the engine. */
   readonly #intake = { logged: 0, skipped: 0, failed: 0, dropped: 0 };
-  /** Reused for every entry: where the encoder reports an entry's size when it knows it. */
+  /** Reused for every entry: where the snapshotter reports an entry's size when it knows it. */
   readonly #entrySize: EntrySize = { bytes: -1 };
   /** Closed or ended: leaves its Logstream once nothing is unsettled. */
   #retired = false;
@@ -204,7 +206,8 @@ export class LogstreamTransport extends TransportStream {
     this.#onDeliveryError = options.onDeliveryError;
     this.on('pipe', (source: FormattedSource) => this.#trackSource(source, true));
     this.on('unpipe', (source: FormattedSource) => this.#trackSource(source, false));
-    this.#encoder = createEncoder(this.#options);
+    this.#snapshotter = createSnapshotter(this.#options);
+    this.#codec = createRequestCodec(codecSpec(this.#options));
     this.#tls = exitTls(options.https);
     this.#sender = new HttpSender({
       timeoutMs: this.#options.timeoutMs,
@@ -213,13 +216,13 @@ export class LogstreamTransport extends TransportStream {
       agent: options.agent,
       https: options.https,
       userAgent: USER_AGENT,
-      isRetryableStatus: this.#encoder.isRetryableStatus,
-      maxSuccessBodyBytes: this.#encoder.maxResponseBytes,
+      isRetryableStatus: this.#codec.isRetryableStatus,
+      maxSuccessBodyBytes: this.#codec.maxResponseBytes,
     });
     this.#engine = new DeliveryEngine({
       sender: this.#sender,
-      codec: this.#encoder,
-      batch: this.#encoder.batch,
+      codec: this.#codec,
+      batch: this.#codec.batch,
       queue: this.#options.queue,
       backlog: this.#options.fallingBehind,
       retry: this.#options.retry,
@@ -261,10 +264,10 @@ export class LogstreamTransport extends TransportStream {
     try {
       const measured = this.#entrySize;
       measured.bytes = -1;
-      line = this.#encoder.encodeEntry(info, timeMs, measured, this.#fieldsJsonOf(info));
+      line = this.#snapshotter.snapshot(info, timeMs, measured, this.#fieldsJsonOf(info));
       let size = measured.bytes >= 0 ? measured.bytes : Buffer.byteLength(line);
       if (size > this.#options.maxEntryBytes) {
-        line = encodeTruncated(this.#encoder, info, timeMs, this.#options.maxEntryBytes, size);
+        line = encodeTruncated(this.#snapshotter, info, timeMs, this.#options.maxEntryBytes, size);
         if (line === undefined) return this.#dropOversize(size);
         size = Buffer.byteLength(line);
       }
@@ -372,12 +375,12 @@ export class LogstreamTransport extends TransportStream {
     return {
       batches,
       failing,
-      codec: this.#encoder,
+      codec: this.#codec,
       prepare: (target, body, headers, entries) => this.#sender.prepareSync(target, body, headers, entries),
       userAgent: USER_AGENT,
       timeoutMs: this.#options.timeoutMs,
       exitTimeoutMs: this.#options.exitTimeoutMs,
-      isRetryableStatus: this.#encoder.isRetryableStatus ?? isRetryableStatus,
+      isRetryableStatus: this.#codec.isRetryableStatus ?? isRetryableStatus,
       tls: this.#tls,
     };
   }
