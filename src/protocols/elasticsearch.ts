@@ -89,15 +89,19 @@ export function createElasticsearchCodec(settings: ElasticsearchSettings, batch:
   };
 }
 
+/** The first key of an object's JSON starts with a digit: it may be an integer key, which goes before `@timestamp`. */
+const DIGIT_KEY_FIRST = /^\{"\d/;
+
 /**
  * The document of an entry's snapshot. The timestamp goes in front of the fields' JSON as it is, unless a field
- * may be named `@timestamp` (the text has the key, or something like it in a key): then the fields are parsed and
- * the document rebuilt, that field in the timestamp's place.
+ * may be named `@timestamp` (the text has the key, or something like it in a key) or may be an integer key (which
+ * objects order first): then the fields are parsed and the document rebuilt as an object would be, a `@timestamp`
+ * field in the timestamp's place.
  */
 function encodeDocument(snapshot: string): string {
   const { timeMs, fieldsJson } = readSnapshot(snapshot);
   const timestamp = isoTimestamp(timeMs);
-  if (fieldsJson.includes('"@timestamp":')) {
+  if (fieldsJson.includes('"@timestamp":') || DIGIT_KEY_FIRST.test(fieldsJson)) {
     return JSON.stringify({ '@timestamp': timestamp, ...(JSON.parse(fieldsJson) as Record<string, JsonValue>) });
   }
   return fieldsJson === '{}' ? `{"@timestamp":"${timestamp}"}` : `{"@timestamp":"${timestamp}",${fieldsJson.slice(1)}`;

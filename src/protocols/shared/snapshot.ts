@@ -84,13 +84,21 @@ function snapshotEntry(info: LogInfo, timeMs: number, size?: EntrySize): string 
 /** The snapshotter of every backend protocol. */
 export const NEUTRAL_SNAPSHOTTER: Snapshotter = { snapshot: snapshotEntry };
 
-/** Reads a snapshot {@link NEUTRAL_SNAPSHOTTER} took. */
+/**
+ * Reads a snapshot {@link NEUTRAL_SNAPSHOTTER} took. Anything else (an entry an earlier version kept in a spool, in
+ * its protocol's record shape) reads as an entry whose message is that text, logged now: sent, not lost, and
+ * never a request that cannot be built.
+ */
 export function readSnapshot(snapshot: string): EntrySnapshot {
   const timeEnd = snapshot.indexOf(SEPARATOR);
   const levelEnd = snapshot.indexOf(SEPARATOR, timeEnd + 1);
+  const timeMs = Number(snapshot.slice(0, timeEnd));
+  if (timeEnd <= 0 || levelEnd < 0 || !Number.isFinite(timeMs) || snapshot[levelEnd + 1] !== '{') {
+    return { timeMs: Date.now(), level: undefined, fieldsJson: JSON.stringify({ message: snapshot }) };
+  }
   const levelJson = snapshot.slice(timeEnd + 1, levelEnd);
   return {
-    timeMs: Number(snapshot.slice(0, timeEnd)),
+    timeMs,
     level:
       levelJson === ''
         ? undefined
