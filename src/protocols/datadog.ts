@@ -5,7 +5,7 @@
  */
 import type { BatchLimits, EncodedRequest, RequestCodec } from '../delivery/codec.js';
 import type { ProtocolDefinition } from './shared/definition.js';
-import { JSON_HEADERS, type loggedLevel } from './shared/encoder.js';
+import { JSON_HEADERS } from './shared/encoder.js';
 import { type JsonValue, messageText } from './shared/json-value.js';
 import { readSnapshot, snapshotBounds } from './shared/snapshot.js';
 import { optionalStrings, requiredSecret, secretHeader, section } from './shared/option-checks.js';
@@ -71,7 +71,7 @@ export function datadogStatus(level: unknown): string {
 /**
  * The `'datadog'` protocol. An entry is one log object: the `ddsource`, `ddtags`, `hostname` and `service`
  * settings (an entry field of the same name takes precedence), `message` (text), `status` (from the level the
- * entry was logged at, see {@link loggedLevel}, in place of `level`), `timestamp` (RFC 3339) when the entry has
+ * entry was logged at, see `loggedLevel`, in place of `level`), `timestamp` (RFC 3339) when the entry has
  * none, and every other field as an attribute.
  */
 export function createDatadogCodec(settings: DatadogSettings, batch: BatchLimits): RequestCodec {

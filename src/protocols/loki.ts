@@ -6,7 +6,7 @@
  */
 import type { BatchLimits, EncodedRequest, RequestCodec } from '../delivery/codec.js';
 import type { ProtocolDefinition } from './shared/definition.js';
-import { JSON_HEADERS, type loggedLevel } from './shared/encoder.js';
+import { JSON_HEADERS } from './shared/encoder.js';
 import type { JsonValue } from './shared/json-value.js';
 import { readSnapshot, snapshotBounds } from './shared/snapshot.js';
 import { optionalSecret, optionError, secretHeader, section } from './shared/option-checks.js';
@@ -57,7 +57,7 @@ const LOKI_GROWTH = { factor: 2, bytesPerEntry: 64, bytesPerRequest: 14 } as con
 /**
  * The `'loki'` protocol. Entries are grouped by label set; the value's line is the JSON of every field not
  * promoted to a label. Streams appear in the order of their first entry, and entries keep their order within a
- * stream. A `level` label is the level the entry was logged at ({@link loggedLevel}); a `level` left in the line
+ * stream. A `level` label is the level the entry was logged at (`loggedLevel`); a `level` left in the line
  * has no terminal colour codes.
  */
 export function createLokiCodec(settings: LokiSettings, batch: BatchLimits): RequestCodec {

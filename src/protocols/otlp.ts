@@ -8,7 +8,7 @@
 import type { BatchLimits, EncodedRequest, RequestCodec, ResponseVerdict } from '../delivery/codec.js';
 import { readOtlpEnvironment } from './otlp-env.js';
 import type { ProtocolDefinition } from './shared/definition.js';
-import { ALL_ACCEPTED, JSON_HEADERS, type loggedLevel } from './shared/encoder.js';
+import { ALL_ACCEPTED, JSON_HEADERS } from './shared/encoder.js';
 import { type JsonValue, toJsonValue } from './shared/json-value.js';
 import { readSnapshot, snapshotBounds } from './shared/snapshot.js';
 import { optionalString, optionError, section, type Unchecked } from './shared/option-checks.js';
@@ -152,7 +152,7 @@ const OTLP_GROWTH = { factor: 15, bytesPerEntry: 201 } as const;
 
 /**
  * The `'otlp'` protocol. An entry is one `LogRecord`: `timeUnixNano` and `observedTimeUnixNano` the time it was
- * logged, `severityNumber` from the level it was logged at (see {@link loggedLevel} and {@link otlpSeverityNumber}),
+ * logged, `severityNumber` from the level it was logged at (see `loggedLevel` and {@link otlpSeverityNumber}),
  * `severityText` that level itself, `body` the message, every other field an attribute. A `partialSuccess` answer
  * counts its `rejectedLogRecords` as failed.
  */

@@ -1,4 +1,4 @@
-import type { BatchLimits, RequestCodec, ResponseVerdict } from '../../delivery/codec.js';
+import type { BatchLimits, ResponseVerdict } from '../../delivery/codec.js';
 
 /**
  * One log entry as winston hands it to a transport, after formats: `level`, `message`, and any meta.
@@ -78,7 +78,7 @@ export interface EntrySize {
 
 /**
  * How an entry is taken when it is logged: one plain string per entry (queued, spooled, and possibly handed to
- * another thread), from which the protocol's {@link RequestCodec} builds its requests. Pure: no I/O, no state
+ * another thread), from which the protocol's `RequestCodec` builds its requests. Pure: no I/O, no state
  * between calls that changes a result.
  */
 export interface Snapshotter {
