@@ -11,6 +11,9 @@ export const VARIANTS = [
   'one-per-request',
   'batched',
   'batched-spool',
+  'batched-otlp',
+  'batched-loki',
+  'batched-elasticsearch',
   'plain-got',
   'plain-http',
 ] as const;
@@ -23,6 +26,9 @@ export const VARIANTS = [
 export const RUN_ORDER: readonly VariantName[] = [
   'noop',
   'batched',
+  'batched-otlp',
+  'batched-loki',
+  'batched-elasticsearch',
   'batched-spool',
   'winston-http',
   'plain-http',
@@ -32,7 +38,20 @@ export const RUN_ORDER: readonly VariantName[] = [
 /** The variants that send one entry per request, one request at a time: they run N/40 entries. */
 export const ONE_PER_REQUEST_VARIANTS: readonly VariantName[] = ['one-per-request', 'plain-got', 'plain-http'];
 /** This transport's variants: the benchmark checks that they deliver every entry, once and in order. */
-export const OUR_VARIANTS = ['one-per-request', 'batched', 'batched-spool'] as const;
+export const OUR_VARIANTS = [
+  'one-per-request',
+  'batched',
+  'batched-spool',
+  'batched-otlp',
+  'batched-loki',
+  'batched-elasticsearch',
+] as const;
+/** This transport's backend protocols, batched: each is compared with `batched` (`protocol: 'http'`). */
+export const PROTOCOL_VARIANTS = {
+  'batched-otlp': 'otlp',
+  'batched-loki': 'loki',
+  'batched-elasticsearch': 'elasticsearch',
+} as const;
 export type VariantName = (typeof VARIANTS)[number];
 
 /** What the receiver counted for one run (one URL path). */

@@ -37,8 +37,13 @@ function runFor(path: string): RunState | undefined {
   return runs.get(path.slice(1));
 }
 
-/** Every entry's `seq` field, in body order: one regular-expression pass instead of parsing every entry. */
-const SEQ_FIELD = /"seq":(\d+)/g;
+/**
+ * Every entry's `seq` field, in body order: one regular-expression pass instead of parsing every entry. As JSON
+ * (`'http'`, Elasticsearch documents), escaped in a JSON string (a Loki line), or an OTLP attribute.
+ */
+const SEQ_FIELD = /"seq":(\d+)|\\"seq\\":(\d+)|"key":"seq","value":\{"intValue":"(\d+)"\}/g;
+/** An Elasticsearch `_bulk` action line, which carries no entry of its own. */
+const BULK_ACTION = /^\{"create":/gm;
 
 function countSeq(run: RunState, seq: number): void {
   run.entries++;
@@ -63,11 +68,12 @@ function countLines(body: string): number {
 function countBody(run: RunState, contentType: string, body: string): void {
   let found = 0;
   for (const match of body.matchAll(SEQ_FIELD)) {
-    countSeq(run, Number(match[1]));
+    countSeq(run, Number(match[1] ?? match[2] ?? match[3]));
     found++;
   }
-  if (contentType.startsWith('application/x-ndjson')) run.unreadable += countLines(body) - found;
-  else if (found === 0) run.unreadable++;
+  if (contentType.startsWith('application/x-ndjson')) {
+    run.unreadable += countLines(body) - found - (body.match(BULK_ACTION)?.length ?? 0);
+  } else if (found === 0) run.unreadable++;
 }
 
 const server = http.createServer((req, res) => {

@@ -12,7 +12,14 @@ import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import { LogstreamTransport } from '../src/index.js';
 import { NoopTransport } from './noop-transport.js';
-import { epochNow, type RunSpec, type VariantCommand, type VariantMessage, type VariantResult } from './protocol.js';
+import {
+  epochNow,
+  PROTOCOL_VARIANTS,
+  type RunSpec,
+  type VariantCommand,
+  type VariantMessage,
+  type VariantResult,
+} from './protocol.js';
 
 /** Entries per event-loop turn: an application logging in bursts, with winston's stream buffer kept small. */
 const ENTRIES_PER_TURN = 1000;
@@ -107,9 +114,14 @@ async function runVariant(run: RunSpec): Promise<Measured> {
     }
     case 'one-per-request':
     case 'batched':
-    case 'batched-spool': {
+    case 'batched-spool':
+    case 'batched-otlp':
+    case 'batched-loki':
+    case 'batched-elasticsearch': {
       const spool = variant === 'batched-spool' ? { dir: spoolDir(), mode: 'always' as const } : undefined;
-      const transport = new LogstreamTransport({ url, batch: variant !== 'one-per-request', spool });
+      const protocol =
+        variant in PROTOCOL_VARIANTS ? PROTOCOL_VARIANTS[variant as keyof typeof PROTOCOL_VARIANTS] : 'http';
+      const transport = new LogstreamTransport({ url, batch: variant !== 'one-per-request', spool, protocol });
       const inLog = await feedThrough(transport, run);
       const fedAt = epochNow();
       await until(() => transport.stats().logged >= entries); // nothing left in winston's stream buffers

@@ -9,8 +9,8 @@ import type { Agents, HttpsOptions } from 'got';
 import { DeliveryEngine, type DeliveryObserver } from './delivery/engine.js';
 import type { ExitTls } from './delivery/exit-tls.js';
 import { HttpSender } from './delivery/http-sender.js';
-import { createEncoder, type EncoderOptions } from './protocols/index.js';
-import type { Encoder } from './protocols/shared/encoder.js';
+import type { RequestCodec } from './delivery/codec.js';
+import { type CodecSpec, codecSpec, createRequestCodec } from './protocols/index.js';
 import type { ResolvedOptions } from './options.js';
 import type { ServerTarget } from './url.js';
 
@@ -19,8 +19,8 @@ export const USER_AGENT = 'winston-logstream';
 
 /** Everything a delivery engine is made from, as plain data: it crosses to the sidecar worker thread as is. */
 export interface EngineSettings {
-  /** The wire protocol's settings; a `payload` function never crosses (it runs in `log()`). */
-  readonly codec: EncoderOptions & { readonly payload: Exclude<EncoderOptions['payload'], () => unknown> };
+  /** The wire protocol and its settings (an `'http'` payload is not among them: it is applied in `log()`). */
+  readonly codec: CodecSpec;
   readonly timeoutMs: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly compress: boolean;
@@ -54,9 +54,8 @@ export function engineSettings(
   recoveryTarget: ServerTarget | undefined,
   tls: ExitTls | undefined,
 ): EngineSettings {
-  const payload = typeof options.payload === 'function' ? 'json' : options.payload;
   return {
-    codec: { protocol: options.protocol, payload, batch: options.batch },
+    codec: codecSpec(options),
     timeoutMs: options.timeoutMs,
     headers: options.headers,
     compress: options.compress,
@@ -73,7 +72,7 @@ export function engineSettings(
 /** A delivery engine and the parts the drain at exit needs of it. */
 export interface EngineParts {
   readonly engine: DeliveryEngine;
-  readonly encoder: Encoder;
+  readonly codec: RequestCodec;
   readonly sender: HttpSender;
 }
 
@@ -86,7 +85,7 @@ export function createEngine(
   observer: DeliveryObserver,
   local: LocalParts = {},
 ): EngineParts {
-  const encoder = createEncoder(settings.codec);
+  const codec = createRequestCodec(settings.codec);
   const sender = new HttpSender({
     timeoutMs: settings.timeoutMs,
     headers: settings.headers,
@@ -94,13 +93,13 @@ export function createEngine(
     agent: local.agent,
     https: local.https ?? httpsOf(settings.tls),
     userAgent: USER_AGENT,
-    isRetryableStatus: encoder.isRetryableStatus,
-    maxSuccessBodyBytes: encoder.maxResponseBytes,
+    isRetryableStatus: codec.isRetryableStatus,
+    maxSuccessBodyBytes: codec.maxResponseBytes,
   });
   const engine = new DeliveryEngine({
     sender,
-    codec: encoder,
-    batch: encoder.batch,
+    codec,
+    batch: codec.batch,
     queue: settings.queue,
     backlog: settings.backlog,
     retry: settings.retry,
@@ -111,7 +110,7 @@ export function createEngine(
     onHold: local.onHold,
     onProgress: local.onProgress,
   });
-  return { engine, encoder, sender };
+  return { engine, codec, sender };
 }
 
 /** got's `https` option from plain TLS values. */

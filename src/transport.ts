@@ -9,13 +9,13 @@ import { isRetryableStatus } from './delivery/retry.js';
 import { createEngine, type EngineParts, engineSettings, USER_AGENT } from './engine-setup.js';
 import {
   EncodeError,
-  type Encoder,
   type EntrySize,
   formattedOutput,
   type LogInfo,
+  type Snapshotter,
 } from './protocols/shared/encoder.js';
 import { encodeTruncated } from './protocols/shared/entry-size.js';
-import { createEncoder } from './protocols/index.js';
+import { createSnapshotter } from './protocols/index.js';
 import { type FinishOptions, type LogstreamTransportOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { sidecar } from './thread/sidecar.js';
 import { type Delivery, ThreadDelivery } from './thread/thread-delivery.js';
@@ -194,14 +194,14 @@ function atExit(): void {
 export class LogstreamTransport extends TransportStream {
   readonly #options: ResolvedOptions;
   readonly #logstream: LogstreamTransportOptions['logstream'];
-  readonly #encoder: Encoder;
+  readonly #snapshotter: Snapshotter;
   readonly #engine: Delivery;
   /** The in-process engine's parts, for the drain at exit; `undefined` in thread mode. */
   readonly #inProcess: EngineParts | undefined;
   readonly #onDeliveryError: ((error: Error) => void) | undefined;
   /** Counts of what never reached the engine. */
   readonly #intake = { logged: 0, skipped: 0, failed: 0, dropped: 0 };
-  /** Reused for every entry: where the encoder reports an entry's size when it knows it. */
+  /** Reused for every entry: where the snapshotter reports an entry's size when it knows it. */
   readonly #entrySize: EntrySize = { bytes: -1 };
   /** Closed or ended: leaves its Logstream once nothing is unsettled. */
   #retired = false;
@@ -232,7 +232,7 @@ export class LogstreamTransport extends TransportStream {
     this.#onDeliveryError = options.onDeliveryError;
     this.on('pipe', (source: FormattedSource) => this.#trackSource(source, true));
     this.on('unpipe', (source: FormattedSource) => this.#trackSource(source, false));
-    this.#encoder = createEncoder(this.#options);
+    this.#snapshotter = createSnapshotter(this.#options);
     this.#tls = exitTls(options.https);
     const recoveryTarget = this.#options.target ?? this.#logstream?.currentTarget();
     const settings = engineSettings(this.#options, recoveryTarget, this.#tls);
@@ -277,10 +277,10 @@ export class LogstreamTransport extends TransportStream {
     try {
       const measured = this.#entrySize;
       measured.bytes = -1;
-      line = this.#encoder.encodeEntry(info, timeMs, measured, this.#fieldsJsonOf(info));
+      line = this.#snapshotter.snapshot(info, timeMs, measured, this.#fieldsJsonOf(info));
       let size = measured.bytes >= 0 ? measured.bytes : Buffer.byteLength(line);
       if (size > this.#options.maxEntryBytes) {
-        line = encodeTruncated(this.#encoder, info, timeMs, this.#options.maxEntryBytes, size);
+        line = encodeTruncated(this.#snapshotter, info, timeMs, this.#options.maxEntryBytes, size);
         if (line === undefined) return this.#dropOversize(size);
         size = Buffer.byteLength(line);
       }
@@ -394,17 +394,17 @@ export class LogstreamTransport extends TransportStream {
   #exitSource(): ExitSource | undefined {
     const parts = this.#engineParts();
     if (parts === undefined) return undefined;
-    const { engine, encoder, sender } = parts;
+    const { engine, codec, sender } = parts;
     const { batches, failing } = engine.takeForExit();
     return {
       batches,
       failing,
-      codec: encoder,
+      codec,
       prepare: (target, body, headers, entries) => sender.prepareSync(target, body, headers, entries),
       userAgent: USER_AGENT,
       timeoutMs: this.#options.timeoutMs,
       exitTimeoutMs: this.#options.exitTimeoutMs,
-      isRetryableStatus: encoder.isRetryableStatus ?? isRetryableStatus,
+      isRetryableStatus: codec.isRetryableStatus ?? isRetryableStatus,
       tls: this.#tls,
     };
   }

@@ -3,10 +3,11 @@
  * @see https://docs.datadoghq.com/api/latest/logs/#send-logs
  * @module
  */
-import type { BatchLimits, EncodedRequest } from '../delivery/codec.js';
+import type { BatchLimits, EncodedRequest, RequestCodec } from '../delivery/codec.js';
 import type { ProtocolDefinition } from './shared/definition.js';
-import { type Encoder, JSON_HEADERS, type LogInfo, loggedLevel } from './shared/encoder.js';
-import { type JsonValue, messageText, toJsonFields } from './shared/json-value.js';
+import { JSON_HEADERS } from './shared/encoder.js';
+import { type JsonValue, messageText } from './shared/json-value.js';
+import { readSnapshot, snapshotBounds } from './shared/snapshot.js';
 import { optionalStrings, requiredSecret, secretHeader, section } from './shared/option-checks.js';
 import { isoTimestamp } from './shared/timestamp.js';
 
@@ -70,34 +71,42 @@ export function datadogStatus(level: unknown): string {
 /**
  * The `'datadog'` protocol. An entry is one log object: the `ddsource`, `ddtags`, `hostname` and `service`
  * settings (an entry field of the same name takes precedence), `message` (text), `status` (from the level the
- * entry was logged at, see {@link loggedLevel}, in place of `level`), `timestamp` (RFC 3339) when the entry has
+ * entry was logged at, see `loggedLevel`, in place of `level`), `timestamp` (RFC 3339) when the entry has
  * none, and every other field as an attribute.
  */
-export function createDatadogEncoder(settings: DatadogSettings, batch: BatchLimits): Encoder {
+export function createDatadogCodec(settings: DatadogSettings, batch: BatchLimits): RequestCodec {
   const reserved = {
     ddsource: settings.ddsource,
     ddtags: settings.ddtags,
     hostname: settings.hostname,
     service: settings.service,
   };
+  const encodeLog = (snapshot: string): string => {
+    const { timeMs, level, fieldsJson } = readSnapshot(snapshot);
+    const { level: _level, message, ...attributes } = JSON.parse(fieldsJson) as Record<string, JsonValue>;
+    const text = messageText(message);
+    const status = datadogStatus(level);
+    // `message` and `status` are placed first, then set again: an entry field of that name must not replace them.
+    const log: Record<string, JsonValue | undefined> = {
+      ...reserved,
+      message: text,
+      status,
+      timestamp: isoTimestamp(timeMs),
+      ...attributes,
+    };
+    log.message = text;
+    log.status = status;
+    return JSON.stringify(log);
+  };
   return {
-    batch,
-    encodeEntry(info: LogInfo, timeMs: number): string {
-      const { level: _level, message: _message, ...attributes } = toJsonFields(info);
-      const status = datadogStatus(loggedLevel(info));
-      // `message` and `status` are placed first, then set again: an entry field of that name must not replace them.
-      const log: Record<string, JsonValue | undefined> = {
-        ...reserved,
-        message: messageText(info.message),
-        status,
-        timestamp: isoTimestamp(timeMs),
-        ...attributes,
-      };
-      log.message = messageText(info.message);
-      log.status = status;
-      return JSON.stringify(log);
-    },
-    encode: (lines): EncodedRequest => ({ body: `[${lines.join(',')}]`, headers: JSON_HEADERS }),
+    // A message that is no string is sent as JSON text, escaped again (at most doubling it); the reserved
+    // attributes, `status` (at most 16 bytes more than the level) and `timestamp` add at most 100 bytes.
+    batch: snapshotBounds(batch, {
+      factor: 2,
+      bytesPerEntry: Buffer.byteLength(JSON.stringify(reserved)) + 100,
+      bytesPerRequest: 1,
+    }),
+    encode: (lines): EncodedRequest => ({ body: `[${lines.map(encodeLog).join(',')}]`, headers: JSON_HEADERS }),
   };
 }
 
@@ -118,5 +127,5 @@ export const datadog: ProtocolDefinition<'datadog', DatadogOption, DatadogSettin
       compressByDefault: true, // Datadog asks for gzip
     };
   },
-  createEncoder: createDatadogEncoder,
+  createCodec: createDatadogCodec,
 };

@@ -3,9 +3,11 @@
  * @see https://www.elastic.co/guide/en/elasticsearch/reference/current/docs-bulk.html
  * @module
  */
-import type { BatchLimits, EncodedRequest, ResponseVerdict } from '../delivery/codec.js';
+import type { BatchLimits, EncodedRequest, RequestCodec, ResponseVerdict } from '../delivery/codec.js';
 import type { ProtocolDefinition } from './shared/definition.js';
-import { ALL_ACCEPTED, type Encoder, entryFields, type LogInfo, NDJSON_HEADERS } from './shared/encoder.js';
+import { ALL_ACCEPTED, NDJSON_HEADERS } from './shared/encoder.js';
+import type { JsonValue } from './shared/json-value.js';
+import { readSnapshot, snapshotBounds } from './shared/snapshot.js';
 import { optionalSecret, optionalString, secretHeader, section } from './shared/option-checks.js';
 import { isoTimestamp } from './shared/timestamp.js';
 
@@ -59,27 +61,50 @@ export function maxBulkResponseBytes(maxEntries: number): number {
 /** One item of a bulk response: `{ "create": { "status": 201, "error": { … } } }`. */
 type BulkItem = Record<string, { status?: unknown; error?: { type?: unknown; reason?: unknown } } | undefined>;
 
+/** What a document adds to its entry's fields: `"@timestamp":"<24 characters>",`. */
+const TIMESTAMP_FIELD_BYTES = 41;
+
 /**
  * The `'elasticsearch'` protocol. An entry is its document: `@timestamp` (the time it was logged, which data
  * streams require) followed by the entry's fields (a field named `@timestamp` takes its place; `level` without
- * terminal colour codes, see {@link uncolouredLevel}). The answer is
+ * terminal colour codes, see `uncolouredLevel`). The answer is
  * read item by item when it says `"errors": true`: items refused with 429 are sent again, others fail.
  */
-export function createElasticsearchEncoder(settings: ElasticsearchSettings, batch: BatchLimits): Encoder {
+export function createElasticsearchCodec(settings: ElasticsearchSettings, batch: BatchLimits): RequestCodec {
   const action = JSON.stringify({ create: { _index: settings.index } });
   return {
-    // Each document takes its action line and two newlines; there is no envelope.
-    batch: { ...batch, bytesPerEntry: Buffer.byteLength(action) + 2, bytesPerRequest: 0 },
-    encodeEntry: (info: LogInfo, timeMs: number): string =>
-      JSON.stringify({ '@timestamp': isoTimestamp(timeMs), ...entryFields(info) }),
+    // Each document takes its action line, two newlines and its timestamp; there is no envelope.
+    batch: snapshotBounds(batch, {
+      factor: 1,
+      bytesPerEntry: Buffer.byteLength(action) + 2 + TIMESTAMP_FIELD_BYTES,
+      bytesPerRequest: 0,
+    }),
     encode: (lines): EncodedRequest => {
       let body = '';
-      for (const line of lines) body += `${action}\n${line}\n`;
+      for (const line of lines) body += `${action}\n${encodeDocument(line)}\n`;
       return { body, headers: NDJSON_HEADERS };
     },
     readResponse: readBulkResponse,
     maxResponseBytes: maxBulkResponseBytes(batch.maxEntries),
   };
+}
+
+/** The first key of an object's JSON starts with a digit: it may be an integer key, which goes before `@timestamp`. */
+const DIGIT_KEY_FIRST = /^\{"\d/;
+
+/**
+ * The document of an entry's snapshot. The timestamp goes in front of the fields' JSON as it is, unless a field
+ * may be named `@timestamp` (the text has the key, or something like it in a key) or may be an integer key (which
+ * objects order first): then the fields are parsed and the document rebuilt as an object would be, a `@timestamp`
+ * field in the timestamp's place.
+ */
+function encodeDocument(snapshot: string): string {
+  const { timeMs, fieldsJson } = readSnapshot(snapshot);
+  const timestamp = isoTimestamp(timeMs);
+  if (fieldsJson.includes('"@timestamp":') || DIGIT_KEY_FIRST.test(fieldsJson)) {
+    return JSON.stringify({ '@timestamp': timestamp, ...(JSON.parse(fieldsJson) as Record<string, JsonValue>) });
+  }
+  return fieldsJson === '{}' ? `{"@timestamp":"${timestamp}"}` : `{"@timestamp":"${timestamp}",${fieldsJson.slice(1)}`;
 }
 
 /** The `'elasticsearch'` protocol: documents created in `elasticsearch.index`, the API key as `Authorization`. */
@@ -99,7 +124,7 @@ export const elasticsearch: ProtocolDefinition<'elasticsearch', ElasticsearchOpt
       compressByDefault: false,
     };
   },
-  createEncoder: createElasticsearchEncoder,
+  createCodec: createElasticsearchCodec,
 };
 
 /**

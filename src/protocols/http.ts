@@ -3,11 +3,10 @@
  * `batch`, NDJSON or JSON-array batches of them.
  * @module
  */
-import type { EncodedRequest } from '../delivery/codec.js';
+import type { EncodedRequest, RequestCodec } from '../delivery/codec.js';
 import type { ProtocolDefinition } from './shared/definition.js';
 import {
   EncodeError,
-  type Encoder,
   type EncoderBatch,
   type EntrySize,
   formattedOutput,
@@ -16,9 +15,10 @@ import {
   loggedLevel,
   NDJSON_HEADERS,
   type Payload,
-  uncolouredLevel,
+  type Snapshotter,
 } from './shared/encoder.js';
-import { isFlatRecord, messageText, stringifyRecord, stringifyValue } from './shared/json-value.js';
+import { messageText, stringifyValue } from './shared/json-value.js';
+import { entryFieldsJson } from './shared/snapshot.js';
 import { isoTimestamp } from './shared/timestamp.js';
 
 /** The Rust logger's levels. */
@@ -41,29 +41,19 @@ export function toLogstreamLevel(level: unknown): LogstreamLevel {
 
 /**
  * The `'json'` payload of one entry: every own enumerable string-keyed property (`level` without terminal colour
- * codes, see {@link uncolouredLevel}), plus `timestamp` (RFC 3339) when the entry has none. Flat entries take the
+ * codes, see `uncolouredLevel`), plus `timestamp` (RFC 3339) when the entry has none. Flat entries take the
  * fast path: `fieldsJson` as is when given (the format's `json()` writes a flat entry exactly as `JSON.stringify`
  * does, keys sorted) and the level has no colour codes, else `JSON.stringify`; anything else goes through
  * {@link toJsonValue}, which renders what `json()` would not (an `Error` as more than `{}`).
  */
 export function encodeJsonPayload(info: LogInfo, timeMs: number, size?: EntrySize, fieldsJson?: string): string {
-  const level = uncolouredLevel(info.level);
-  // A coloured level is sent uncoloured: then neither the entry nor the line json() wrote (colours included) will do.
-  const record = level === info.level ? info : withLevel(info, level);
-  const text = fieldsJson !== undefined && record === info && isFlatRecord(info) ? fieldsJson : stringifyRecord(record);
+  const text = entryFieldsJson(info, fieldsJson);
   if (info.timestamp !== undefined || text[0] !== '{') return text;
   const suffix = timestampSuffix(timeMs);
   if (text === '{}') return `{${suffix.slice(1)}`;
   // `text` is flat and the suffix ASCII: measuring them is cheap, measuring the concatenation is not.
   if (size !== undefined) size.bytes = Buffer.byteLength(text) - 1 + suffix.length;
   return text.slice(0, -1) + suffix;
-}
-
-/** A copy of `info` with another `level`, in the same place; copied without reading getters, which may throw. */
-function withLevel(info: LogInfo, level: string): LogInfo {
-  const copy = Object.create(Object.getPrototypeOf(info) as object, Object.getOwnPropertyDescriptors(info)) as LogInfo;
-  Object.defineProperty(copy, 'level', { value: level, enumerable: true, writable: true, configurable: true });
-  return copy;
 }
 
 let suffixMs = Number.NaN;
@@ -115,33 +105,26 @@ export function encodeLogstreamPayload(info: LogInfo, timeMs: number): string {
   });
 }
 
-/** Options of {@link createHttpEncoder}. */
-export interface HttpEncoderOptions {
-  readonly payload: Payload;
-  /** `undefined`: one entry per request, its body the payload itself. */
-  readonly batch: EncoderBatch | undefined;
+/**
+ * The `'http'` protocol's snapshotter: the payload itself, which is what its requests carry (shaped by `payload`;
+ * a function runs here, in `log()`, so that it sees the entry as it was logged).
+ */
+export function httpSnapshotter(payload: Payload): Snapshotter {
+  if (payload === 'json') return { snapshot: encodeJsonPayload };
+  if (payload === 'logstream') return { snapshot: encodeLogstreamPayload };
+  if (payload === 'formatted') return { snapshot: encodeFormattedPayload };
+  return { snapshot: (info) => stringifyValue(payload(info)) };
 }
 
-/** The plain `'http'` protocol: one JSON payload per request, or NDJSON / JSON-array batches of them. */
-export function createHttpEncoder(options: HttpEncoderOptions): Encoder {
-  const { payload, batch } = options;
-  const encodeEntry =
-    payload === 'json'
-      ? encodeJsonPayload
-      : payload === 'logstream'
-        ? encodeLogstreamPayload
-        : payload === 'formatted'
-          ? encodeFormattedPayload
-          : (info: LogInfo): string => stringifyValue(payload(info));
+/** The plain `'http'` protocol's requests: one payload per request, or NDJSON / JSON-array batches of them. */
+export function createHttpCodec(batch: EncoderBatch | undefined): RequestCodec {
   if (batch === undefined) {
     return {
-      encodeEntry,
       batch: { maxEntries: 1, maxBytes: Infinity, maxDelayMs: 0 },
       encode: (lines): EncodedRequest => ({ body: lines[0] ?? '', headers: JSON_HEADERS }),
     };
   }
   return {
-    encodeEntry,
     batch,
     encode:
       batch.encoding === 'ndjson'
@@ -157,5 +140,5 @@ export const http: ProtocolDefinition<'http', Record<never, never>, Record<never
   optionKey: undefined,
   limits: undefined,
   resolve: () => ({ settings: { name: 'http' }, headers: {}, compressByDefault: false }),
-  createEncoder: (_settings, batch, payload) => createHttpEncoder({ payload, batch }),
+  createCodec: (_settings, batch) => createHttpCodec(batch),
 };

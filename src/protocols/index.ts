@@ -1,9 +1,11 @@
 /**
  * The wire protocols, driven by the registry: {@link resolveProtocol} checks and resolves the chosen protocol's
- * options, {@link createEncoder} makes its encoder.
+ * options, {@link createSnapshotter} makes what takes an entry in `log()`, and {@link createRequestCodec} (from
+ * plain data) what builds requests from those snapshots.
  * @module
  */
-import type { BatchLimits } from '../delivery/codec.js';
+import type { BatchLimits, RequestCodec } from '../delivery/codec.js';
+import { httpSnapshotter } from './http.js';
 import {
   DEFINITIONS,
   type Protocol,
@@ -13,8 +15,9 @@ import {
   type SettingsOf,
 } from './registry.js';
 import { processEnvironment, type ProtocolEnvironment, type ProtocolResolution } from './shared/definition.js';
-import type { Encoder, EncoderBatch, Payload } from './shared/encoder.js';
+import type { EncoderBatch, Payload, Snapshotter } from './shared/encoder.js';
 import { optionError } from './shared/option-checks.js';
+import { NEUTRAL_SNAPSHOTTER } from './shared/snapshot.js';
 
 export { type Protocol, type ProtocolOptions, PROTOCOLS, type ProtocolSettings } from './registry.js';
 export { processEnvironment, type ProtocolEnvironment } from './shared/definition.js';
@@ -50,30 +53,51 @@ export function resolveProtocol(
   return { ...definition.resolve(given, userHeaders, environment), limits: definition.limits };
 }
 
-/** What {@link createEncoder} needs. */
-export interface EncoderOptions {
+/**
+ * Everything a protocol's request side is made from: plain data only (no functions, no class instances), so that
+ * it can be handed to another thread with `postMessage` and give there a codec that builds the same bodies.
+ */
+export interface CodecSpec {
+  /** The protocol and its resolved settings. */
   readonly protocol: ProtocolSettings;
-  /** The body's shape; `'http'` only. */
-  readonly payload: Payload;
   /**
-   * The batching limits in force (`encoding` applies to `'http'` only); `undefined` sends with the protocol's
-   * limits, or, for `'http'`, one entry per request.
+   * The batching limits in force (`encoding`, how entries share a body, applies to `'http'` only); `undefined`
+   * sends with the protocol's limits, or, for `'http'`, one entry per request. `'http'` needs no `payload`
+   * here: its snapshot is the payload itself.
    */
   readonly batch: EncoderBatch | undefined;
 }
 
-/** The encoder of the chosen protocol. */
-export function createEncoder(options: EncoderOptions): Encoder {
-  return encoderOf(options.protocol.name, options.protocol, options.batch, options.payload);
+/** The {@link CodecSpec} of resolved options (the transport's: see `resolveOptions`). */
+export function codecSpec(options: CodecSpec): CodecSpec {
+  return { protocol: options.protocol, batch: options.batch };
 }
 
-/** Protocol `name`'s encoder, made with its own settings. */
-function encoderOf<N extends Protocol>(
-  name: N,
-  settings: SettingsOf<N>,
-  batch: EncoderBatch | undefined,
-  payload: Payload,
-): Encoder {
+/**
+ * The request side of the chosen protocol: builds requests from the snapshots its {@link createSnapshotter |
+ * snapshotter} took, reads answers, and says how requests are bounded and which statuses are retried.
+ */
+export function createRequestCodec(spec: CodecSpec): RequestCodec {
+  return codecOf(spec.protocol.name, spec.protocol, spec.batch);
+}
+
+/** Protocol `name`'s codec, made with its own settings. */
+function codecOf<N extends Protocol>(name: N, settings: SettingsOf<N>, batch: EncoderBatch | undefined): RequestCodec {
   const definition = DEFINITIONS[name];
-  return definition.createEncoder(settings, batch ?? definition.limits, payload);
+  return definition.createCodec(settings, batch ?? definition.limits);
+}
+
+/** What {@link createSnapshotter} needs. */
+export interface SnapshotterOptions {
+  readonly protocol: { readonly name: Protocol };
+  /** The body's shape; `'http'` only. */
+  readonly payload: Payload;
+}
+
+/**
+ * How `log()` takes an entry for the chosen protocol: the protocol-neutral snapshot (time, level and fields) for
+ * the backend protocols, whose records are built with the request; for `'http'`, its payload.
+ */
+export function createSnapshotter(options: SnapshotterOptions): Snapshotter {
+  return options.protocol.name === 'http' ? httpSnapshotter(options.payload) : NEUTRAL_SNAPSHOTTER;
 }

@@ -4,9 +4,11 @@
  * @see https://grafana.com/docs/loki/latest/reference/loki-http-api/#ingest-logs
  * @module
  */
-import type { BatchLimits, EncodedRequest } from '../delivery/codec.js';
+import type { BatchLimits, EncodedRequest, RequestCodec } from '../delivery/codec.js';
 import type { ProtocolDefinition } from './shared/definition.js';
-import { type Encoder, entryFields, JSON_HEADERS, type LogInfo, loggedLevel } from './shared/encoder.js';
+import { JSON_HEADERS } from './shared/encoder.js';
+import type { JsonValue } from './shared/json-value.js';
+import { readSnapshot, snapshotBounds } from './shared/snapshot.js';
 import { optionalSecret, optionError, secretHeader, section } from './shared/option-checks.js';
 import { unixNanoString } from './shared/timestamp.js';
 
@@ -45,49 +47,49 @@ export interface LokiSettings {
 export const LOKI_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 1024 * 1024, maxDelayMs: 100 };
 
 /**
- * Separates an entry's label set from its value in the serialized entry. JSON text never contains a raw NUL
- * (it escapes control characters), so the first NUL is always the separator.
+ * How much a stream entry may outgrow the snapshot it is built from: the line is the JSON of the fields as a JSON
+ * string (escaping at most doubles them: `"` becomes `\"`), and so are the labels taken from fields or the level;
+ * counted per entry as if each started its own stream, with the static labels, the timestamp and the framing (at
+ * most 64 bytes).
  */
-const SEPARATOR = '\u0000';
+const LOKI_GROWTH = { factor: 2, bytesPerEntry: 64, bytesPerRequest: 14 } as const;
 
 /**
- * The `'loki'` protocol. An entry is stored as `<labels JSON>\0<value JSON>` so that a request can group its
- * entries by label set; the value's line is the JSON of every field not promoted to a label. Streams appear
- * in the order of their first entry, and entries keep their order within a stream. A `level` label is the level
- * the entry was logged at ({@link loggedLevel}); a `level` left in the line has no terminal colour codes.
+ * The `'loki'` protocol. Entries are grouped by label set; the value's line is the JSON of every field not
+ * promoted to a label. Streams appear in the order of their first entry, and entries keep their order within a
+ * stream. A `level` label is the level the entry was logged at (`loggedLevel`); a `level` left in the line
+ * has no terminal colour codes.
  */
-export function createLokiEncoder(settings: LokiSettings, batch: BatchLimits): Encoder {
+export function createLokiCodec(settings: LokiSettings, batch: BatchLimits): RequestCodec {
   const { staticLabels, labelFields } = settings;
+  const staticBytes = Buffer.byteLength(JSON.stringify(staticLabels));
+  /** The label set (as JSON) and the stream value of an entry's snapshot. */
+  const streamEntry = (snapshot: string): [string, string] => {
+    const { timeMs, level, fieldsJson } = readSnapshot(snapshot);
+    const fields = JSON.parse(fieldsJson) as Record<string, JsonValue>;
+    const labels: Record<string, string> = { ...staticLabels };
+    for (const name of labelFields) {
+      if (!Object.hasOwn(fields, name)) continue;
+      // The level label is the level logged at, whatever a format made of the field (colours, say).
+      const value = name === 'level' && level !== undefined ? level : fields[name];
+      delete fields[name];
+      const text = typeof value === 'string' ? value : JSON.stringify(value);
+      if (text !== '') labels[name] = text; // Loki treats an empty label as absent
+    }
+    return [JSON.stringify(labels), JSON.stringify([unixNanoString(timeMs), JSON.stringify(fields)])];
+  };
   return {
-    // An entry is counted with its own labels; in the body, an entry that starts a stream adds at most 23 bytes
-    // of stream framing to them and a comma. The envelope is `{"streams":[` and `]}`.
-    batch: { ...batch, bytesPerEntry: 23, bytesPerRequest: 14 },
-    encodeEntry(info: LogInfo, timeMs: number): string {
-      const fields = entryFields(info);
-      const labels: Record<string, string> = { ...staticLabels };
-      for (const name of labelFields) {
-        if (!Object.hasOwn(fields, name)) continue;
-        // The level label is the level logged at, whatever a format made of the field (colours, say).
-        const logged = name === 'level' ? loggedLevel(info) : undefined;
-        const value = typeof logged === 'string' ? logged : fields[name];
-        delete fields[name];
-        const text = typeof value === 'string' ? value : JSON.stringify(value);
-        if (text !== '') labels[name] = text; // Loki treats an empty label as absent
-      }
-      return `${JSON.stringify(labels)}${SEPARATOR}${JSON.stringify([unixNanoString(timeMs), JSON.stringify(fields)])}`;
-    },
-    encode: (lines): EncodedRequest => ({ body: encodeStreams(lines), headers: JSON_HEADERS }),
+    batch: snapshotBounds(batch, { ...LOKI_GROWTH, bytesPerEntry: LOKI_GROWTH.bytesPerEntry + staticBytes }),
+    encode: (lines): EncodedRequest => ({ body: encodeStreams(lines.map(streamEntry)), headers: JSON_HEADERS }),
   };
 }
 
-function encodeStreams(lines: readonly string[]): string {
+function encodeStreams(entries: readonly (readonly [string, string])[]): string {
   const streams = new Map<string, string[]>();
-  for (const line of lines) {
-    const split = line.indexOf(SEPARATOR);
-    const labels = line.slice(0, split);
+  for (const [labels, value] of entries) {
     const values = streams.get(labels);
-    if (values === undefined) streams.set(labels, [line.slice(split + 1)]);
-    else values.push(line.slice(split + 1));
+    if (values === undefined) streams.set(labels, [value]);
+    else values.push(value);
   }
   const parts: string[] = [];
   for (const [labels, values] of streams) parts.push(`{"stream":${labels},"values":[${values.join(',')}]}`);
@@ -135,5 +137,5 @@ export const loki: ProtocolDefinition<'loki', LokiOption, LokiSettings> = {
       compressByDefault: false,
     };
   },
-  createEncoder: createLokiEncoder,
+  createCodec: createLokiCodec,
 };

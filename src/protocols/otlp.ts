@@ -5,11 +5,12 @@
  * @see https://opentelemetry.io/docs/specs/otel/logs/data-model/
  * @module
  */
-import type { BatchLimits, EncodedRequest, ResponseVerdict } from '../delivery/codec.js';
+import type { BatchLimits, EncodedRequest, RequestCodec, ResponseVerdict } from '../delivery/codec.js';
 import { readOtlpEnvironment } from './otlp-env.js';
 import type { ProtocolDefinition } from './shared/definition.js';
-import { ALL_ACCEPTED, type Encoder, JSON_HEADERS, type LogInfo, loggedLevel } from './shared/encoder.js';
-import { type JsonValue, toJsonFields, toJsonValue } from './shared/json-value.js';
+import { ALL_ACCEPTED, JSON_HEADERS } from './shared/encoder.js';
+import { type JsonValue, toJsonValue } from './shared/json-value.js';
+import { readSnapshot, snapshotBounds } from './shared/snapshot.js';
 import { optionalString, optionError, section, type Unchecked } from './shared/option-checks.js';
 import { unixNanoString } from './shared/timestamp.js';
 
@@ -142,12 +143,20 @@ export function toKeyValues(fields: Readonly<Record<string, JsonValue>>): OtlpKe
 }
 
 /**
+ * How much a `LogRecord` may outgrow the snapshot it is built from: its fields become attributes, each value an
+ * `AnyValue` object, so that two bytes of JSON (`[]`, `{}`) may take 29 (`{"kvlistValue":{"values":[]}}`); the
+ * record's own fields (times, severity, the envelope around attributes) take at most 200 bytes more, a comma
+ * separates records.
+ */
+const OTLP_GROWTH = { factor: 15, bytesPerEntry: 201 } as const;
+
+/**
  * The `'otlp'` protocol. An entry is one `LogRecord`: `timeUnixNano` and `observedTimeUnixNano` the time it was
- * logged, `severityNumber` from the level it was logged at (see {@link loggedLevel} and {@link otlpSeverityNumber}),
+ * logged, `severityNumber` from the level it was logged at (see `loggedLevel` and {@link otlpSeverityNumber}),
  * `severityText` that level itself, `body` the message, every other field an attribute. A `partialSuccess` answer
  * counts its `rejectedLogRecords` as failed.
  */
-export function createOtlpEncoder(settings: OtlpSettings, batch: BatchLimits): Encoder {
+export function createOtlpCodec(settings: OtlpSettings, batch: BatchLimits): RequestCodec {
   const scope = settings.scope.version === undefined ? { name: settings.scope.name } : settings.scope;
   // Everything around the records is the same for every request: built once.
   const [head, tail] = JSON.stringify({
@@ -159,10 +168,14 @@ export function createOtlpEncoder(settings: OtlpSettings, batch: BatchLimits): E
     ],
   }).split('"\\u0000"') as [string, string];
   return {
-    // A comma per record (one too many: the bound stays safe), and the envelope around them.
-    batch: { ...batch, bytesPerEntry: 1, bytesPerRequest: Buffer.byteLength(head) + Buffer.byteLength(tail) },
-    encodeEntry: encodeLogRecord,
-    encode: (lines): EncodedRequest => ({ body: `${head}${lines.join(',')}${tail}`, headers: JSON_HEADERS }),
+    batch: snapshotBounds(batch, {
+      ...OTLP_GROWTH,
+      bytesPerRequest: Buffer.byteLength(head) + Buffer.byteLength(tail),
+    }),
+    encode: (lines): EncodedRequest => ({
+      body: `${head}${lines.map(encodeLogRecord).join(',')}${tail}`,
+      headers: JSON_HEADERS,
+    }),
     readResponse: readPartialSuccess,
     maxResponseBytes: OTLP_MAX_RESPONSE_BYTES,
     isRetryableStatus: isOtlpRetryableStatus,
@@ -226,7 +239,7 @@ export const otlp: ProtocolDefinition<'otlp', OtlpOption, OtlpSettings> = {
       defaultTimeoutMs: otel.timeoutMs,
     };
   },
-  createEncoder: createOtlpEncoder,
+  createCodec: createOtlpCodec,
 };
 
 /** The statuses OTLP/HTTP lists as retryable; every other 4xx or 5xx must not be retried, a 500 included. */
@@ -236,9 +249,10 @@ function isOtlpRetryableStatus(statusCode: number): boolean {
   return OTLP_RETRYABLE_STATUSES.has(statusCode);
 }
 
-function encodeLogRecord(info: LogInfo, timeMs: number): string {
-  const { level: _level, message, ...rest } = toJsonFields(info);
-  const level = loggedLevel(info);
+/** The `LogRecord` of an entry's snapshot. */
+function encodeLogRecord(snapshot: string): string {
+  const { timeMs, level, fieldsJson } = readSnapshot(snapshot);
+  const { level: _level, message, ...rest } = JSON.parse(fieldsJson) as Record<string, JsonValue>;
   const time = unixNanoString(timeMs);
   const severityNumber = otlpSeverityNumber(level);
   const trace = takeTraceContext(rest);
@@ -246,7 +260,7 @@ function encodeLogRecord(info: LogInfo, timeMs: number): string {
     timeUnixNano: time,
     observedTimeUnixNano: time,
     severityNumber,
-    severityText: typeof level === 'string' ? level : undefined,
+    severityText: level,
     body: message === undefined ? undefined : toAnyValue(message),
     attributes: toKeyValues(rest),
     ...trace,

@@ -3,10 +3,11 @@
  * @see https://help.splunk.com/splunk-enterprise/get-data-in/collect-http-event-data/format-events-for-http-event-collector
  * @module
  */
-import type { BatchLimits, EncodedRequest } from '../delivery/codec.js';
+import type { BatchLimits, EncodedRequest, RequestCodec } from '../delivery/codec.js';
 import type { ProtocolDefinition } from './shared/definition.js';
-import { type Encoder, entryFields, JSON_HEADERS, type LogInfo } from './shared/encoder.js';
+import { JSON_HEADERS } from './shared/encoder.js';
 import { optionalStrings, requiredSecret, secretHeader, section } from './shared/option-checks.js';
+import { readSnapshot, snapshotBounds } from './shared/snapshot.js';
 import { epochSecondsText } from './shared/timestamp.js';
 
 /** Options of `protocol: 'splunk-hec'` (Splunk's HTTP Event Collector, `…/services/collector/event`). */
@@ -46,10 +47,10 @@ export const SPLUNK_HEC_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 1_00
 /**
  * The `'splunk-hec'` protocol. An entry is one event object: `time` (epoch seconds with milliseconds), the
  * `host`, `source`, `sourcetype` and `index` settings that are set, and `event`, the entry's fields (`level`
- * without terminal colour codes, see {@link uncolouredLevel}). A request
+ * without terminal colour codes, see `uncolouredLevel`). A request
  * is its events concatenated, as HEC's batch format has them.
  */
-export function createSplunkHecEncoder(settings: SplunkHecSettings, batch: BatchLimits): Encoder {
+export function createSplunkHecCodec(settings: SplunkHecSettings, batch: BatchLimits): RequestCodec {
   // The metadata is the same for every event: serialized once, between `time` and `event`.
   const metadata = JSON.stringify({
     host: settings.host,
@@ -58,11 +59,14 @@ export function createSplunkHecEncoder(settings: SplunkHecSettings, batch: Batch
     index: settings.index,
   }).slice(1, -1);
   const separator = metadata === '' ? '' : `,${metadata}`;
+  const event = (snapshot: string): string => {
+    const { timeMs, fieldsJson } = readSnapshot(snapshot);
+    return `{"time":${epochSecondsText(timeMs)}${separator},"event":${fieldsJson}}`;
+  };
   return {
-    batch,
-    encodeEntry: (info: LogInfo, timeMs: number): string =>
-      `{"time":${epochSecondsText(timeMs)}${separator},"event":${JSON.stringify(entryFields(info))}}`,
-    encode: (lines): EncodedRequest => ({ body: lines.join(''), headers: JSON_HEADERS }),
+    // An event adds `{"time":<at most 20 characters>`, the metadata and `,"event":` to the fields, and `}`.
+    batch: snapshotBounds(batch, { factor: 1, bytesPerEntry: 38 + Buffer.byteLength(separator), bytesPerRequest: 0 }),
+    encode: (lines): EncodedRequest => ({ body: lines.map(event).join(''), headers: JSON_HEADERS }),
   };
 }
 
@@ -83,5 +87,5 @@ export const splunkHec: ProtocolDefinition<'splunk-hec', SplunkHecOption, Splunk
       compressByDefault: false,
     };
   },
-  createEncoder: createSplunkHecEncoder,
+  createCodec: createSplunkHecCodec,
 };

@@ -66,7 +66,11 @@ describe('bench (npm run bench), in a short run', function () {
       expect(round.usPerLogFirst, 'the first 100 calls, as many as a one-per-request run makes').to.be.above(0);
     }
 
-    expect(report.targets).to.have.length(8);
+    expect(report.targets).to.have.length(11);
+    for (const variant of ['batched-otlp', 'batched-loki', 'batched-elasticsearch']) {
+      const target = report.targets.find(({ name }) => name === `${variant} µs per log() / batched's`);
+      expect(target?.bound, variant).to.equal('<= 1.3');
+    }
     const spoolCost = report.targets.find(({ name }) => name.startsWith("batched + spool 'always' µs per log()"));
     expect(spoolCost?.bound, 'a difference, not a ratio').to.equal('<= 1');
     const reference = report.targets.find(({ name }) => name === 'one-per-request rate / raw node:http rate');

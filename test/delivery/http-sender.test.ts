@@ -13,7 +13,7 @@ import {
   type HttpSenderOptions,
   type SendResult,
 } from '../../src/delivery/http-sender.js';
-import { createEncoder, type Protocol } from '../../src/protocols/index.js';
+import { createRequestCodec, type Protocol } from '../../src/protocols/index.js';
 import { type DeliveryError, LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
 import { parseServerUrl } from '../../src/url.js';
 import { TestReceiver, useTestReceiver } from '../support/receiver.js';
@@ -238,7 +238,7 @@ describe('HttpSender', function () {
   });
 
   it("retries Cloudflare's 521, 522 and 524 like a 503; OTLP keeps the specification's list, where they are final", async function () {
-    const otlp = createEncoder({ protocol: { name: 'otlp', ...OTLP_SETTINGS }, payload: 'json', batch: undefined });
+    const otlp = createRequestCodec({ protocol: { name: 'otlp', ...OTLP_SETTINGS }, batch: undefined });
     for (const status of [521, 522, 524]) {
       nock(ORIGIN).post('/logs').query(true).times(2).reply(status, 'origin is unreachable');
       expect(failure(await sendOnce(sender())).retryable, String(status)).to.equal(true);

@@ -10,7 +10,7 @@ import {
   retryDelay,
   type RetryPolicy,
 } from '../../src/delivery/retry.js';
-import { createHttpEncoder } from '../../src/protocols/http.js';
+import { createHttpCodec } from '../../src/protocols/http.js';
 import { LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
 import { parseServerUrl } from '../../src/url.js';
 import { blockNetwork, restoreNetwork } from '../support/mock-server.js';
@@ -204,7 +204,7 @@ describe('retry behaviour (unit-level HTTP with nock)', function () {
       });
     const engine = new DeliveryEngine({
       sender: new HttpSender({ timeoutMs: 1000, headers: {}, compress: false, userAgent: 'test' }),
-      codec: createHttpEncoder({ payload: 'json', batch: undefined }),
+      codec: createHttpCodec(undefined),
       batch: { maxEntries: 1, maxBytes: Infinity, maxDelayMs: 0 },
       queue: { maxEntries: 10, maxBytes: 1 << 20, overflow: 'drop-newest' },
       retry: { minDelayMs: 40, maxDelayMs: 200, maxElapsedMs: Infinity },

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { createDatadogEncoder, DATADOG_LIMITS, datadogStatus } from '../../src/protocols/datadog.js';
+import { createDatadogCodec, DATADOG_LIMITS, datadogStatus } from '../../src/protocols/datadog.js';
+import { entryEncoder } from '../support/entry-encoder.js';
 
 /**
  * Golden bodies written from Datadog's API reference, "Send logs" (v2, `POST /api/v2/logs`: a JSON array of
@@ -16,7 +17,7 @@ describe('protocols/datadog', function () {
   };
 
   it('writes a JSON array of logs with the reserved attributes, message, status and timestamp', function () {
-    const encoder = createDatadogEncoder(settings, DATADOG_LIMITS);
+    const encoder = entryEncoder(createDatadogCodec(settings, DATADOG_LIMITS));
     const request = encoder.encode([
       encoder.encodeEntry({ level: 'info', message: 'Hello World' }, timeMs),
       encoder.encodeEntry({ level: 'warn', message: 'slow', durationMs: 950 }, timeMs),
@@ -46,13 +47,12 @@ describe('protocols/datadog', function () {
   });
 
   it('lets an entry set its own service or timestamp, but never its message or status', function () {
-    const encoder = createDatadogEncoder(settings, DATADOG_LIMITS);
-    const log = JSON.parse(
-      encoder.encodeEntry(
-        { level: 'error', message: { code: 1 }, service: 'billing', timestamp: 'x', status: 500 },
-        timeMs,
-      ),
+    const encoder = entryEncoder(createDatadogCodec(settings, DATADOG_LIMITS));
+    const snapshot = encoder.encodeEntry(
+      { level: 'error', message: { code: 1 }, service: 'billing', timestamp: 'x', status: 500 },
+      timeMs,
     );
+    const [log] = JSON.parse(encoder.encode([snapshot]).body) as [Record<string, unknown>];
     expect(log).to.include({ service: 'billing', timestamp: 'x', message: '{"code":1}', status: 'error' });
   });
 

@@ -1,13 +1,15 @@
 import { expect } from 'chai';
 import winston from 'winston';
 import {
-  createHttpEncoder,
+  createHttpCodec,
+  httpSnapshotter,
   encodeFormattedPayload,
   encodeJsonPayload,
   encodeLogstreamPayload,
   toLogstreamLevel,
 } from '../../src/protocols/http.js';
 import { EncodeError, type LogInfo, type Payload } from '../../src/protocols/shared/encoder.js';
+import { entryEncoder } from '../support/entry-encoder.js';
 import { LOGSTREAM_LEVEL_MAPPING } from '../support/entries.js';
 
 const TIME = Date.UTC(2026, 10, 27, 13, 14, 15, 16);
@@ -167,7 +169,7 @@ describe("the 'http' encoder", function () {
 
   describe('requests', function () {
     it('without batching, sends the payload itself as application/json', function () {
-      const encoder = createHttpEncoder({ payload: 'json', batch: undefined });
+      const encoder = createHttpCodec(undefined);
       expect(encoder.batch).to.include({ maxEntries: 1 });
       expect(encoder.encode(['{"a":1}'])).to.deep.equal({
         body: '{"a":1}',
@@ -189,8 +191,8 @@ describe("the 'http' encoder", function () {
     });
     for (const [label, payload] of payloads) {
       it(`batches ${label} payloads as NDJSON (application/x-ndjson) or a JSON array (application/json)`, function () {
-        const ndjson = createHttpEncoder({ payload, batch: { ...BATCH, encoding: 'ndjson' } });
-        const array = createHttpEncoder({ payload, batch: { ...BATCH, encoding: 'json-array' } });
+        const ndjson = entryEncoder(createHttpCodec({ ...BATCH, encoding: 'ndjson' }), httpSnapshotter(payload));
+        const array = entryEncoder(createHttpCodec({ ...BATCH, encoding: 'json-array' }), httpSnapshotter(payload));
         const lines = ['one', 'two'].map((message) => ndjson.encodeEntry(formatted(message), TIME));
         expect(lines).to.deep.equal(['one', 'two'].map((message) => array.encodeEntry(formatted(message), TIME)));
 
@@ -207,12 +209,9 @@ describe("the 'http' encoder", function () {
     }
 
     it('JSON-encodes what a function payload returns, whatever it is', function () {
-      const encoder = createHttpEncoder({
-        payload: (info) => (info.message === 'n' ? undefined : [info.message, 2n]),
-        batch: undefined,
-      });
-      expect(encoder.encodeEntry({ level: 'info', message: 'a' }, TIME)).to.equal('["a","2"]');
-      expect(encoder.encodeEntry({ level: 'info', message: 'n' }, TIME)).to.equal('null');
+      const snapshotter = httpSnapshotter((info) => (info.message === 'n' ? undefined : [info.message, 2n]));
+      expect(snapshotter.snapshot({ level: 'info', message: 'a' }, TIME)).to.equal('["a","2"]');
+      expect(snapshotter.snapshot({ level: 'info', message: 'n' }, TIME)).to.equal('null');
     });
   });
 });

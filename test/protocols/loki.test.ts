@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { createLokiEncoder, LOKI_LIMITS } from '../../src/protocols/loki.js';
+import { createLokiCodec, LOKI_LIMITS } from '../../src/protocols/loki.js';
+import { entryEncoder } from '../support/entry-encoder.js';
 
 /**
  * Golden bodies written from Loki's push API reference, "Ingest logs" (`POST /loki/api/v1/push`, JSON body):
@@ -11,9 +12,8 @@ describe('protocols/loki', function () {
   const timeMs = 1570818238000;
 
   it('writes the push API body: one stream per label set, [ns string, line] values, the rest of the entry as a JSON line', function () {
-    const encoder = createLokiEncoder(
-      { staticLabels: { app: 'shop', env: 'prod' }, labelFields: ['level'] },
-      LOKI_LIMITS,
+    const encoder = entryEncoder(
+      createLokiCodec({ staticLabels: { app: 'shop', env: 'prod' }, labelFields: ['level'] }, LOKI_LIMITS),
     );
     const lines = [
       encoder.encodeEntry({ level: 'info', message: 'order placed', orderId: 'o-1' }, timeMs),
@@ -35,7 +35,7 @@ describe('protocols/loki', function () {
   });
 
   it('groups entries by label set in the order streams first appear, keeping order within each stream', function () {
-    const encoder = createLokiEncoder({ staticLabels: {}, labelFields: ['level', 'tenant'] }, LOKI_LIMITS);
+    const encoder = entryEncoder(createLokiCodec({ staticLabels: {}, labelFields: ['level', 'tenant'] }, LOKI_LIMITS));
     const entries = [
       { level: 'info', tenant: 'a', message: '1' },
       { level: 'error', tenant: 'a', message: '2' },
@@ -57,9 +57,8 @@ describe('protocols/loki', function () {
   });
 
   it('writes promoted fields that are not strings as JSON, leaves out missing or empty ones (Loki reads those as absent)', function () {
-    const encoder = createLokiEncoder(
-      { staticLabels: { app: 'x' }, labelFields: ['level', 'code', 'region'] },
-      LOKI_LIMITS,
+    const encoder = entryEncoder(
+      createLokiCodec({ staticLabels: { app: 'x' }, labelFields: ['level', 'code', 'region'] }, LOKI_LIMITS),
     );
     const body = JSON.parse(
       encoder.encode([encoder.encodeEntry({ level: 'warn', code: 503, region: '', message: 'm' }, timeMs)]).body,
@@ -69,7 +68,7 @@ describe('protocols/loki', function () {
   });
 
   it('keeps a NUL inside an entry from splitting it (JSON escapes it)', function () {
-    const encoder = createLokiEncoder({ staticLabels: {}, labelFields: ['level'] }, LOKI_LIMITS);
+    const encoder = entryEncoder(createLokiCodec({ staticLabels: {}, labelFields: ['level'] }, LOKI_LIMITS));
     const body = JSON.parse(
       encoder.encode([encoder.encodeEntry({ level: 'info\u0000x', message: 'a\u0000b' }, timeMs)]).body,
     );

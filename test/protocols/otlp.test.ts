@@ -5,9 +5,11 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { expect } from 'chai';
 import winston from 'winston';
-import { createOtlpEncoder, OTLP_LIMITS, otlpSeverityNumber } from '../../src/protocols/otlp.js';
+import { createOtlpCodec, OTLP_LIMITS, otlpSeverityNumber } from '../../src/protocols/otlp.js';
 import { LogstreamTransport } from '../../src/index.js';
 import { TestReceiver } from '../support/receiver.js';
+import type { LogInfo } from '../../src/protocols/shared/encoder.js';
+import { entryEncoder } from '../support/entry-encoder.js';
 
 /** The winston npm levels and the OpenTelemetry severities the OpenTelemetry winston instrumentation gives them. */
 const NPM_SEVERITIES: Record<string, SeverityNumber> = {
@@ -66,11 +68,20 @@ function normalize(value: unknown): unknown {
 }
 
 describe('protocols/otlp', function () {
-  const encoder = createOtlpEncoder(
-    { resource: { 'service.name': 'checkout', 'host.cores': 4 }, scope: { name: 'app', version: '1.2.3' } },
-    OTLP_LIMITS,
+  const encoder = entryEncoder(
+    createOtlpCodec(
+      { resource: { 'service.name': 'checkout', 'host.cores': 4 }, scope: { name: 'app', version: '1.2.3' } },
+      OTLP_LIMITS,
+    ),
   );
   const timeMs = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
+  /** The one log record of a request of `info` alone, as sent. */
+  const recordOf = (info: LogInfo): JsonRecord => {
+    const body = JSON.parse(encoder.encode([encoder.encodeEntry(info, timeMs)]).body) as {
+      resourceLogs: [{ scopeLogs: [{ logRecords: [JsonRecord] }] }];
+    };
+    return body.resourceLogs[0].scopeLogs[0].logRecords[0];
+  };
 
   it('maps every winston level to an OpenTelemetry severity that keeps winston order', function () {
     for (const [level, severity] of Object.entries(NPM_SEVERITIES))
@@ -85,21 +96,16 @@ describe('protocols/otlp', function () {
   });
 
   it('writes one log record per entry: times as nanosecond strings, typed attributes, the message as body', function () {
-    const record = JSON.parse(
-      encoder.encodeEntry(
-        {
-          level: 'warn',
-          message: 'disk low',
-          free: 12,
-          ratio: 0.25,
-          ok: false,
-          big: 2 ** 60,
-          path: ['a', 1],
-          owner: { id: 'x' },
-        },
-        timeMs,
-      ),
-    ) as JsonRecord;
+    const record = recordOf({
+      level: 'warn',
+      message: 'disk low',
+      free: 12,
+      ratio: 0.25,
+      ok: false,
+      big: 2 ** 60,
+      path: ['a', 1],
+      owner: { id: 'x' },
+    });
     expect(record).to.deep.equal({
       timeUnixNano: '1767323045678000000',
       observedTimeUnixNano: '1767323045678000000',
@@ -122,12 +128,14 @@ describe('protocols/otlp', function () {
     const SPAN_ID = '00f067aa0ba902b7';
 
     it("becomes the record's traceId, spanId and flags (lower-case hex), not attributes", function () {
-      const record = JSON.parse(
-        encoder.encodeEntry(
-          { level: 'info', message: 'm', trace_id: TRACE_ID, span_id: SPAN_ID, trace_flags: '01', orderId: 7 },
-          timeMs,
-        ),
-      ) as JsonRecord;
+      const record = recordOf({
+        level: 'info',
+        message: 'm',
+        trace_id: TRACE_ID,
+        span_id: SPAN_ID,
+        trace_flags: '01',
+        orderId: 7,
+      });
       expect(record).to.include({ traceId: TRACE_ID.toLowerCase(), spanId: SPAN_ID, flags: 1 });
       expect(record.attributes).to.deep.equal([{ key: 'orderId', value: { intValue: '7' } }]);
     });
@@ -140,9 +148,7 @@ describe('protocols/otlp', function () {
         { trace_id: 42, span_id: SPAN_ID },
       ];
       for (const fields of invalid) {
-        const record = JSON.parse(
-          encoder.encodeEntry({ level: 'info', message: 'm', ...fields }, timeMs),
-        ) as JsonRecord;
+        const record = recordOf({ level: 'info', message: 'm', ...fields });
         expect(record, JSON.stringify(fields)).to.not.have.any.keys('traceId', 'spanId', 'flags');
         expect((record.attributes as JsonRecord[]).map((attribute) => attribute.key)).to.deep.equal(
           Object.keys(fields),
@@ -151,12 +157,13 @@ describe('protocols/otlp', function () {
     });
 
     it('takes a valid trace id even when the span id or flags are not valid, leaving those as attributes', function () {
-      const record = JSON.parse(
-        encoder.encodeEntry(
-          { level: 'info', message: 'm', trace_id: TRACE_ID, span_id: '0'.repeat(16), trace_flags: 'zz' },
-          timeMs,
-        ),
-      ) as JsonRecord;
+      const record = recordOf({
+        level: 'info',
+        message: 'm',
+        trace_id: TRACE_ID,
+        span_id: '0'.repeat(16),
+        trace_flags: 'zz',
+      });
       expect(record.traceId).to.equal(TRACE_ID.toLowerCase());
       expect(record).to.not.have.any.keys('spanId', 'flags');
       expect((record.attributes as JsonRecord[]).map((attribute) => attribute.key)).to.deep.equal([
@@ -167,7 +174,7 @@ describe('protocols/otlp', function () {
   });
 
   it('leaves severityNumber out for a custom level and keeps its name', function () {
-    const record = JSON.parse(encoder.encodeEntry({ level: 'audit', message: 'm' }, timeMs)) as JsonRecord;
+    const record = recordOf({ level: 'audit', message: 'm' });
     expect(record).to.not.have.property('severityNumber');
     expect(record.severityText).to.equal('audit');
   });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { createSplunkHecEncoder, SPLUNK_HEC_LIMITS } from '../../src/protocols/splunk-hec.js';
+import { createSplunkHecCodec, SPLUNK_HEC_LIMITS } from '../../src/protocols/splunk-hec.js';
 import { parseConcatenatedJson } from '../support/responders.js';
+import { entryEncoder } from '../support/entry-encoder.js';
 
 /**
  * Golden bodies written from Splunk's "Format events for HTTP Event Collector" (event metadata `time` in epoch
@@ -12,9 +13,11 @@ describe('protocols/splunk-hec', function () {
   const timeMs = 1433188255500; // the reference's example time
 
   it('writes each entry as an event with time in epoch seconds and milliseconds, and the metadata set', function () {
-    const encoder = createSplunkHecEncoder(
-      { host: 'web-01', source: 'checkout', sourcetype: '_json', index: 'main' },
-      SPLUNK_HEC_LIMITS,
+    const encoder = entryEncoder(
+      createSplunkHecCodec(
+        { host: 'web-01', source: 'checkout', sourcetype: '_json', index: 'main' },
+        SPLUNK_HEC_LIMITS,
+      ),
     );
     const request = encoder.encode([
       encoder.encodeEntry({ level: 'info', message: 'order placed', orderId: 'o-1' }, timeMs),
@@ -30,19 +33,23 @@ describe('protocols/splunk-hec', function () {
   });
 
   it('leaves out the metadata that is not set', function () {
-    const encoder = createSplunkHecEncoder(
-      { host: undefined, source: undefined, sourcetype: undefined, index: undefined },
-      SPLUNK_HEC_LIMITS,
+    const encoder = entryEncoder(
+      createSplunkHecCodec(
+        { host: undefined, source: undefined, sourcetype: undefined, index: undefined },
+        SPLUNK_HEC_LIMITS,
+      ),
     );
-    expect(encoder.encodeEntry({ level: 'info', message: 'm' }, 1000)).to.equal(
+    expect(encoder.encode([encoder.encodeEntry({ level: 'info', message: 'm' }, 1000)]).body).to.equal(
       '{"time":1.000,"event":{"level":"info","message":"m"}}',
     );
   });
 
   it('writes a body that parses back into one event per entry (schema: time number, event object)', function () {
-    const encoder = createSplunkHecEncoder(
-      { host: 'h', source: undefined, sourcetype: undefined, index: undefined },
-      SPLUNK_HEC_LIMITS,
+    const encoder = entryEncoder(
+      createSplunkHecCodec(
+        { host: 'h', source: undefined, sourcetype: undefined, index: undefined },
+        SPLUNK_HEC_LIMITS,
+      ),
     );
     const messages = ['a', 'b"}{', 'c\n{"event":1}'];
     const events = parseConcatenatedJson(

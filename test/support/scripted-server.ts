@@ -22,6 +22,7 @@ export const TARGET = parseServerUrl('http://logs.test/ingest', 'test');
 /** The request body is the JSON array of the entries' lines, so that the server can tell which entries it got. */
 export const JSON_ARRAY_CODEC: RequestCodec = {
   encode: (lines) => ({ body: JSON.stringify(lines), headers: {} }),
+  batch: { maxEntries: 1, maxBytes: Infinity, maxDelayMs: 0 },
 };
 
 /** A server that answers each attempt as the script says (then with a fallback) and records what it got. */

@@ -2,9 +2,9 @@
  * What a wire protocol module exports: a {@link ProtocolDefinition}, listed once in `src/protocols/registry.ts`.
  * @module
  */
-import type { BatchLimits } from '../../delivery/codec.js';
+import type { BatchLimits, RequestCodec } from '../../delivery/codec.js';
 import type { ServerTarget } from '../../url.js';
-import type { Encoder, EncoderBatch, Payload } from './encoder.js';
+import type { EncoderBatch } from './encoder.js';
 
 /** Where the environment-derived defaults come from: the process's own, except in tests. */
 export interface ProtocolEnvironment {
@@ -21,7 +21,7 @@ export function processEnvironment(): ProtocolEnvironment {
 
 /** What one protocol's options (and, for `'otlp'`, the OpenTelemetry environment variables) come to. */
 export interface ProtocolResolution<Name extends string, Settings extends object> {
-  /** The settings its encoder is made with, and its name. */
+  /** The settings its codec is made with, and its name: plain data (structured-cloneable). */
   readonly settings: { readonly name: Name } & Settings;
   /**
    * Request headers the options or the environment imply (credentials, tenant, `OTEL_EXPORTER_OTLP_HEADERS`); the
@@ -38,13 +38,14 @@ export interface ProtocolResolution<Name extends string, Settings extends object
 
 /**
  * One wire protocol, in one module: its name, the transport option holding its settings, how those are checked
- * and resolved, its request limits, and its encoder (which carries its response reader, retryable statuses and
- * `maxResponseBytes`).
+ * and resolved, its request limits, and its request codec (which carries its response reader, retryable statuses
+ * and `maxResponseBytes`). Every protocol but `'http'` takes the neutral snapshot of src/protocols/shared/snapshot.ts
+ * in `log()`; `'http'` takes its payload (see `createSnapshotter` in src/protocols/index.ts).
  * @typeParam Name - the value of the transport's `protocol` option, e.g. `'splunk-hec'`.
  * @typeParam Option - the transport option holding its settings, as an interface with that one optional
  *   property (documented there: it becomes part of the public `ProtocolOptions`), e.g.
  *   `{ splunkHec?: SplunkHecOptions }`; `Record<never, never>` for none.
- * @typeParam Settings - what its options resolve to, and its encoder is made with.
+ * @typeParam Settings - what its options resolve to, and its codec is made with: plain data only.
  * @typeParam Limits - its request limits: `BatchLimits` for a backend, `undefined` when it has none (`'http'`).
  */
 export interface ProtocolDefinition<
@@ -75,9 +76,8 @@ export interface ProtocolDefinition<
     environment: ProtocolEnvironment,
   ): ProtocolResolution<Name, Settings>;
   /**
-   * Makes its encoder.
+   * Makes its request codec, from plain data only.
    * @param batch - the batching limits in force: the user's within `limits`, else `limits` themselves.
-   * @param payload - the `payload` option, which shapes `'http'` bodies only.
    */
-  createEncoder(settings: Settings, batch: EncoderBatch | Limits, payload: Payload): Encoder;
+  createCodec(settings: Settings, batch: EncoderBatch | Limits): RequestCodec;
 }

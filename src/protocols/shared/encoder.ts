@@ -1,5 +1,4 @@
-import type { BatchLimits, RequestCodec, ResponseVerdict } from '../../delivery/codec.js';
-import { type JsonValue, toJsonFields } from './json-value.js';
+import type { BatchLimits, ResponseVerdict } from '../../delivery/codec.js';
 
 /**
  * One log entry as winston hands it to a transport, after formats: `level`, `message`, and any meta.
@@ -66,52 +65,34 @@ export function uncolouredLevel<T>(level: T): T | string {
   return typeof level === 'string' && level.includes(ESC) ? level.replace(COLOUR_CODES, '') : level;
 }
 
-/** An entry's fields as {@link toJsonFields} gives them, with `level` {@link uncolouredLevel | uncoloured}. */
-export function entryFields(info: LogInfo): { [key: string]: JsonValue } {
-  const fields = toJsonFields(info);
-  if (fields.level !== undefined) fields.level = uncolouredLevel(fields.level);
-  return fields;
-}
-
 /**
- * Where {@link Encoder.encodeEntry} may report the UTF-8 size of the entry it returns. Measuring a string built
- * by concatenation costs several times more than measuring its parts (it must be flattened first), so an encoder
- * that knows the size cheaply says so; the caller passes one reusable object, so that nothing is allocated per entry.
+ * Where a {@link Snapshotter} may report the UTF-8 size of the snapshot it returns. Measuring a string built
+ * by concatenation costs several times more than measuring its parts (it must be flattened first), so a
+ * snapshotter that knows the size cheaply says so; the caller passes one reusable object, so that nothing is
+ * allocated per entry.
  */
 export interface EntrySize {
-  /** The entry's UTF-8 length in bytes, or negative when the encoder did not set it (the caller then measures). */
+  /** The snapshot's UTF-8 length in bytes, or negative when the snapshotter did not set it (the caller then measures). */
   bytes: number;
 }
 
 /**
- * A wire protocol, as a plug-in: how one entry is serialized at log time, how serialized entries make a
- * request, and how many go in one request. Pure: no I/O, no state between calls.
+ * How an entry is taken when it is logged: one plain string per entry (queued, spooled, and possibly handed to
+ * another thread), from which the protocol's `RequestCodec` builds its requests. Pure: no I/O, no state
+ * between calls that changes a result.
  */
-export interface Encoder extends RequestCodec {
+export interface Snapshotter {
   /**
-   * Serializes one entry when it is logged.
+   * Takes the snapshot of one entry when it is logged.
    * @param timeMs - when it was logged, in ms since the epoch.
-   * @param size - if given, the encoder may set `size.bytes` to the returned entry's UTF-8 length (exactly), and
-   *   otherwise leaves it untouched.
+   * @param size - if given, the snapshotter may set `size.bytes` to the returned snapshot's UTF-8 length (exactly),
+   *   and otherwise leaves it untouched.
    * @param fieldsJson - if given, JSON text of exactly the entry's own enumerable string-keyed properties (as
-   *   winston's `json()` format writes them, keys sorted), which an encoder may use instead of serializing them
-   *   again, where that gives the same result.
+   *   winston's `json()` format writes them, keys sorted), which a snapshotter may use instead of serializing
+   *   them again, where that gives the same result.
    * @throws when the entry cannot be serialized at all; the transport then counts it as failed.
    */
-  encodeEntry(info: LogInfo, timeMs: number, size?: EntrySize, fieldsJson?: string): string;
-  /** Batching limits this protocol sends with. */
-  readonly batch: BatchLimits;
-  /**
-   * Which non-2xx statuses this protocol's servers mean as "try again". Absent: the transport's default (408,
-   * 429, 500, 502, 503, 504).
-   */
-  readonly isRetryableStatus?: (statusCode: number) => boolean;
-  /**
-   * For protocols with `readResponse`: the most bytes of a 2xx body it needs, which must fit the largest answer a
-   * server legitimately gives to a full batch. Longer bodies are cut there, their entries counted as delivered.
-   * Absent: the body is ignored, and only its start is read (for a diagnostic).
-   */
-  readonly maxResponseBytes?: number;
+  snapshot(info: LogInfo, timeMs: number, size?: EntrySize, fieldsJson?: string): string;
 }
 
 /**

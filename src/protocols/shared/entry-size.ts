@@ -1,14 +1,14 @@
-import type { Encoder, LogInfo } from './encoder.js';
+import type { LogInfo, Snapshotter } from './encoder.js';
 
 /**
- * Re-encodes an entry whose serialized form is over `maxBytes` with its `message` cut short and marked
+ * Takes again the snapshot of an entry whose snapshot is over `maxBytes`, with its `message` cut short and marked
  * `…[truncated N bytes]`, so that the entry still arrives.
- * @param size - the serialized size of the entry as first encoded, in bytes.
- * @returns the shortened serialized entry, or `undefined` when the message is not a string or the entry is
- *   still too large without it (the caller drops it).
+ * @param size - the size of the entry's first snapshot, in bytes.
+ * @returns the shortened snapshot, or `undefined` when the message is not a string or the entry is still too
+ *   large without it (the caller drops it).
  */
 export function encodeTruncated(
-  encoder: Encoder,
+  snapshotter: Snapshotter,
   info: LogInfo,
   timeMs: number,
   maxBytes: number,
@@ -25,7 +25,7 @@ export function encodeTruncated(
   for (let pass = 0; pass < 3 && keep >= 0; pass++) {
     const kept = utf8Prefix(raw, keep);
     const truncated = `${kept}…[truncated ${raw.length - Buffer.byteLength(kept)} bytes]`;
-    const line = encoder.encodeEntry({ ...info, message: truncated }, timeMs);
+    const line = snapshotter.snapshot({ ...info, message: truncated }, timeMs);
     const lineSize = Buffer.byteLength(line);
     if (lineSize <= maxBytes) return line;
     keep -= lineSize - maxBytes + 64;

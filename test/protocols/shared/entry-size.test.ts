@@ -1,15 +1,15 @@
 import { expect } from 'chai';
 import { encodeTruncated } from '../../../src/protocols/shared/entry-size.js';
-import { createHttpEncoder } from '../../../src/protocols/http.js';
+import { httpSnapshotter } from '../../../src/protocols/http.js';
 
-const encoder = createHttpEncoder({ payload: 'json', batch: undefined });
+const snapshotter = httpSnapshotter('json');
 const TIME = Date.UTC(2026, 0, 2, 3, 4, 5, 6);
 
 describe('encodeTruncated: entries over maxEntryBytes', function () {
   it('cuts the message to fit and says how many bytes it cut', function () {
     const info = { level: 'info', message: 'x'.repeat(5000), user: 'ada' };
-    const size = Buffer.byteLength(encoder.encodeEntry(info, TIME));
-    const line = encodeTruncated(encoder, info, TIME, 1000, size) as string;
+    const size = Buffer.byteLength(snapshotter.snapshot(info, TIME));
+    const line = encodeTruncated(snapshotter, info, TIME, 1000, size) as string;
 
     expect(Buffer.byteLength(line)).to.be.at.most(1000);
     const entry = JSON.parse(line) as Record<string, string>;
@@ -26,8 +26,8 @@ describe('encodeTruncated: entries over maxEntryBytes', function () {
   ] as const) {
     it(`still fits a message of ${label}, never splitting a character`, function () {
       const info = { level: 'info', message: unit.repeat(3000) };
-      const size = Buffer.byteLength(encoder.encodeEntry(info, TIME));
-      const line = encodeTruncated(encoder, info, TIME, 2000, size);
+      const size = Buffer.byteLength(snapshotter.snapshot(info, TIME));
+      const line = encodeTruncated(snapshotter, info, TIME, 2000, size);
 
       expect(line, 'dropped instead of truncated').to.be.a('string');
       expect(Buffer.byteLength(line as string))
@@ -42,8 +42,8 @@ describe('encodeTruncated: entries over maxEntryBytes', function () {
 
   it('gives up (undefined) when the message is not a string, or the rest alone is too large', function () {
     const notString = { level: 'info', message: { big: 'x'.repeat(5000) } };
-    expect(encodeTruncated(encoder, notString, TIME, 1000, 5100)).to.equal(undefined);
+    expect(encodeTruncated(snapshotter, notString, TIME, 1000, 5100)).to.equal(undefined);
     const hugeMeta = { level: 'info', message: 'short', meta: 'y'.repeat(5000) };
-    expect(encodeTruncated(encoder, hugeMeta, TIME, 1000, 5100)).to.equal(undefined);
+    expect(encodeTruncated(snapshotter, hugeMeta, TIME, 1000, 5100)).to.equal(undefined);
   });
 });
