@@ -53,13 +53,13 @@ export class Sidecar {
     const ring = createRingMemory(RING_BYTES);
     const exitChannel = new MessageChannel();
     this.#exitPort = exitChannel.port1;
+    this.#exitPort.unref();
     const workerData: SidecarWorkerData = {
       ring,
       exitDone: this.#exitDone.buffer as SharedArrayBuffer,
       exitPort: exitChannel.port2,
     };
     this.#worker = startWorker('../thread/sidecar-worker', { workerData, transferList: [exitChannel.port2] });
-    this.#worker.unref();
     this.#writer = new RingWriter(ring);
     this.ready = new Promise((resolve) => {
       this.#worker.once('message', () => resolve());
@@ -69,6 +69,8 @@ export class Sidecar {
     // An uncaught error ends the worker: 'exit' follows, and handles it.
     this.#worker.on('error', () => undefined);
     this.#worker.on('exit', () => this.#workerLost());
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    this.#worker.unref();
   }
 
   /** False once the worker died: new transports then deliver in-process. */

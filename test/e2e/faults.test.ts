@@ -224,7 +224,18 @@ describeEachMode('end to end: delivery through a server that misbehaves', functi
     const stats = await transport.finish({ timeoutMs: 10_000 });
 
     const requests = await receiver.requests();
-    expect(requests.map((request) => [request.status, seqsOf(request)])).to.deep.equal([
+    const answered = requests.map((request) => [request.status, seqsOf(request)] as const);
+    // Every request the server refused is split in halves, the first half sent first, until each half fits.
+    expect(answered.filter(([status]) => status === 200).flatMap(([, seqs]) => seqs)).to.deep.equal([
+      0, 1, 2, 3, 4, 5, 6, 7,
+    ]);
+    for (const [status, seqs] of answered) expect(status).to.equal(seqs.length > 2 ? 413 : 200);
+    expect(new Set(requests.map(requestId)).size, 'each half is a request of its own').to.equal(requests.length);
+    expect(stats).to.include({ delivered: 8, failed: 0, requests: requests.length, retries: 0 });
+    // In thread mode the worker may take the first entries in before the last are logged, and so send a first
+    // batch of fewer than eight; in-process, the eight are queued before the first request is made.
+    if (deliveryMode.options.thread) return;
+    expect(answered).to.deep.equal([
       [413, [0, 1, 2, 3, 4, 5, 6, 7]],
       [413, [0, 1, 2, 3]],
       [200, [0, 1]],
@@ -233,8 +244,6 @@ describeEachMode('end to end: delivery through a server that misbehaves', functi
       [200, [4, 5]],
       [200, [6, 7]],
     ]);
-    expect(new Set(requests.map(requestId)).size, 'each half is a request of its own').to.equal(7);
-    expect(stats).to.include({ delivered: 8, failed: 0, requests: 7, retries: 0 });
   });
 
   for (const batch of [false, true]) {
