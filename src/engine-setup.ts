@@ -69,22 +69,19 @@ export function engineSettings(
   };
 }
 
-/** A delivery engine and the parts the drain at exit needs of it. */
-export interface EngineParts {
-  readonly engine: DeliveryEngine;
+/** What builds and sends requests: what the drain at exit needs besides the entries. */
+export interface RequestParts {
   readonly codec: RequestCodec;
   readonly sender: HttpSender;
 }
 
-/**
- * Makes a delivery engine from plain settings.
- * @param local - what cannot cross a thread (a custom `agent` only in the application's thread).
- */
-export function createEngine(
-  settings: EngineSettings,
-  observer: DeliveryObserver,
-  local: LocalParts = {},
-): EngineParts {
+/** A delivery engine and the parts it sends with. */
+export interface EngineParts extends RequestParts {
+  readonly engine: DeliveryEngine;
+}
+
+/** The wire codec and the HTTP sender of these settings. */
+export function createRequestParts(settings: EngineSettings, local: LocalParts = {}): RequestParts {
   const codec = createRequestCodec(settings.codec);
   const sender = new HttpSender({
     timeoutMs: settings.timeoutMs,
@@ -96,6 +93,19 @@ export function createEngine(
     isRetryableStatus: codec.isRetryableStatus,
     maxSuccessBodyBytes: codec.maxResponseBytes,
   });
+  return { codec, sender };
+}
+
+/**
+ * Makes a delivery engine from plain settings.
+ * @param local - what cannot cross a thread (a custom `agent` only in the application's thread).
+ */
+export function createEngine(
+  settings: EngineSettings,
+  observer: DeliveryObserver,
+  local: LocalParts = {},
+): EngineParts {
+  const { codec, sender } = createRequestParts(settings, local);
   const engine = new DeliveryEngine({
     sender,
     codec,

@@ -6,7 +6,14 @@ import { DeliveryError, type DeliveryFailure } from './delivery/delivery-error.j
 import { drainAtExit, type ExitOutcome, type ExitSource, startExitDrain } from './delivery/exit-drain.js';
 import { exitTls, type ExitTls } from './delivery/exit-tls.js';
 import { isRetryableStatus } from './delivery/retry.js';
-import { createEngine, type EngineParts, engineSettings, USER_AGENT } from './engine-setup.js';
+import {
+  createEngine,
+  createRequestParts,
+  type EngineParts,
+  engineSettings,
+  type RequestParts,
+  USER_AGENT,
+} from './engine-setup.js';
 import {
   EncodeError,
   type EntrySize,
@@ -17,6 +24,7 @@ import {
 import { encodeTruncated } from './protocols/shared/entry-size.js';
 import { createSnapshotter } from './protocols/index.js';
 import { type FinishOptions, type LogstreamTransportOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import type { SettledAtExit } from './thread/messages.js';
 import { sidecar } from './thread/sidecar.js';
 import { type Delivery, ThreadDelivery } from './thread/thread-delivery.js';
 import type { ServerTarget } from './url.js';
@@ -138,45 +146,68 @@ function listenForExit(): void {
   process.on('exit', atExit);
 }
 
+/** Entries taken for the drain at exit: see `DeliveryEngine.takeForExit`. */
+type TakenEntries = Pick<ExitSource, 'batches' | 'failing'>;
+
 /** Set in LogstreamTransport's static block: what module code may know of a transport's private state. */
 let exitTimeoutOf: (transport: LogstreamTransport) => number;
-/** `undefined` for a transport whose delivery runs in the sidecar worker. */
-let exitSourceOf: (transport: LogstreamTransport) => ExitSource | undefined;
+/**
+ * What the drain at exit sends for a transport: `taken`, the entries a thread-mode transport's engine gave back,
+ * or else those taken from its in-process engine (`undefined` for a thread-mode transport without `taken`).
+ */
+let exitSourceOf: (transport: LogstreamTransport, taken: TakenEntries | undefined) => ExitSource | undefined;
 let settleAtExit: (transport: LogstreamTransport, outcome: ExitOutcome) => void;
 /** The transport's stream in the sidecar worker; `undefined` when it delivers in-process. */
 let threadStreamOf: (transport: LogstreamTransport) => number | undefined;
 
+/** How long an exit waits for the sidecar worker to answer (it may still be starting). */
+const SIDECAR_EXIT_WAIT_MS = 2000;
+
 /**
- * At exit: drains what is unsettled (see exit-drain.ts, and the sidecar worker for thread mode), keeps what is still
- * unsettled in the spools for the next run, then reports what was not delivered.
+ * At exit: drains what is unsettled (see exit-drain.ts; thread-mode transports' entries are first taken back from
+ * the sidecar worker), keeps what is still unsettled in the spools for the next run, then reports what was not
+ * delivered.
  */
 function atExit(): void {
   let undelivered = 0;
   let kept = 0;
-  const inProcess: { transport: LogstreamTransport; source: ExitSource }[] = [];
+  const draining: { transport: LogstreamTransport; source: ExitSource }[] = [];
   for (const transport of busyTransports) {
-    const source = exitTimeoutOf(transport) > 0 ? exitSourceOf(transport) : undefined;
-    if (source !== undefined) inProcess.push({ transport, source });
+    const source = exitTimeoutOf(transport) > 0 ? exitSourceOf(transport, undefined) : undefined;
+    if (source !== undefined) draining.push({ transport, source });
   }
-  const outcomes = drainAtExit(inProcess.map(({ source }) => source));
-  inProcess.forEach(({ transport }, i) => settleAtExit(transport, outcomes[i] as ExitOutcome));
+  const inProcess = draining.length;
+  const byStream = new Map<number, LogstreamTransport>();
+  for (const transport of threadTransports) {
+    const stream = threadStreamOf(transport);
+    if (stream !== undefined) byStream.set(stream, transport);
+  }
+  const taken = byStream.size === 0 ? [] : sidecar().takeAtExit([...byStream.keys()], SIDECAR_EXIT_WAIT_MS);
+  for (const { stream, batches, failing } of taken ?? []) {
+    const transport = byStream.get(stream) as LogstreamTransport;
+    for (const batch of batches) undelivered += batch.lines.length;
+    const source = exitTimeoutOf(transport) > 0 ? exitSourceOf(transport, { batches, failing }) : undefined;
+    if (source !== undefined) draining.push({ transport, source });
+  }
+  const outcomes = drainAtExit(draining.map(({ source }) => source));
+  const settled: SettledAtExit[] = [];
+  draining.forEach(({ transport }, i) => {
+    const outcome = outcomes[i] as ExitOutcome;
+    if (i < inProcess) settleAtExit(transport, outcome);
+    else settled.push({ stream: threadStreamOf(transport) as number, ...outcome });
+  });
   for (const transport of busyTransports) {
     if (threadStreamOf(transport) === undefined) undelivered += transport.stats().queued;
   }
-  // Entries refused for good at exit are no longer queued, and were not delivered either.
-  for (const outcome of outcomes) undelivered += outcome.settled - outcome.delivered;
-  const streams = [...threadTransports].flatMap((transport) => {
-    const stream = threadStreamOf(transport);
-    return stream === undefined ? [] : [{ stream, exitTimeoutMs: exitTimeoutOf(transport) }];
-  });
-  if (streams.length > 0) {
-    const report = sidecar().drainAtExit(streams);
-    if (report === undefined) {
-      for (const transport of threadTransports) undelivered += transport.stats().queued;
-    } else {
-      undelivered += report.undelivered;
-      kept += report.kept;
-    }
+  // Entries refused for good at exit are no longer queued, and were not delivered either; taken ones are counted
+  // as undelivered above, less what the drain delivered.
+  outcomes.forEach(
+    (outcome, i) => (undelivered += i < inProcess ? outcome.settled - outcome.delivered : -outcome.delivered),
+  );
+  if (taken === undefined) {
+    for (const transport of byStream.values()) undelivered += transport.stats().queued;
+  } else if (byStream.size > 0) {
+    kept += sidecar().keepAtExit(settled, SIDECAR_EXIT_WAIT_MS) ?? 0;
   }
   for (const engine of spoolingEngines) kept += engine.keepForNextRun();
   if (undelivered === 0) return;
@@ -198,6 +229,8 @@ export class LogstreamTransport extends TransportStream {
   readonly #engine: Delivery;
   /** The in-process engine's parts, for the drain at exit; `undefined` in thread mode. */
   readonly #inProcess: EngineParts | undefined;
+  /** In thread mode, what the drain at exit builds and sends requests with (the engine is in the worker). */
+  readonly #requestParts: RequestParts | undefined;
   readonly #onDeliveryError: ((error: Error) => void) | undefined;
   /** Counts of what never reached the engine. */
   readonly #intake = { logged: 0, skipped: 0, failed: 0, dropped: 0 };
@@ -217,7 +250,7 @@ export class LogstreamTransport extends TransportStream {
 
   static {
     exitTimeoutOf = (transport) => transport.#options.exitTimeoutMs;
-    exitSourceOf = (transport) => transport.#exitSource();
+    exitSourceOf = (transport, taken) => transport.#exitSource(taken);
     settleAtExit = (transport, outcome) =>
       transport.#engineParts()?.engine.settleAtExit(outcome.delivered, outcome.settled);
     threadStreamOf = (transport) =>
@@ -238,6 +271,7 @@ export class LogstreamTransport extends TransportStream {
     const settings = engineSettings(this.#options, recoveryTarget, this.#tls);
     if (this.#options.thread && sidecar().alive) {
       this.#engine = new ThreadDelivery(settings, this.#observer());
+      this.#requestParts = createRequestParts(settings);
       threadTransports.add(this);
       listenForExit();
       return;
@@ -388,19 +422,18 @@ export class LogstreamTransport extends TransportStream {
   }
 
   /**
-   * What the drain at exit needs of this transport: its unsettled entries (taken from the engine) and settings;
-   * `undefined` when its engine runs in the sidecar worker, which drains it.
+   * What the drain at exit needs of this transport: its unsettled entries and settings. The entries are `taken`
+   * (given back by the sidecar worker), or else taken from its in-process engine; `undefined` when there is none.
    */
-  #exitSource(): ExitSource | undefined {
+  #exitSource(taken: TakenEntries | undefined): ExitSource | undefined {
     const parts = this.#engineParts();
-    if (parts === undefined) return undefined;
-    const { engine, codec, sender } = parts;
-    const { batches, failing } = engine.takeForExit();
+    const entries = taken ?? parts?.engine.takeForExit();
+    const { codec, sender } = parts ?? this.#requestParts ?? {};
+    if (entries === undefined || codec === undefined || sender === undefined) return undefined;
     return {
-      batches,
-      failing,
+      ...entries,
       codec,
-      prepare: (target, body, headers, entries) => sender.prepareSync(target, body, headers, entries),
+      prepare: (target, body, headers, count) => sender.prepareSync(target, body, headers, count),
       userAgent: USER_AGENT,
       timeoutMs: this.#options.timeoutMs,
       exitTimeoutMs: this.#options.exitTimeoutMs,

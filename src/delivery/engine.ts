@@ -164,6 +164,8 @@ export class DeliveryEngine {
   /** Entries taken out of the queue by {@link takeForExit}, not yet settled, in order. */
   #takenAtExit: string[] = [];
   #rejectionReported = false;
+  /** See {@link halt}. */
+  #halted = false;
   /**
    * Aborts what is in flight when a deadline abandons it. Shared by every request until then and replaced
    * afterwards: one controller per request would cost more than the rest of the engine's work per request.
@@ -251,6 +253,19 @@ export class DeliveryEngine {
    */
   get firstUnsettledSeq(): number {
     return this.#lowestUnsettledSeq();
+  }
+
+  /** A request is being sent (or waits to be retried). */
+  get sending(): boolean {
+    return this.#inFlight !== undefined;
+  }
+
+  /**
+   * Starts no further request: the request in flight, if any, goes on. For the drain at exit in a worker thread,
+   * whose event loop, unlike the application's, still runs while the process exits.
+   */
+  halt(): void {
+    this.#halted = true;
   }
 
   /** Delivery is failing: the last attempt failed. */
@@ -430,6 +445,10 @@ export class DeliveryEngine {
   /** One p-queue task: lingers for a fuller batch (see {@link lingerMs}), takes it, schedules the next task, sends. */
   async #sendNextBatch(): Promise<void> {
     await this.#linger();
+    if (this.#halted) {
+      this.#taskScheduled = false;
+      return;
+    }
     const firstSeq = this.#queue.headSeq;
     const acceptedAtMs = this.#queue.headAcceptedAtMs;
     const batch = this.#queue.take(this.#options.batch);

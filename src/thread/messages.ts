@@ -5,14 +5,22 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { DeliveryReport, EngineCounts } from '../delivery/engine.js';
+import type { ExitBatch } from '../delivery/exit-drain.js';
 import type { EngineSettings } from '../engine-setup.js';
 import type { RingMemory, RingRecord } from './entry-ring.js';
+
+/** Slot of `exitReplies` counting the replies the worker posted on the exit port. */
+export const REPLIES = 0;
+/** Slot of `exitReplies` counting the 'exit-keep' messages posted to the worker. */
+export const KEEP_POSTED = 1;
+/** The most the worker, blocked after giving entries back at exit, waits for 'exit-keep'. */
+export const KEEP_WAIT_MS = 60_000;
 
 /** What the worker is started with. */
 export interface SidecarWorkerData {
   readonly ring: RingMemory;
-  /** Slot 0 turns 1 when the drain at exit is done. */
-  readonly exitDone: SharedArrayBuffer;
+  /** Counters of the exit handshake: slots {@link REPLIES} and {@link KEEP_POSTED}. */
+  readonly exitReplies: SharedArrayBuffer;
   /** Where the worker posts its last states at exit, read with `receiveMessageOnPort`. */
   readonly exitPort: MessagePort;
 }
@@ -26,12 +34,15 @@ export type ToSidecar =
   /** The transport is gone and settled: drop its engine. */
   | { readonly type: 'close'; readonly stream: number }
   /** The process is exiting: drain every stream within its budget, then post the last states on the exit port. */
+  /** The process is exiting: take every unsettled entry of these streams out of their engines for the drain. */
   | {
-      readonly type: 'exit';
-      readonly budgets: readonly { readonly stream: number; readonly exitTimeoutMs: number }[];
+      readonly type: 'exit-take';
+      readonly streams: readonly number[];
       /** Entries that did not fit in the ring, in order. */
       readonly overflow: readonly RingRecord[];
-    };
+    }
+  /** The drain is done: count what it delivered, keep the rest in the spools. */
+  | { readonly type: 'exit-keep'; readonly settled: readonly SettledAtExit[] };
 
 /** A stream's state, as the worker last saw it. */
 export interface StreamState {
@@ -50,14 +61,27 @@ export interface StreamState {
   readonly holding: boolean;
 }
 
-/** What the worker posts on the exit port once the drain at exit is done. */
-export interface ExitReport {
-  readonly states: readonly StreamState[];
-  /** Entries unsettled when the process began to exit and not delivered by the drain. */
-  readonly undelivered: number;
-  /** Entries kept in the spools for the next run. */
-  readonly kept: number;
+/** A stream's unsettled entries, taken out of its engine at exit for the drain (see `DeliveryEngine.takeForExit`). */
+export interface TakenAtExit {
+  readonly stream: number;
+  readonly batches: readonly ExitBatch[];
+  readonly failing: boolean;
 }
+
+/** What the drain at exit did with a stream's taken entries (see `DeliveryEngine.settleAtExit`). */
+export interface SettledAtExit {
+  readonly stream: number;
+  readonly delivered: number;
+  readonly settled: number;
+}
+
+/**
+ * What the worker posts on the exit port, while the application's thread waits in `Atomics.wait`: first the
+ * entries taken for the drain, then, once told what the drain did, the last states and what the spools kept.
+ */
+export type ExitReply =
+  | { readonly type: 'taken'; readonly taken: readonly TakenAtExit[] }
+  | { readonly type: 'kept'; readonly states: readonly StreamState[]; readonly kept: number };
 
 /** Worker → application thread. */
 export type FromSidecar =

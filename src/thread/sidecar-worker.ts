@@ -10,7 +10,16 @@ import type { DeliveryEngine, DeliveryObserver, DeliveryReport } from '../delive
 import { createEngine, type EngineSettings } from '../engine-setup.js';
 import type { ServerTarget } from '../url.js';
 import { RecordKind, RingReader, type RingRecord } from './entry-ring.js';
-import type { ExitReport, FromSidecar, SidecarWorkerData, StreamState, ToSidecar } from './messages.js';
+import {
+  type ExitReply,
+  type FromSidecar,
+  KEEP_POSTED,
+  KEEP_WAIT_MS,
+  REPLIES,
+  type SidecarWorkerData,
+  type StreamState,
+  type ToSidecar,
+} from './messages.js';
 
 /** One transport's engine, and how its sequence numbers map to the entries read from the ring. */
 class Stream {
@@ -161,29 +170,53 @@ async function readForever(): Promise<void> {
   }
 }
 
-async function drainAtExit(message: Extract<ToSidecar, { type: 'exit' }>): Promise<void> {
+/** Posts a reply on the exit port, and wakes the application's thread waiting for it. */
+function replyAtExit(reply: ExitReply): void {
+  data.exitPort.postMessage(reply);
+  const replies = new Int32Array(data.exitReplies);
+  Atomics.add(replies, REPLIES, 1);
+  Atomics.notify(replies, REPLIES);
+}
+
+/**
+ * How long the drain at exit waits for requests in flight to be answered before taking their entries back: one
+ * answered meanwhile is not sent again (a request resent at exit may otherwise arrive twice, with the same id).
+ */
+const IN_FLIGHT_GRACE_MS = 200;
+
+/**
+ * The process is exiting: gives the requests in flight a moment to end, takes every unsettled entry back for the
+ * drain, then blocks this thread, as the application's is, until the drain is done: the engines send nothing
+ * more meanwhile.
+ */
+async function takeAtExit(message: Extract<ToSidecar, { type: 'exit-take' }>): Promise<void> {
   readRing();
   for (const record of message.overflow) take(record);
-  let undelivered = 0;
+  const engines = message.streams.flatMap((id) => streams.get(id)?.engine ?? []);
+  for (const engine of engines) engine.halt();
+  const graceEnds = Date.now() + IN_FLIGHT_GRACE_MS;
+  while (engines.some((engine) => engine.sending && !engine.failing) && Date.now() < graceEnds) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  const taken = message.streams.flatMap((id) => {
+    const engine = streams.get(id)?.engine;
+    return engine === undefined ? [] : [{ stream: id, ...engine.takeForExit() }];
+  });
+  const keepPosted = Atomics.load(new Int32Array(data.exitReplies), KEEP_POSTED);
+  replyAtExit({ type: 'taken', taken });
+  // The application's thread posts 'exit-keep' once the drain is done; it may also never do so (no answer in time).
+  Atomics.wait(new Int32Array(data.exitReplies), KEEP_POSTED, keepPosted, KEEP_WAIT_MS);
+  const next = receiveMessageOnPort(port as MessagePort)?.message as ToSidecar | undefined;
+  if (next !== undefined) handle(next);
+}
+
+function keepAtExit(message: Extract<ToSidecar, { type: 'exit-keep' }>): void {
+  for (const { stream, delivered, settled } of message.settled) {
+    streams.get(stream)?.engine.settleAtExit(delivered, settled);
+  }
   let kept = 0;
-  await Promise.all(
-    message.budgets.map(async ({ stream: id, exitTimeoutMs }) => {
-      const stream = streams.get(id);
-      if (stream === undefined) return;
-      const { engine } = stream;
-      const unsettled = engine.unsettled;
-      const delivered = engine.counts.delivered;
-      // An outage in progress is not sat out: what is unsettled goes to the spool (or is given up) at once.
-      if (unsettled > 0 && exitTimeoutMs > 0) await engine.finish(engine.failing ? 0 : exitTimeoutMs);
-      undelivered += unsettled - (engine.counts.delivered - delivered);
-      kept += engine.keepForNextRun();
-    }),
-  );
-  const report: ExitReport = { states: [...streams.values()].map((stream) => stream.state()), undelivered, kept };
-  data.exitPort.postMessage(report);
-  const done = new Int32Array(data.exitDone);
-  Atomics.store(done, 0, 1);
-  Atomics.notify(done, 0);
+  for (const stream of streams.values()) kept += stream.engine.keepForNextRun();
+  replyAtExit({ type: 'kept', states: [...streams.values()].map((stream) => stream.state()), kept });
 }
 
 function handle(message: ToSidecar): void {
@@ -206,8 +239,11 @@ function handle(message: ToSidecar): void {
     case 'close':
       streams.delete(message.stream);
       break;
-    case 'exit':
-      void drainAtExit(message);
+    case 'exit-take':
+      void takeAtExit(message);
+      break;
+    case 'exit-keep':
+      keepAtExit(message);
       break;
   }
 }

@@ -10,7 +10,17 @@ import { startWorker } from '../delivery/worker-url.js';
 import type { DeliveryReport } from '../delivery/engine.js';
 import type { EngineSettings } from '../engine-setup.js';
 import { createRingMemory, type RecordKind, type RingRecord, RingWriter } from './entry-ring.js';
-import type { ExitReport, FromSidecar, SidecarWorkerData, StreamState, ToSidecar } from './messages.js';
+import {
+  type ExitReply,
+  type FromSidecar,
+  KEEP_POSTED,
+  REPLIES,
+  type SettledAtExit,
+  type SidecarWorkerData,
+  type StreamState,
+  type TakenAtExit,
+  type ToSidecar,
+} from './messages.js';
 
 /** The ring's size: entries wait there only until the worker's next turn. */
 const RING_BYTES = 4 * 1024 * 1024;
@@ -34,7 +44,8 @@ export interface StreamClient {
 export class Sidecar {
   readonly #worker: Worker;
   readonly #writer: RingWriter;
-  readonly #exitDone = new Int32Array(new SharedArrayBuffer(4));
+  /** The exit handshake's counters (see {@link REPLIES}, {@link KEEP_POSTED}). */
+  readonly #exitReplies = new Int32Array(new SharedArrayBuffer(8));
   readonly #exitPort: MessagePort;
   readonly #clients = new Map<number, StreamClient>();
   /** Records that did not fit in the ring, in order: every later record waits behind them. */
@@ -56,7 +67,7 @@ export class Sidecar {
     this.#exitPort.unref();
     const workerData: SidecarWorkerData = {
       ring,
-      exitDone: this.#exitDone.buffer as SharedArrayBuffer,
+      exitReplies: this.#exitReplies.buffer as SharedArrayBuffer,
       exitPort: exitChannel.port2,
     };
     this.#worker = startWorker('../thread/sidecar-worker', { workerData, transferList: [exitChannel.port2] });
@@ -114,20 +125,46 @@ export class Sidecar {
   }
 
   /**
-   * The drain at exit: hands the worker what is left, and blocks until it has delivered what it could (each
-   * stream within its `exitTimeoutMs`) and kept the rest in the spools. Synchronous, for the `'exit'` listener.
-   * @returns `undefined` when the worker is gone or did not answer in time.
+   * At exit, for the drain (exit-drain.ts): takes every unsettled entry of `streams` out of their engines in the
+   * worker, with what did not fit in the ring. Synchronous, for the `'exit'` listener.
+   * @returns `undefined` when the worker is gone or does not answer within `waitMs`.
    */
-  drainAtExit(budgets: readonly { stream: number; exitTimeoutMs: number }[]): ExitReport | undefined {
-    if (this.#lost) return undefined;
+  takeAtExit(streams: readonly number[], waitMs: number): readonly TakenAtExit[] | undefined {
     clearTimeout(this.#overflowTimer);
-    this.#post({ type: 'exit', budgets, overflow: this.#overflow.splice(0) });
-    const longest = Math.max(0, ...budgets.map((budget) => budget.exitTimeoutMs));
-    // The worker's own deadlines end the drain; this margin covers its spool writes and a slow start.
-    Atomics.wait(this.#exitDone, 0, 0, longest + 2000);
-    const report = receiveMessageOnPort(this.#exitPort)?.message as ExitReport | undefined;
-    for (const state of report?.states ?? []) this.#clients.get(state.stream)?.onState(state);
-    return report;
+    const reply = this.#ask({ type: 'exit-take', streams, overflow: this.#overflow.splice(0) }, waitMs);
+    return reply?.type === 'taken' ? reply.taken : undefined;
+  }
+
+  /**
+   * After the drain: tells the worker what it did, and has every engine keep what is left in its spool.
+   * @returns how many entries the spools kept, or `undefined` when the worker did not answer within `waitMs`.
+   */
+  keepAtExit(settled: readonly SettledAtExit[], waitMs: number): number | undefined {
+    const reply = this.#ask({ type: 'exit-keep', settled }, waitMs, KEEP_POSTED);
+    if (reply?.type !== 'kept') return undefined;
+    for (const state of reply.states) this.#clients.get(state.stream)?.onState(state);
+    return reply.kept;
+  }
+
+  /**
+   * Posts `message`, and blocks until the worker replies on the exit port, for at most `waitMs`.
+   * @param wake - the counter to bump after posting, for a worker that is itself blocked waiting for it.
+   */
+  #ask(message: ToSidecar, waitMs: number, wake?: number): ExitReply | undefined {
+    if (this.#lost) return undefined;
+    const replies = Atomics.load(this.#exitReplies, REPLIES);
+    this.#post(message);
+    if (wake !== undefined) {
+      Atomics.add(this.#exitReplies, wake, 1);
+      Atomics.notify(this.#exitReplies, wake);
+    }
+    const deadline = Date.now() + waitMs;
+    while (Atomics.load(this.#exitReplies, REPLIES) === replies) {
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      Atomics.wait(this.#exitReplies, REPLIES, replies, left);
+    }
+    return receiveMessageOnPort(this.#exitPort)?.message as ExitReply | undefined;
   }
 
   #post(message: ToSidecar): void {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import winston from 'winston';
 import { type DeliveryStats, LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
 import { runScript, type ScriptRun } from '../fixtures/fault-run-script.js';
+import { describeEachMode } from '../support/modes.js';
 import { StderrCapture } from '../support/stderr.js';
 import { type TestReceiver, useTestReceiver } from '../support/receiver.js';
 
@@ -10,7 +11,7 @@ const SLACK_MS = 2000;
 
 const FAST_RETRY: LogstreamTransportOptions = { retry: { minDelayMs: 10, maxDelayMs: 50 } };
 
-describe('end to end: deadlines and process exit', function () {
+describeEachMode("end to end: deadlines and process exit", function ({ options: deliveryMode }) {
   let receiver: TestReceiver;
   let stderr: StderrCapture | undefined;
   useTestReceiver((started) => (receiver = started));
@@ -36,7 +37,7 @@ describe('end to end: deadlines and process exit', function () {
 
       it(`finish({ timeoutMs }) returns at the deadline, counts what was left as pending, says so once, and stays usable (${mode})`, async function () {
         await receiver.faults([{ kind: 'hang' }]);
-        const transport = new LogstreamTransport({ url: receiver.url(), batch, timeoutMs: 5000 });
+        const transport = new LogstreamTransport({ ...deliveryMode, url: receiver.url(), batch, timeoutMs: 5000 });
         stderr = StderrCapture.start();
         logEntries(transport, 5);
 
@@ -64,7 +65,7 @@ describe('end to end: deadlines and process exit', function () {
 
     it('finish() without timeoutMs uses shutdownTimeoutMs', async function () {
       await receiver.faults([{ kind: 'hang' }]);
-      const transport = new LogstreamTransport({ url: receiver.url(), shutdownTimeoutMs: 300 });
+      const transport = new LogstreamTransport({ ...deliveryMode, url: receiver.url(), shutdownTimeoutMs: 300 });
       stderr = StderrCapture.start();
       logEntries(transport, 3);
 
@@ -79,7 +80,7 @@ describe('end to end: deadlines and process exit', function () {
 
     it("logger.end() emits 'finish' by shutdownTimeoutMs, with what was left counted as pending", async function () {
       await receiver.faults([{ kind: 'hang' }]);
-      const transport = new LogstreamTransport({ url: receiver.url(), shutdownTimeoutMs: 300 });
+      const transport = new LogstreamTransport({ ...deliveryMode, url: receiver.url(), shutdownTimeoutMs: 300 });
       const logger = winston.createLogger({ transports: [transport] });
       stderr = StderrCapture.start();
       for (let seq = 0; seq < 4; seq++) logger.info('entry', { seq });
@@ -100,6 +101,7 @@ describe('end to end: deadlines and process exit', function () {
     it('a short finish() deadline while logger.end() waits ends only the short wait: logger.end() still gets every entry delivered', async function () {
       await receiver.faults([{ kind: 'hang', times: 1 }]);
       const transport = new LogstreamTransport({
+        ...deliveryMode,
         url: receiver.url(),
         ...FAST_RETRY,
         timeoutMs: 400,
@@ -123,7 +125,12 @@ describe('end to end: deadlines and process exit', function () {
     it('finish({ timeoutMs }) abandons a request that keeps being refused, between its retries', async function () {
       await receiver.stopListening();
       try {
-        const transport = new LogstreamTransport({ url: receiver.url(), ...FAST_RETRY, onDeliveryError: () => {} });
+        const transport = new LogstreamTransport({
+          ...deliveryMode,
+          url: receiver.url(),
+          ...FAST_RETRY,
+          onDeliveryError: () => {},
+        });
         logEntries(transport, 3);
         stderr = StderrCapture.start();
         const { result: stats, elapsedMs } = await timed(() => transport.finish({ timeoutMs: 300 }));
@@ -139,6 +146,7 @@ describe('end to end: deadlines and process exit', function () {
     it('finish({ timeoutMs: Infinity }) waits until everything is delivered, past shutdownTimeoutMs', async function () {
       await receiver.faults([{ kind: 'hang', times: 2 }]);
       const transport = new LogstreamTransport({
+        ...deliveryMode,
         url: receiver.url(),
         ...FAST_RETRY,
         timeoutMs: 300,
@@ -166,7 +174,12 @@ describe('end to end: deadlines and process exit', function () {
     }
 
     it('exits by itself soon after its last delivery, printing nothing, with no signal handler installed', async function () {
-      const run = await runScript('fault-exit-script.ts', { url: receiver.url(), entries: 20, end: 'return' });
+      const run = await runScript('fault-exit-script.ts', {
+        url: receiver.url(),
+        entries: 20,
+        end: 'return',
+        options: deliveryMode,
+      });
 
       const { before, after } = report(run);
       expect(after, 'listeners added by the transport').to.deep.equal(before);
@@ -183,7 +196,7 @@ describe('end to end: deadlines and process exit', function () {
     it('exits within shutdownTimeoutMs when the server refuses, and says how many entries were lost', async function () {
       await receiver.stopListening();
       try {
-        const options = { ...FAST_RETRY, shutdownTimeoutMs: 800 };
+        const options = { ...deliveryMode, ...FAST_RETRY, shutdownTimeoutMs: 800 };
         const run = await runScript('fault-exit-script.ts', {
           url: receiver.url(),
           entries: 5,
@@ -209,7 +222,7 @@ describe('end to end: deadlines and process exit', function () {
 
     it('exits within shutdownTimeoutMs when the server hangs', async function () {
       await receiver.faults([{ kind: 'hang' }]);
-      const options = { ...FAST_RETRY, timeoutMs: 300, shutdownTimeoutMs: 800 };
+      const options = { ...deliveryMode, ...FAST_RETRY, timeoutMs: 300, shutdownTimeoutMs: 800 };
       const run = await runScript('fault-exit-script.ts', { url: receiver.url(), entries: 5, end: 'return', options });
 
       const { loggedAt } = report(run);
@@ -224,7 +237,7 @@ describe('end to end: deadlines and process exit', function () {
     it('is kept alive by finish({ timeoutMs: Infinity }) past its hold budget, until everything is delivered', async function () {
       await receiver.faults([{ kind: 'hang', times: 2 }]);
       // The budget (100 ms) runs out during the first timed-out attempt: only the waiting finish() holds the process.
-      const options = { ...FAST_RETRY, timeoutMs: 300, shutdownTimeoutMs: 100 };
+      const options = { ...deliveryMode, ...FAST_RETRY, timeoutMs: 300, shutdownTimeoutMs: 100 };
       const run = await runScript('fault-exit-script.ts', {
         url: receiver.url(),
         entries: 5,
@@ -249,6 +262,7 @@ describe('end to end: deadlines and process exit', function () {
         entries: 7,
         end: 'exit',
         transports: 2,
+        options: deliveryMode,
       });
 
       const { before, after } = report(run);
