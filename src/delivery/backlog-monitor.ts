@@ -28,14 +28,18 @@ export interface BacklogListener {
 
 /**
  * The growth watch looks at the backlog in buckets of this long (at least: a bucket ends at the first check after
- * it). Short enough that the rises it waits for add up to about 2 s.
+ * it). A second smooths over an application that logs in bursts once a second (a load generator's, or a timer's),
+ * and over a sender that gets its turns in bursts on a busy event loop.
  */
-const GROWTH_BUCKET_MS = 500;
-/** Growing means: the smallest backlog seen in a bucket rose above the previous bucket's this many times in a row. */
-const GROWTH_RISES = 3;
+const GROWTH_BUCKET_MS = 1000;
+/**
+ * Growing means: this many buckets in a row each ended with more than it began with and saw a smallest backlog above
+ * the bucket before's: the first rise 1 to 2 s after the growth began, the second 1 s later.
+ */
+const GROWTH_RISES = 2;
 /** ... while the entries accepted over those buckets were more than this many times the entries sent. */
 const GROWTH_MARGIN = 1.1;
-/** ... and the backlog never fell below this share of `maxEntries` in the last bucket. */
+/** ... and the backlog never fell below this share of `maxEntries` in the last of them. */
 const GROWTH_FLOOR_SHARE = 0.1;
 
 /** A moment's counts, from which the rates of an episode are taken. */
@@ -62,12 +66,12 @@ function setSample(to: Sample, timeMs: number, accepted: number, sent: number): 
  * up. Falling behind is either of:
  *
  * - a hard limit crossed: the oldest entry waited over `maxAgeMs`, or over `maxEntries` are in memory;
- * - growth: the backlog kept growing for about 2 s (three rises in a row of the smallest backlog seen in each 500 ms
- *   bucket), a tenth more was accepted than sent over the buckets that rose, and the backlog stayed at or above a tenth of
- *   `maxEntries` throughout the last bucket. A limit on age reacts late to a backlog that grows at a fraction of the
- *   arrival rate (its oldest entry ages at that fraction of the time passing); the floor keeps a quiet application's
- *   few entries silent, and taking each bucket's smallest backlog keeps a burst that the sender drains within a
- *   bucket from counting as growth.
+ * - growth: the backlog kept growing for 2 to 3 s (in two 1 s buckets in a row, it ended with more than it began
+ *   with and its smallest was above the bucket before's), a tenth more was accepted than sent in those buckets, and
+ *   the backlog stayed at or above a tenth of `maxEntries` throughout the last of them. A limit on age reacts late to
+ *   a backlog that grows at a fraction of the arrival rate (its oldest entry ages at that fraction of the time
+ *   passing); the floor keeps a quiet application's few entries silent, and taking each bucket's smallest backlog
+ *   keeps a burst that the sender drains within a bucket from counting as growth.
  *
  * Caught up: the backlog is small again, at most half the growth floor with its oldest entry waiting at most half
  * of `maxAgeMs` (the gap keeps a backlog hovering at a threshold from printing a line pair at every entry).
