@@ -68,10 +68,10 @@ const DESCRIPTIONS: Record<AppVariant, string> = {
 
 /** Every diagnostic line of this transport starts with this. */
 const TRANSPORT_LINE = 'winston-logstream: ';
-/** The words of the transport's notice that it cannot keep up. */
-const FALLING_BEHIND = 'falling behind';
-/** The words of the transport's notice that it has caught up. */
-const CAUGHT_UP = 'caught up';
+/** How the transport's notice that it cannot keep up begins (its "caught up" line ends "after falling behind"). */
+const FALLING_BEHIND = `${TRANSPORT_LINE}falling behind:`;
+/** How the transport's notice that it has caught up begins. */
+const CAUGHT_UP = `${TRANSPORT_LINE}caught up:`;
 /** A backlog above this many entries counts as behind (well above what the connections keep in flight). */
 const BEHIND_ENTRIES = 1000;
 /** The one-entry-per-request target: the notice within this long of falling behind. */
@@ -273,9 +273,9 @@ function fellBehindAt(backlog: readonly BacklogSample[]): number | undefined {
 function noticeAt(lines: readonly StderrLine[], behindAtMs = 0): number | undefined {
   let open: number | undefined;
   for (const { atMs, text } of lines) {
-    if (atMs >= behindAtMs && (open !== undefined || text.includes(FALLING_BEHIND))) return open ?? atMs;
-    if (text.includes(FALLING_BEHIND)) open = atMs;
-    else if (text.includes(CAUGHT_UP)) open = undefined;
+    if (atMs >= behindAtMs && (open !== undefined || text.startsWith(FALLING_BEHIND))) return open ?? atMs;
+    if (text.startsWith(FALLING_BEHIND)) open = atMs;
+    else if (text.startsWith(CAUGHT_UP)) open = undefined;
   }
   return open;
 }
