@@ -63,10 +63,10 @@ export interface RetryOptions {
 
 /**
  * When the transport says on stderr that delivery is falling behind the application: one line when the backlog
- * crosses either bound, or when it has kept growing for about 2 s (it rose in each of three 500 ms steps, a tenth
- * more entries came in than went out, and it held at least a tenth of `maxEntries` throughout the last step); one
- * more once it is small again (at most a twentieth of `maxEntries`, its oldest entry waiting at most half of
- * `maxAgeMs`). Every field is optional.
+ * crosses either bound, or when it has kept growing for 2 to 3 s (in two 1 s steps in a row it ended higher than it
+ * began and its low point rose, a tenth more entries came in than went out, and it held at least a tenth of
+ * `maxEntries` throughout the last step); one more once it is small again (at most a twentieth of `maxEntries`, its
+ * oldest entry waiting at most half of `maxAgeMs`). Every field is optional.
  */
 export interface FallingBehindOptions {
   /**
