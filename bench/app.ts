@@ -68,8 +68,10 @@ const DESCRIPTIONS: Record<AppVariant, string> = {
 
 /** Every diagnostic line of this transport starts with this. */
 const TRANSPORT_LINE = 'winston-logstream: ';
-/** The words of the transport's notice that it cannot keep up. */
-const FALLING_BEHIND = 'falling behind';
+/** How the transport's notice that it cannot keep up begins (its "caught up" line ends "after falling behind"). */
+const FALLING_BEHIND = `${TRANSPORT_LINE}falling behind:`;
+/** How the transport's notice that it has caught up begins. */
+const CAUGHT_UP = `${TRANSPORT_LINE}caught up:`;
 /** A backlog above this many entries counts as behind (well above what the connections keep in flight). */
 const BEHIND_ENTRIES = 1000;
 /** The one-entry-per-request target: the notice within this long of falling behind. */
@@ -249,7 +251,7 @@ interface Measurement {
   readonly transportLines: readonly StderrLine[];
   /** When the backlog went above BEHIND_ENTRIES for good (until the load ended), in ms since the load began. */
   readonly fellBehindAtMs: number | undefined;
-  /** When the first "falling behind" line came, in ms since the load began. */
+  /** When the "falling behind" line in force when the load fell behind came (see noticeAt), in ms since it began. */
   readonly noticeAtMs: number | undefined;
   /** How long the measured load lasted, in ms. */
   readonly loadMs: number;
@@ -262,6 +264,20 @@ function fellBehindAt(backlog: readonly BacklogSample[]): number | undefined {
   let since: number | undefined;
   for (const { atMs, queued } of backlog) since = queued > BEHIND_ENTRIES ? (since ?? atMs) : undefined;
   return since;
+}
+
+/**
+ * When the "falling behind" line in force when the load fell behind (at `behindAtMs`, or its start) came: one printed
+ * earlier (in the warm-up, say) whose episode had not ended by then, or else the first one after.
+ */
+function noticeAt(lines: readonly StderrLine[], behindAtMs = 0): number | undefined {
+  let open: number | undefined;
+  for (const { atMs, text } of lines) {
+    if (atMs >= behindAtMs && (open !== undefined || text.startsWith(FALLING_BEHIND))) return open ?? atMs;
+    if (text.startsWith(FALLING_BEHIND)) open = atMs;
+    else if (text.startsWith(CAUGHT_UP)) open = undefined;
+  }
+  return open;
 }
 
 /** The variants whose entries go to the receiver: the others cannot lose any. */
@@ -301,6 +317,7 @@ async function measure(
   const received = (await receiver.count(run)).entries;
   await app.stop();
   const stderr = app.stderrSince(loadStartedAt);
+  const fellBehindAtMs = fellBehindAt(result.backlog);
   return {
     requestsPerSecond: load.requests.total / load.duration,
     p99Ms: load.latency.p99,
@@ -316,8 +333,8 @@ async function measure(
     postsPerSecond: ratio(result.loadSends?.requests, load.duration),
     entriesPerPost: ratio(result.loadSends?.delivered, result.loadSends?.requests),
     transportLines: stderr.filter(({ text }) => text.startsWith(TRANSPORT_LINE)),
-    fellBehindAtMs: fellBehindAt(result.backlog),
-    noticeAtMs: stderr.find(({ text }) => text.includes(FALLING_BEHIND))?.atMs,
+    fellBehindAtMs,
+    noticeAtMs: noticeAt(stderr, fellBehindAtMs),
     endedAtMs: epochNow() - loadStartedAt,
   };
 }

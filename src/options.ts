@@ -65,7 +65,10 @@ export interface RetryOptions {
 
 /**
  * When the transport says on stderr that delivery is falling behind the application: one line when the backlog
- * crosses either bound, one more once it is back under half of both. Every field is optional.
+ * crosses either bound, or when it has kept growing for 2 to 3 s (in two 1 s steps in a row it ended higher than it
+ * began and its low point rose, a tenth more entries came in than went out, and it held at least a tenth of
+ * `maxEntries` throughout the last step); one more once it is small again (at most a twentieth of `maxEntries`, its
+ * oldest entry waiting at most half of `maxAgeMs`). Every field is optional.
  */
 export interface FallingBehindOptions {
   /**
@@ -74,7 +77,8 @@ export interface FallingBehindOptions {
    */
   maxAgeMs?: number;
   /**
-   * More entries than this are in memory (queued or being sent).
+   * More entries than this are in memory (queued or being sent). A tenth of it is the least backlog that counts as
+   * growing, so that a quiet application's few entries never do.
    * @default 10000
    */
   maxEntries?: number;
