@@ -85,34 +85,43 @@ class AnswerReader {
   #pending: Buffer | undefined;
   #remaining = 0;
 
-  /** Takes the next bytes; false when they are no valid answer. */
-  feed(chunk: Buffer): boolean {
-    let data = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
-    this.#pending = undefined;
-    while (data.length > 0) {
+  /**
+   * Takes the next bytes, `chunk[0, length)` (indices, not `subarray()`: a view costs more than reading a small
+   * answer); false when they are no valid answer.
+   */
+  feed(chunk: Buffer, length: number): boolean {
+    let data = chunk;
+    let end = length;
+    if (this.#pending !== undefined) {
+      data = Buffer.concat([this.#pending, chunk.subarray(0, length)]);
+      end = data.length;
+      this.#pending = undefined;
+    }
+    let at = 0;
+    while (at < end) {
       switch (this.state) {
         case 'head': {
-          const end = data.indexOf(HEAD_END);
-          if (end < 0) return this.#keep(data);
-          if (!this.#head(data.toString('latin1', 0, end))) return false;
-          data = data.subarray(end + 4);
+          const found = data.indexOf(HEAD_END, at);
+          if (found < 0 || found + 4 > end) return this.#keep(data, at, end);
+          if (!this.#head(data.toString('latin1', at, found))) return false;
+          at = found + 4;
           break;
         }
         case 'length':
         case 'chunk-data': {
-          const taken = Math.min(this.#remaining, data.length);
+          const taken = Math.min(this.#remaining, end - at);
           this.#remaining -= taken;
-          data = data.subarray(taken);
+          at += taken;
           if (this.#remaining === 0) this.state = this.state === 'length' ? 'done' : 'chunk-end';
           break;
         }
         case 'chunk-end':
         case 'chunk-size':
         case 'trailers': {
-          const end = data.indexOf(CRLF);
-          if (end < 0) return this.#keep(data);
-          const line = data.toString('latin1', 0, end);
-          data = data.subarray(end + 2);
+          const found = data.indexOf(CRLF, at);
+          if (found < 0 || found + 2 > end) return this.#keep(data, at, end);
+          const line = data.toString('latin1', at, found);
+          at = found + 2;
           if (!this.#line(line)) return false;
           break;
         }
@@ -133,10 +142,10 @@ class AnswerReader {
     return true;
   }
 
-  /** Keeps the start of a line or head for the next bytes (a copy: the read buffer is reused). */
-  #keep(data: Buffer): boolean {
-    this.#pending = Buffer.from(data);
-    return data.length <= MAX_HEAD_BYTES;
+  /** Keeps the start of a line or head, `data[start, end)`, for the next bytes (a copy: the read buffer is reused). */
+  #keep(data: Buffer, start: number, end: number): boolean {
+    this.#pending = Buffer.from(data.subarray(start, end));
+    return end - start <= MAX_HEAD_BYTES;
   }
 
   /** A status line and headers: an interim 1xx is skipped; otherwise it says how the body ends. */
@@ -297,7 +306,7 @@ export class ExitHttpClient {
     }, deadline - Date.now());
   }
 
-  #onData(connection: Connection, data: Buffer): void {
+  #onData(connection: Connection, data: Buffer, length: number): void {
     const exchange = this.#exchange;
     if (exchange?.connection !== connection) {
       connection.socket.destroy(); // bytes nobody asked for: the connection is out of step
@@ -305,7 +314,7 @@ export class ExitHttpClient {
     }
     exchange.answered = true;
     const { reader } = exchange;
-    if (!reader.feed(data)) return this.#fail('HPE_INVALID');
+    if (!reader.feed(data, length)) return this.#fail('HPE_INVALID');
     if (reader.state !== 'done') return;
     this.#finish({ status: reader.status, retryAfterMs: reader.retryAfterMs }, reader.keepAlive && !reader.trailing);
   }
@@ -325,7 +334,7 @@ export class ExitHttpClient {
     const onread: net.OnReadOpts = {
       buffer: this.#readBuffer,
       callback: (length: number, buffer: Uint8Array): boolean => {
-        this.#onData(connection, (buffer as Buffer).subarray(0, length));
+        this.#onData(connection, buffer as Buffer, length);
         return true;
       },
     };
