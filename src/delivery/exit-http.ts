@@ -2,8 +2,8 @@
  * The exit-drain worker's HTTP/1.1 client: one keep-alive connection (net or TLS), one request at a time, each
  * written as a single buffer, and an answer read for its status line, headers and the end of its body
  * (Content-Length, chunked, or the end of the connection) without a body being kept. node:http costs about twice
- * as much per request in a worker that has just woken up, and the drain sends up to thousands of them while the
- * process waits (docs/performance.md, "At exit").
+ * as much per request in a worker whose code has not run yet, and the drain sends up to thousands of requests
+ * while the process waits (docs/performance.md, "At exit").
  *
  * No pipelining: the next request is written only once the previous one has been answered, so that an attempt
  * that fails can be sent again before anything newer reaches the server.
@@ -41,7 +41,7 @@ export interface ExitEndpoint {
 export interface ExitAnswer {
   readonly status?: number;
   readonly error?: string;
-  /** A 429/503's `Retry-After` in seconds, in ms. */
+  /** The answer's `Retry-After` (in seconds), in ms. */
   readonly retryAfterMs?: number | undefined;
 }
 
@@ -167,9 +167,12 @@ class AnswerReader {
       if (name === 'content-length') {
         if (!/^\d+$/.test(value) || (contentLength !== undefined && contentLength !== value)) return false;
         contentLength = value;
-      } else if (name === 'transfer-encoding') transferEncoding = value.toLowerCase();
-      else if (name === 'connection') connection += `,${value.toLowerCase()}`;
-      else if (name === 'retry-after' && /^\d+$/.test(value)) this.retryAfterMs = Number(value) * 1000;
+      } else if (name === 'transfer-encoding') {
+        transferEncoding = `${transferEncoding === undefined ? '' : `${transferEncoding},`}${value.toLowerCase()}`;
+      } else if (name === 'connection') connection += `,${value.toLowerCase()}`;
+      else if (name === 'retry-after' && this.retryAfterMs === undefined && /^\d+$/.test(value)) {
+        this.retryAfterMs = Number(value) * 1000;
+      }
     }
     this.status = code;
     this.keepAlive = status[1] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
@@ -358,7 +361,6 @@ function openSocket(endpoint: ExitEndpoint, tlsSettings: ExitTls | undefined, on
     host,
     port,
     servername: net.isIP(host) === 0 ? host : undefined,
-    ALPNProtocols: ['http/1.1'],
     onread,
   };
   return tls.connect(options).setNoDelay(true);
