@@ -1,8 +1,8 @@
 /**
  * The exit-drain worker thread (see exit-drain.ts): idle until the main thread, in its `'exit'` listener, posts
- * the requests still unsettled; then sends them with node:http/https, in order per transport, retrying until the
- * deadline, and reports progress in a shared Int32Array while the main thread blocks in `Atomics.wait`. Each
- * transport's requests go one at a time over one keep-alive connection ({@link ExitHttpClient}).
+ * the requests still unsettled; then sends them in order per transport, retrying until the deadline, and reports
+ * progress in a shared Int32Array while the main thread blocks in `Atomics.wait`. Each transport's requests go one
+ * at a time over one keep-alive connection, with a small HTTP/1.1 client ({@link ExitHttpClient}).
  *
  * Only plain data crosses: URLs, header objects, one ArrayBuffer holding every body, numbers.
  * @module
