@@ -5,6 +5,7 @@
  */
 export { LogstreamTransport, type DeliveryStats } from './transport.js';
 export { Logstream, type LogstreamOptions, type MakeLoggerOptions } from './logstream.js';
+export type { ServerSetting } from './server-setting.js';
 export type {
   BatchOptions,
   FallingBehindOptions,

@@ -6,7 +6,6 @@ import type { BatchLimits } from './delivery/codec.js';
 import type { OverflowPolicy, QueueLimits } from './delivery/admission-queue.js';
 import type { RetryPolicy } from './delivery/retry.js';
 import type { BatchEncoding, Payload } from './protocols/shared/encoder.js';
-import type { Logstream } from './logstream.js';
 import { exitTls } from './delivery/exit-tls.js';
 import { HEADER_NAME, HEADER_VALUE } from './headers.js';
 import { THREAD_MAX_ENTRY_BYTES } from './thread/entry-ring.js';
@@ -17,6 +16,7 @@ import {
   type ProtocolSettings,
   resolveProtocol,
 } from './protocols/index.js';
+import type { ServerSetting } from './server-setting.js';
 import { parseServerUrl, type ServerTarget } from './url.js';
 
 /** Batching settings; every field is optional and defaults as documented. */
@@ -121,8 +121,8 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
    * @throws TypeError at construction when it is not an absolute http(s) URL.
    */
   url?: string | URL;
-  /** A shared server setting, read at every `log()`; exclusive with `url`. */
-  logstream?: Logstream;
+  /** A shared server setting, a {@link Logstream}, read at every `log()`; exclusive with `url`. */
+  logstream?: ServerSetting;
   /**
    * Extra request headers, for example `Authorization`. They win over the protocol's headers (`Content-Type`
    * included), whatever their case, except the transport's own: `Logstream-Request-Id`, `Content-Length`, and

@@ -1,9 +1,8 @@
 // Import-cycle check of src/ (`npm run lint:cycles`, part of `npm run lint`): no module of src/ may reach itself
 // through its relative imports. It reads the imports with the TypeScript 6 parser of this workspace (see
 // package.json here), so it tells `import type` (and imports whose every name is `type`) from imports that stay in
-// the JavaScript. Both kinds count: a cycle of type-only imports does nothing at run time, but it still ties the
-// modules together. The type-only edges in ALLOWED_TYPE_EDGES are the known exceptions, each with its reason; an
-// allowed edge that becomes a run-time import, or is no longer needed, fails the check too.
+// the JavaScript, to name each import's kind in the message. Both kinds count, and there is no exception: a cycle
+// of type-only imports does nothing at run time, but it still ties the modules together.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, relative, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,13 +10,6 @@ import ts from 'typescript';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = join(ROOT, 'src');
-
-/** [importer, imported] pairs, relative to the repository root, of type-only imports allowed to close a cycle. */
-const ALLOWED_TYPE_EDGES = [
-  // The public option `logstream?: Logstream` of LogstreamTransportOptions names the Logstream class, whose
-  // methods take LogstreamTransportOptions. Breaking it means a new public type for that option: not done yet.
-  ['src/options.ts', 'src/logstream.ts'],
-];
 
 function sourceFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -87,17 +79,8 @@ for (const file of sourceFiles(SRC)) {
 }
 
 const problems = [];
-for (const [from, to] of ALLOWED_TYPE_EDGES) {
-  const kind = edges.get(from)?.get(to);
-  if (kind === undefined)
-    problems.push(`allowed edge ${from} → ${to} no longer exists: remove it from ALLOWED_TYPE_EDGES`);
-  if (kind === true)
-    problems.push(`allowed edge ${from} → ${to} is now a run-time import: only type-only ones may be allowed`);
-}
-const allowed = (from, to) =>
-  ALLOWED_TYPE_EDGES.some(([a, b]) => a === from && b === to) && edges.get(from)?.get(to) === false;
 
-/** Strongly connected components (Tarjan) of the graph without the allowed edges: each one with 2+ modules is a cycle. */
+/** Strongly connected components (Tarjan) of the import graph: each one with 2+ modules is a cycle. */
 function cycles() {
   let index = 0;
   const indices = new Map();
@@ -112,7 +95,6 @@ function cycles() {
     stack.push(node);
     onStack.add(node);
     for (const next of edges.get(node)?.keys() ?? []) {
-      if (allowed(node, next)) continue;
       if (!indices.has(next)) {
         connect(next);
         low.set(node, Math.min(low.get(node), low.get(next)));
@@ -143,7 +125,7 @@ function describe(component) {
   const seen = new Set([start]);
   const walk = (node) => {
     for (const next of edges.get(node)?.keys() ?? []) {
-      if (!members.has(next) || allowed(node, next)) continue;
+      if (!members.has(next)) continue;
       if (next === start) return true;
       if (seen.has(next)) continue;
       seen.add(next);
@@ -167,6 +149,4 @@ if (problems.length > 0) {
   process.exit(1);
 }
 const count = [...edges.values()].reduce((sum, targets) => sum + targets.size, 0);
-console.log(
-  `check-cycles: no import cycle among ${edges.size} modules of src/ (${count} imports; allowed type-only: ${ALLOWED_TYPE_EDGES.map(([a, b]) => `${a} → ${b}`).join(', ')})`,
-);
+console.log(`check-cycles: no import cycle among ${edges.size} modules of src/ (${count} imports)`);

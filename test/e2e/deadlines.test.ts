@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import winston from 'winston';
 import { type DeliveryStats, LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
-import { runScript, type ScriptRun } from '../fixtures/fault-run-script.js';
+import { runScript, type ScriptRun } from '../support/run-script.js';
 import { describeEachMode } from '../support/modes.js';
 import { StderrCapture } from '../support/stderr.js';
 import { type TestReceiver, useTestReceiver } from '../support/receiver.js';

@@ -1,19 +1,17 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import type { DeliveryStats } from '../../src/index.js';
+import type { DeliveryStats, LogstreamTransportOptions } from '../../src/index.js';
 import { REQUEST_ID_HEADER } from '../../src/delivery/request-loop.js';
 import { describeEachMode } from '../support/modes.js';
 import { parseEntries, TestReceiver, useTestReceiver } from '../support/receiver.js';
+import { lastJsonLine, runScript } from '../support/run-script.js';
 
-const SCRIPT = fileURLToPath(new URL('../fixtures/exit-drain.ts', import.meta.url));
 /** The transport's default `exitTimeoutMs`. */
 const EXIT_TIMEOUT_MS = 2000;
 /** "At once", for a process whose server is down or failing: far below the drain's budget. */
 const AT_ONCE_MS = 1000;
 
-interface ChildRun {
+interface DrainRun {
   code: number | null;
   /** ms from the child's process.exit() call to the end of the child, as the parent sees it. */
   exitMs: number;
@@ -21,51 +19,33 @@ interface ChildRun {
   stderr: string;
 }
 
-function runChild(args: string[], options: object, killAfterMs = 15_000): Promise<ChildRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TRANSPORT_OPTIONS: JSON.stringify(options) },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const exitedAt = Date.now();
-      clearTimeout(killer);
-      child.once('close', () => {
-        if (code === null)
-          return reject(new Error(`the script did not exit within ${killAfterMs} ms; stderr: ${stderr}`));
-        try {
-          const { stats, exitCalledAt } = JSON.parse(stdout.trim()) as { stats: DeliveryStats; exitCalledAt: number };
-          resolve({ code, exitMs: exitedAt - exitCalledAt, stats, stderr });
-        } catch {
-          reject(new Error(`unreadable stdout: ${stdout}; stderr: ${stderr}`));
-        }
-      });
-    });
-  });
+/** Runs test/fixtures/exit-drain.ts: 1,000 entries logged to `url`, then the process ends as `ending` says. */
+async function runDrain(
+  url: string,
+  ending: string,
+  { batch = false, options = {} }: { batch?: boolean; options?: LogstreamTransportOptions } = {},
+): Promise<DrainRun> {
+  const run = await runScript('exit-drain.ts', { url, entries: 1000, ending, batch, options });
+  const { stats, exitCalledAt } = lastJsonLine<{ stats: DeliveryStats; exitCalledAt: number }>(run);
+  return { code: run.code, exitMs: run.exitedAt - exitCalledAt, stats, stderr: run.stderr };
 }
 
 const seqs = (entries: Record<string, unknown>[]): unknown[] => entries.map((entry) => entry.seq);
 const range = (n: number): number[] => [...Array(n).keys()];
 
 describeEachMode('drain at exit (exitTimeoutMs), with a real server in another process', function (deliveryMode) {
-  const runScript = (args: string[], options: object = {}): Promise<ChildRun> =>
-    runChild(args, { ...deliveryMode.options, ...options });
+  /** {@link runDrain} in this delivery mode. */
+  const drain = (url: string, ending: string, run: Parameters<typeof runDrain>[2] = {}): Promise<DrainRun> =>
+    runDrain(url, ending, { ...run, options: { ...deliveryMode.options, ...run.options } });
 
   let receiver: TestReceiver;
   useTestReceiver((started) => (receiver = started));
 
   for (const batch of [false, true]) {
     const mode = batch ? 'batched' : 'one entry per request';
-    const batchArg = batch ? ['batch'] : [];
 
     it(`1,000 entries then process.exit(0): all delivered, in order, within exitTimeoutMs (${mode})`, async function () {
-      const run = await runScript([receiver.url(), '1000', 'exit', ...batchArg]);
+      const run = await drain(receiver.url(), 'exit', { batch });
 
       expect(run.code).to.equal(0);
       expect(seqs(await receiver.entries())).to.deep.equal(range(1000));
@@ -78,7 +58,7 @@ describeEachMode('drain at exit (exitTimeoutMs), with a real server in another p
       // The first request hangs: winston's handler gives up waiting after 3 s and calls process.exit(1) with the
       // whole backlog unsettled (the hung request in flight, the rest queued).
       await receiver.faults([{ kind: 'hang', times: 1 }]);
-      const run = await runScript([receiver.url(), '1000', 'exception', ...batchArg]);
+      const run = await drain(receiver.url(), 'exception', { batch });
 
       expect(run.code).to.equal(1);
       const entries = await receiver.entries();
@@ -97,7 +77,7 @@ describeEachMode('drain at exit (exitTimeoutMs), with a real server in another p
 
     it(`a failing server (503) at exit: one attempt, then the process ends at once and reports what was not delivered (${mode})`, async function () {
       await receiver.faults([{ kind: 'status', status: 503 }]);
-      const run = await runScript([receiver.url(), '1000', 'exit-on-failure', ...batchArg]);
+      const run = await drain(receiver.url(), 'exit-on-failure', { batch });
 
       expect(run.code).to.equal(0);
       const requests = await receiver.requests();
@@ -111,7 +91,10 @@ describeEachMode('drain at exit (exitTimeoutMs), with a real server in another p
 
   it('sends with the same headers, compression and credentials as the transport does', async function () {
     const url = receiver.url().replace('://', '://user:p%40ss@');
-    const run = await runScript([url, '1000', 'exit', 'batch'], { compress: true, headers: { 'X-Tenant': 't1' } });
+    const run = await drain(url, 'exit', {
+      batch: true,
+      options: { compress: true, headers: { 'X-Tenant': 't1' } },
+    });
 
     expect(run.stats).to.include({ delivered: 1000 });
     // The largest request: in thread mode the worker may have sent a first, small one before the exit.
@@ -132,8 +115,11 @@ describeEachMode('drain at exit (exitTimeoutMs), with a real server in another p
     const key = readFileSync(new URL('../fixtures/fault-tls-key.pem', import.meta.url), 'utf8');
     const tlsReceiver = await TestReceiver.start({ tls: { key, cert } });
     try {
-      const run = await runScript([tlsReceiver.url(), '1000', 'exit', 'batch'], {
-        https: { certificateAuthority: cert },
+      const run = await drain(tlsReceiver.url(), 'exit', {
+        batch: true,
+        options: {
+          https: { certificateAuthority: cert },
+        },
       });
 
       expect(run.stats).to.include({ delivered: 1000, queued: 0 });
@@ -146,7 +132,7 @@ describeEachMode('drain at exit (exitTimeoutMs), with a real server in another p
   it('a server that is down at exit: the process ends at once and reports what was not delivered', async function () {
     await receiver.stopListening();
     try {
-      const run = await runScript([receiver.url(), '1000', 'exit-on-failure', 'batch']);
+      const run = await drain(receiver.url(), 'exit-on-failure', { batch: true });
 
       expect(run.code).to.equal(0);
       expect(run.exitMs).to.be.below(AT_ONCE_MS);
@@ -158,7 +144,7 @@ describeEachMode('drain at exit (exitTimeoutMs), with a real server in another p
 
   it("1,000 entries then an unhandled rejection with winston's rejection handler: all delivered", async function () {
     await receiver.faults([{ kind: 'hang', times: 1 }]);
-    const run = await runScript([receiver.url(), '1000', 'rejection', 'batch']);
+    const run = await drain(receiver.url(), 'rejection', { batch: true });
 
     expect(run.code).to.equal(1);
     const entries = await receiver.entries();
@@ -168,7 +154,7 @@ describeEachMode('drain at exit (exitTimeoutMs), with a real server in another p
   });
 
   it('a SIGTERM handler that calls process.exit(): everything delivered', async function () {
-    const run = await runScript([receiver.url(), '1000', 'sigterm', 'batch']);
+    const run = await drain(receiver.url(), 'sigterm', { batch: true });
 
     expect(run.code).to.equal(0);
     // The signal may arrive while a request is in flight, answered but not yet read: the drain sends it again,

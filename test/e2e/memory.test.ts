@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { DeliveryStats } from '../../src/index.js';
 import { DEFAULTS } from '../../src/options.js';
 import { TestReceiver } from '../support/receiver.js';
+import { lastJsonLine, runScript } from '../support/run-script.js';
 
-const SCRIPT = fileURLToPath(new URL('../fixtures/log-under-stall.ts', import.meta.url));
 const MiB = 1024 * 1024;
 const ENTRIES = 1_000_000;
 
@@ -29,14 +26,9 @@ describe('memory stays bounded while the server is stalled', function () {
   });
 
   it('logging 1,000,000 small entries with the defaults grows RSS by at most 1.5 × maxQueueBytes + 50 MiB and counts every drop', async function () {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', SCRIPT, receiver.url(), String(ENTRIES), '1000'],
-      {
-        maxBuffer: MiB,
-      },
-    );
-    const report = JSON.parse(stdout.trim()) as Report;
+    const run = await runScript('log-under-stall.ts', { url: receiver.url(), entries: ENTRIES, perTurn: 1000 }, 55_000);
+    expect(run.code, run.stderr).to.equal(0);
+    const report = lastJsonLine<Report>(run);
 
     // The first entry goes out alone (no batching by default) and hangs at the server, outside the queue;
     // the queue then holds maxQueueEntries (100,000 small entries are far below maxQueueBytes); the rest is dropped.

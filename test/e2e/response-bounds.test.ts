@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { DeliveryStats, LogstreamTransportOptions } from '../../src/index.js';
 import { type TestReceiver, useTestReceiver } from '../support/receiver.js';
+import { lastJsonLine, runScript } from '../support/run-script.js';
 
-const SCRIPT = fileURLToPath(new URL('../fixtures/read-huge-answer.ts', import.meta.url));
 const MiB = 1024 * 1024;
 const ENTRIES = 3;
 
@@ -22,11 +19,9 @@ async function runClient(
   path: string,
   options: LogstreamTransportOptions,
 ): Promise<{ report: Report; stderr: string }> {
-  const args = JSON.stringify({ url: receiver.url(path), entries: ENTRIES, options });
-  const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', SCRIPT, args], {
-    maxBuffer: MiB,
-  });
-  return { report: JSON.parse(stdout.trim()) as Report, stderr };
+  const run = await runScript('read-huge-answer.ts', { url: receiver.url(path), entries: ENTRIES, options });
+  expect(run.code, run.stderr).to.equal(0);
+  return { report: lastJsonLine<Report>(run), stderr: run.stderr };
 }
 
 describe('end to end: huge answers are read within bounds (the client in its own process)', function () {

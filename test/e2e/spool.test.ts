@@ -3,17 +3,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync 
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { DeliveryStats, SpoolOptions } from '../../src/index.js';
-import { runScript, type ScriptRun } from '../fixtures/fault-run-script.js';
+import { lastJsonLine, runScript, type ScriptRun } from '../support/run-script.js';
 import { crashTestBase } from '../support/spool.js';
 import { type TestReceiver, useTestReceiver } from '../support/receiver.js';
 
 const SCRIPT = 'spool-run.ts';
 
 /** The stats the fixture prints as its last stdout line. */
-function statsOf(run: ScriptRun): DeliveryStats {
-  const lines = run.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1] as string) as DeliveryStats;
-}
+const statsOf = (run: ScriptRun): DeliveryStats => lastJsonLine<DeliveryStats>(run);
 
 describe('end to end: the disk spool (scripts in their own processes)', function () {
   this.timeout(30_000);

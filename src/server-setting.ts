@@ -1,0 +1,26 @@
+import type { ServerTarget } from './url.js';
+
+/**
+ * What option `logstream` of a transport takes: a {@link Logstream}, its only implementation. The transport reads
+ * the server from it at every `log()`.
+ *
+ * It is declared apart from the `Logstream` class, which makes transports and so imports the transport's module, so
+ * that the transport's options need not import that class: no import cycle.
+ */
+export interface ServerSetting {
+  /** True while a server is set. */
+  hasServer(): boolean;
+  /** The current server URL as set (it may hold credentials: do not log it), or `undefined`. */
+  getServer(): string | undefined;
+  /**
+   * The current server, read by transports at every `log()`.
+   * @internal
+   */
+  currentTarget(): ServerTarget | undefined;
+  /**
+   * Forgets a transport made from this setting once it is closed or ended and its entries are settled.
+   * @param transport - the transport (a `LogstreamTransport`), which calls this itself.
+   * @internal
+   */
+  release(transport: object): void;
+}
