@@ -216,10 +216,17 @@ export class DeliveryEngine {
     }
     if (recovery.records === 0) return [keeper];
     this.#queue.reserve(recovery.records);
-    const feed = new RecoveryFeed(keeper, recovery.records, target, this.#options.batch, this.#options.queue, (n, e) => {
-      this.#counts.failed += n;
-      notice(`the spool could not be read (${e.message}); ${n} recovered log entries were skipped`);
-    });
+    const feed = new RecoveryFeed(
+      keeper,
+      recovery.records,
+      target,
+      this.#options.batch,
+      this.#options.queue,
+      (n, e) => {
+        this.#counts.failed += n;
+        notice(`the spool could not be read (${e.message}); ${n} recovered log entries were skipped`);
+      },
+    );
     this.#hold.workArrived();
     this.#scheduleTask();
     return [keeper, feed];
@@ -370,7 +377,8 @@ export class DeliveryEngine {
    */
   #giveUpBelow(seq: number): GivenUp {
     const flight = this.#inFlight;
-    const firstSeq = flight === undefined ? this.#lowestUnsettledSeq() : flight.firstSeq + flight.lines.length - flight.unsettled;
+    const firstSeq =
+      flight === undefined ? this.#lowestUnsettledSeq() : flight.firstSeq + flight.lines.length - flight.unsettled;
     const given: GivenUp = { firstSeq, count: 0, fresh: [] };
     if (flight !== undefined && flight.firstSeq < seq) {
       const lines = flight.unsettledLines();

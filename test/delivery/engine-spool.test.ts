@@ -142,7 +142,10 @@ describe('DeliveryEngine with a spool', function () {
     expect(server.attempts.flat()).to.deep.equal(['e0', 'e1', 'e2', 'e3', 'e4']);
     expect(engine.counts).to.include({ delivered: 5, dropped: 5 });
     expectBalanced(engine, 10);
-    expect(notices).to.deep.equal(['spool full, dropping log entries', 'spool has room again; 5 log entries were dropped']);
+    expect(notices).to.deep.equal([
+      'spool full, dropping log entries',
+      'spool has room again; 5 log entries were dropped',
+    ]);
     await exitWith(engine);
     expect(recoveredBy('always'), 'all released').to.equal(0);
   });
@@ -228,7 +231,10 @@ describe('DeliveryEngine with a spool', function () {
         expect(server.attempts.every((attempt) => attempt.length <= 5)).to.equal(true);
         expect(second.counts).to.include({ recovered: 50, delivered: 53, dropped: 0, pending: 0, spooled: 0 });
         expect(Math.max(...reads), 'read a queue at a time').to.equal(8);
-        expect(reads.reduce((a, b) => a + b, 0), 'each record read once').to.equal(50);
+        expect(
+          reads.reduce((a, b) => a + b, 0),
+          'each record read once',
+        ).to.equal(50);
         await exitWith(second);
       } finally {
         SpoolKeeper.prototype.readRecovered = readRecovered;
