@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { DeliveryEngine } from '../../src/delivery/engine.js';
 import { SpoolKeeper, type SpoolMode } from '../../src/delivery/spool-keeper.js';
 import type { OverflowPolicy } from '../../src/delivery/admission-queue.js';
+import type { SpooledRecord } from '../../src/delivery/spool/index.js';
 import { type Answer, JSON_ARRAY_CODEC, QUIET_OBSERVER, ScriptedServer, TARGET } from '../support/scripted-server.js';
 
 describe('DeliveryEngine with a spool', function () {
@@ -213,12 +214,17 @@ describe('DeliveryEngine with a spool', function () {
     it(`a spool larger than the queue is read as the queue drains: all of it, in order, then what was logged meanwhile (${mode})`, async function () {
       await spoolFifty();
       const reads: number[] = [];
-      const readRecovered = SpoolKeeper.prototype.readRecovered;
-      SpoolKeeper.prototype.readRecovered = function (maxCount, maxBytes) {
-        const records = readRecovered.call(this, maxCount, maxBytes);
-        reads.push(records.length);
-        return records;
-      };
+      // Counts what recovery reads at a time: the memory it holds.
+      const original = Object.getOwnPropertyDescriptor(SpoolKeeper.prototype, 'readRecovered') as PropertyDescriptor;
+      const read = original.value as (this: SpoolKeeper, maxCount: number, maxBytes: number) => SpooledRecord[];
+      Object.defineProperty(SpoolKeeper.prototype, 'readRecovered', {
+        configurable: true,
+        value(this: SpoolKeeper, maxCount: number, maxBytes: number): SpooledRecord[] {
+          const records = read.call(this, maxCount, maxBytes);
+          reads.push(records.length);
+          return records;
+        },
+      });
       try {
         const server = new ScriptedServer([]);
         const second = engineFor(server, mode, 1 << 20, { queueEntries: 8, batchEntries: 5 });
@@ -237,7 +243,7 @@ describe('DeliveryEngine with a spool', function () {
         ).to.equal(50);
         await exitWith(second);
       } finally {
-        SpoolKeeper.prototype.readRecovered = readRecovered;
+        Object.defineProperty(SpoolKeeper.prototype, 'readRecovered', original);
       }
       expect(recoveredBy(mode), 'all released').to.equal(0);
     });
