@@ -432,9 +432,12 @@ export class DeliveryEngine {
     return this.#recovery?.left ? this.#recovery.headAcceptedAtMs : this.#queue.headAcceptedAtMs;
   }
 
-  /** Falling behind is reported while delivery works: a failing server is reported as such. */
+  /**
+   * Falling behind is reported while delivery works (a failing server is reported as such), and not while entries
+   * recovered from the spool are sent: they have waited since an earlier run, however fast delivery is.
+   */
   #checkBacklog(nowMs: number): void {
-    if (this.#backlog === undefined || this.#outage) return;
+    if (this.#backlog === undefined || this.#outage || this.#lowestUnsettledSeq() < (this.#recovery?.end ?? 0)) return;
     const { delivered, failed } = this.#counts;
     this.#backlog.check(nowMs, this.unsettled, this.#oldestAcceptedAtMs(), this.#queue.accepted, delivered + failed);
   }

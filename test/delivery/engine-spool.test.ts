@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { DeliveryEngine } from '../../src/delivery/engine.js';
 import { SpoolKeeper, type SpoolMode } from '../../src/delivery/spool-keeper.js';
 import type { OverflowPolicy } from '../../src/delivery/admission-queue.js';
+import type { BacklogThresholds } from '../../src/delivery/backlog-monitor.js';
 import type { SpooledRecord } from '../../src/delivery/spool/index.js';
 import { type Answer, JSON_ARRAY_CODEC, QUIET_OBSERVER, ScriptedServer, TARGET } from '../support/scripted-server.js';
 
@@ -26,21 +27,27 @@ describe('DeliveryEngine with a spool', function () {
     queueEntries?: number;
     /** A request's `maxEntries`. */
     batchEntries?: number;
+    /** Report falling behind past these (into `behind`). */
+    backlog?: BacklogThresholds;
   }
 
   function engineFor(server: ScriptedServer, mode: SpoolMode, maxBytes = 1 << 20, bounds: Bounds = {}): DeliveryEngine {
-    const { overflow = 'drop-newest', queueEntries = 1000, batchEntries = 1000 } = bounds;
+    const { overflow = 'drop-newest', queueEntries = 1000, batchEntries = 1000, backlog = false } = bounds;
     return new DeliveryEngine({
       sender: server,
       codec: JSON_ARRAY_CODEC,
       batch: { maxEntries: batchEntries, maxBytes: 1 << 20, maxDelayMs: 0 },
       queue: { maxEntries: queueEntries, maxBytes: 1 << 20, overflow },
-      backlog: false,
+      backlog,
       retry: { minDelayMs: 10, maxDelayMs: 10, maxElapsedMs: Infinity },
       holdProcessMs: 60_000,
       spool: { dir, mode, maxBytes, syncIntervalMs: 20 },
       recoveryTarget: TARGET,
-      observer: { ...QUIET_OBSERVER, onNotice: (message) => notices.push(message) },
+      observer: {
+        ...QUIET_OBSERVER,
+        onNotice: (message) => notices.push(message),
+        onFallingBehind: (report) => notices.push(`behind: ${report.entries}`),
+      },
     });
   }
 
@@ -200,6 +207,26 @@ describe('DeliveryEngine with a spool', function () {
     const server = new ScriptedServer([]);
     await engineFor(server, 'exit', 100).finish(Infinity);
     expect(server.attempts.flat()).to.deep.equal(['e0', 'e1', 'e2', 'e3', 'e4']);
+  });
+
+  it('recovered entries, old as they are, do not count as falling behind', async function () {
+    const first = engineFor(new ScriptedServer(['stall']), 'exit');
+    for (let i = 0; i < 3; i++) first.enqueue(`e${i}`, 2, TARGET, Date.now() - 60_000);
+    expect(await exitWith(first)).to.equal(3);
+
+    const server = new ScriptedServer([]);
+    const second = engineFor(server, 'exit', 1 << 20, {
+      batchEntries: 1,
+      backlog: { maxAgeMs: 1000, maxEntries: 100 },
+    });
+    log(second, 3, 1);
+    await second.finish(Infinity);
+    expect(server.attempts.flat()).to.deep.equal(['e0', 'e1', 'e2', 'e3']);
+    expect(notices).to.deep.equal([]);
+    log(second, 4, 101); // the monitor is on: more than 100 of this process's in memory are reported
+    expect(notices).to.deep.equal(['behind: 101']);
+    await second.finish(Infinity);
+    await exitWith(second);
   });
 
   for (const mode of ['exit', 'always'] as const) {
