@@ -100,7 +100,9 @@ export interface SpoolOptions {
    */
   mode?: SpoolMode;
   /**
-   * Most bytes the spool holds; past it, new entries are dropped and counted (in `'exit'` mode: not written).
+   * Most bytes the spool holds. Past it, in `'always'` mode, `overflow` applies: the new entry, or the oldest
+   * unsettled ones not being sent, are dropped and counted; in `'exit'` mode, what does not fit is not written (it
+   * counts as `pending`).
    * @default 268435456 (256 MiB)
    */
   maxBytes?: number;
@@ -171,7 +173,7 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
    */
   maxQueueBytes?: number;
   /**
-   * Which entries to drop when the queue is full.
+   * Which entries to drop when the queue is full, or a spool in `'always'` mode (see {@link SpoolOptions.maxBytes}).
    * @default 'drop-newest'
    */
   overflow?: OverflowPolicy;

@@ -88,9 +88,17 @@ export class AdmissionQueue {
     return madeWay;
   }
 
-  /** Counts a new entry refused for a reason of the caller's (a full spool), as the overflow policy would. */
-  refuse(): void {
-    this.#countDrops(1);
+  /**
+   * Gives the first `count` sequence numbers to entries held elsewhere (those recovered from the spool, sent first):
+   * the first entry queued gets sequence `count`. Before anything is queued.
+   */
+  reserve(count: number): void {
+    this.#accepted += count;
+  }
+
+  /** Counts entries dropped for a reason of the caller's (a full spool), which reports them itself. */
+  countDropped(count: number): void {
+    this.#dropped += count;
   }
 
   /** True when the queue holds a full request's worth. */

@@ -8,7 +8,8 @@ import type { ExitBatch } from './exit-drain.js';
 import { FlushBarrier } from './flush-barrier.js';
 import { lingerMs } from './linger.js';
 import { ProcessHold } from './process-hold.js';
-import { type SpoolSettings, SpoolKeeper } from './spool-keeper.js';
+import { RecoveryFeed } from './recovery-feed.js';
+import { type GivenUp, type SpoolSettings, SpoolKeeper } from './spool-keeper.js';
 import { type Flight, type FlightAttempt, RequestLoop, type Sender } from './request-loop.js';
 import type { RetryPolicy } from './retry.js';
 import { unrefTimeout } from './timers.js';
@@ -86,9 +87,6 @@ export interface EngineCounts {
 
 /** The counts kept by the engine itself (the queue counts what it accepted and dropped, the spool what it kept). */
 type OutcomeCounts = Omit<EngineCounts, 'dropped' | 'spooled'>;
-
-/** Entries given up by this process, in order, from sequence number `firstSeq` on. */
-type GivenUp = { line: string; acceptedAtMs: number }[] & { readonly firstSeq: number };
 
 /** The batch being sent: its entries are out of the queue but not yet settled. */
 class InFlight implements Flight {
@@ -172,6 +170,8 @@ export class DeliveryEngine {
    */
   #abandonment = new AbortController();
   readonly #spool: SpoolKeeper | undefined;
+  /** The entries an earlier run left in the spool, sent before any other. */
+  readonly #recovery: RecoveryFeed | undefined;
 
   constructor(options: DeliveryEngineOptions) {
     this.#options = options;
@@ -210,32 +210,40 @@ export class DeliveryEngine {
     });
     if (options.backlog !== false) this.#backlog = new BacklogMonitor(options.backlog, options.observer, this.#now());
     if (options.spool !== undefined && options.recoveryTarget !== undefined) {
-      this.#spool = this.#openSpool(options.spool, options.recoveryTarget);
+      [this.#spool, this.#recovery] = this.#openSpool(options.spool, options.recoveryTarget);
     }
   }
 
-  /** Opens the spool and queues what an earlier run left, before anything newer. */
-  #openSpool(settings: SpoolSettings, target: ServerTarget): SpoolKeeper | undefined {
+  /**
+   * Opens the spool; what an earlier run left is sent before anything newer, read from the spool as it goes (see
+   * {@link RecoveryFeed}): it takes the first sequence numbers.
+   */
+  #openSpool(settings: SpoolSettings, target: ServerTarget): [SpoolKeeper?, RecoveryFeed?] {
     const notice = (message: string): void => this.#options.observer.onNotice(message);
     const opened = SpoolKeeper.open(settings, notice);
-    if (opened === undefined) return undefined;
+    if (opened === undefined) return [];
     const { keeper, recovery } = opened;
-    let taken = 0;
-    for (const { line, acceptedAtMs } of recovery.records) {
-      if (this.#queue.admit(line, Buffer.byteLength(line), target, acceptedAtMs) !== REFUSED) taken++;
-    }
-    keeper.recoveredTaken(taken, recovery.records.length);
-    this.#counts.recovered = recovery.records.length;
+    this.#counts.recovered = recovery.records + recovery.torn;
     if (recovery.torn > 0) {
-      this.#counts.recovered += recovery.torn;
       this.#counts.failed += recovery.torn;
       notice(`the spool held ${recovery.torn} torn or corrupt log entries (a crash mid-write); they were skipped`);
     }
-    if (recovery.records.length > 0) {
-      this.#hold.workArrived();
-      this.#scheduleTask();
-    }
-    return keeper;
+    if (recovery.records === 0) return [keeper];
+    this.#queue.reserve(recovery.records);
+    const feed = new RecoveryFeed(
+      keeper,
+      recovery.records,
+      target,
+      this.#options.batch,
+      this.#options.queue,
+      (n, e) => {
+        this.#counts.failed += n;
+        notice(`the spool could not be read (${e.message}); ${n} recovered log entries were skipped`);
+      },
+    );
+    this.#hold.workArrived();
+    this.#scheduleTask();
+    return [keeper, feed];
   }
 
   /** Counts since construction (a copy). */
@@ -273,21 +281,24 @@ export class DeliveryEngine {
     return this.#outage;
   }
 
-  /** Entries accepted and not yet settled: queued or in the request being sent. */
+  /** Entries accepted and not yet settled: queued, in the request being sent, or recovered and not yet sent. */
   get unsettled(): number {
-    return this.#queue.length + (this.#inFlight?.unsettled ?? 0) + this.#takenAtExit.length;
+    const recovering = this.#recovery?.left ?? 0;
+    return this.#queue.length + (this.#inFlight?.unsettled ?? 0) + this.#takenAtExit.length + recovering;
   }
 
   /**
    * For the drain at exit (no event loop runs any more): every unsettled entry, in order, in requests' worth — the
    * request in flight first, with its request id, then the queue taken in the usual batch bounds. Entries of a
    * 413 split or of a partial resend that are not in the current attempt are not included. Taken entries stay
-   * unsettled until {@link settleAtExit}.
+   * unsettled until {@link settleAtExit}. While entries recovered from the spool are left, only the request in
+   * flight is taken: the rest stays for the spool (see {@link keepForNextRun}), in order.
    */
   takeForExit(): { batches: ExitBatch[]; failing: boolean } {
     const batches: ExitBatch[] = [];
     const attempt = this.#inFlight?.attempt;
     if (attempt !== undefined) batches.push(attempt);
+    if ((this.#recovery?.left ?? 0) > 0) return { batches, failing: this.#outage };
     for (let batch = this.#queue.take(this.#options.batch); batch !== undefined;) {
       batches.push(batch);
       this.#takenAtExit.push(...batch.lines);
@@ -321,8 +332,9 @@ export class DeliveryEngine {
    */
   enqueue(line: string, size: number, target: ServerTarget, nowMs: number): boolean {
     const spool = this.#spool;
-    if (spool !== undefined && !spool.hasRoomFor(size)) {
-      this.#queue.refuse();
+    if (spool !== undefined && !spool.hasRoomFor(size) && !this.#makeSpoolRoom(spool, size)) {
+      this.#queue.countDropped(1);
+      spool.countOverload(1);
       return false;
     }
     const madeWay = this.#queue.admit(line, size, target, nowMs);
@@ -335,6 +347,29 @@ export class DeliveryEngine {
     if (!this.#taskScheduled) this.#scheduleTask();
     else if (this.#wakeLinger !== undefined && this.#queue.holdsFullBatch(this.#options.batch)) this.#wakeLinger();
     return true;
+  }
+
+  /**
+   * The spool is full (`'always'` mode): with `overflow: 'drop-oldest'`, the oldest unsettled entries that are not
+   * in flight (recovered ones first, then queued ones) are dropped and counted until an entry of `size` bytes fits.
+   * @returns whether it fits now.
+   */
+  #makeSpoolRoom(spool: SpoolKeeper, size: number): boolean {
+    if (this.#options.queue.overflow !== 'drop-oldest' || !spool.canMakeRoom) return false;
+    let dropped = 0;
+    while (!spool.hasRoomFor(size)) {
+      const seq = this.#recovery?.left ? this.#recovery.nextSeq : this.#queue.headSeq;
+      let bytes = this.#recovery?.dropOldest();
+      if (bytes === undefined && this.#queue.removeBelow(seq + 1, (line) => (bytes = Buffer.byteLength(line))) === 0) {
+        break;
+      }
+      spool.droppedForRoom(seq, bytes as number);
+      dropped++;
+    }
+    this.#queue.countDropped(dropped);
+    spool.countOverload(dropped);
+    if (dropped > 0) this.#settle();
+    return spool.hasRoomFor(size);
   }
 
   /**
@@ -360,32 +395,43 @@ export class DeliveryEngine {
    */
   #abandonBelow(seq: number): void {
     const given = this.#giveUpBelow(seq);
-    if (given.length === 0) return;
+    if (given.count === 0) return;
     const kept = this.#keepOrCountPending(given);
-    const spooled = kept > 0 ? `; ${kept} kept in the spool for the next run` : '';
-    this.#options.observer.onNotice(`${given.length} log entries were not delivered before the deadline${spooled}`);
+    const full = kept < given.count ? ' (the spool is full)' : '';
+    const spooled = kept > 0 ? `; ${kept} kept in the spool for the next run${full}` : '';
+    this.#options.observer.onNotice(`${given.count} log entries were not delivered before the deadline${spooled}`);
     this.#settle();
     if (this.unsettled === 0) this.#becomeIdle();
   }
 
   /** Entries given up by this process: kept in the spool for a later run if there is one, else counted as pending. */
   #keepOrCountPending(given: GivenUp): number {
-    const kept = this.#spool?.keep(given.firstSeq, given) ?? 0;
-    this.#counts.pending += given.length - kept;
+    const kept = this.#spool?.keep(given) ?? 0;
+    this.#counts.pending += given.count - kept;
     return kept;
   }
 
-  /** Takes every unsettled entry below `seq` out of the engine (the request in flight is abandoned whole). */
+  /**
+   * Takes every unsettled entry below `seq` out of the engine (the request in flight is abandoned whole; recovered
+   * entries are all given up, `seq` being past them: they stay in the spool).
+   */
   #giveUpBelow(seq: number): GivenUp {
-    const given: GivenUp = Object.assign([], { firstSeq: this.#lowestUnsettledSeq() });
     const flight = this.#inFlight;
+    const firstSeq =
+      flight === undefined ? this.#lowestUnsettledSeq() : flight.firstSeq + flight.lines.length - flight.unsettled;
+    const given: GivenUp = { firstSeq, count: 0, fresh: [] };
     if (flight !== undefined && flight.firstSeq < seq) {
-      for (const line of flight.unsettledLines()) given.push({ line, acceptedAtMs: flight.acceptedAtMs });
+      const lines = flight.unsettledLines();
+      given.count += lines.length;
+      if (flight.firstSeq >= (this.#recovery?.end ?? 0)) {
+        for (const line of lines) given.fresh.push({ line, acceptedAtMs: flight.acceptedAtMs });
+      }
       this.#abandonment.abort();
       this.#abandonment = new AbortController();
       this.#inFlight = undefined;
     }
-    this.#queue.removeBelow(seq, (line, acceptedAtMs) => given.push({ line, acceptedAtMs }));
+    if (this.#recovery !== undefined && this.#recovery.nextSeq < seq) given.count += this.#recovery.giveUp();
+    given.count += this.#queue.removeBelow(seq, (line, acceptedAtMs) => given.fresh.push({ line, acceptedAtMs }));
     return given;
   }
 
@@ -400,7 +446,9 @@ export class DeliveryEngine {
     const given = this.#giveUpBelow(Infinity);
     // After the drain at exit: what it took from the queue and did not settle comes next, in order.
     const nowMs = this.#now();
-    for (const line of this.#takenAtExit.splice(0)) given.push({ line, acceptedAtMs: nowMs });
+    const taken = this.#takenAtExit.splice(0);
+    for (const line of taken) given.fresh.push({ line, acceptedAtMs: nowMs });
+    given.count += taken.length;
     const kept = this.#keepOrCountPending(given);
     spool.closeSync();
     this.#settle();
@@ -420,18 +468,28 @@ export class DeliveryEngine {
   }
 
   #oldestAcceptedAtMs(): number {
-    return this.#inFlight?.acceptedAtMs ?? this.#queue.headAcceptedAtMs;
+    if (this.#inFlight !== undefined) return this.#inFlight.acceptedAtMs;
+    return this.#recovery?.left ? this.#recovery.headAcceptedAtMs : this.#queue.headAcceptedAtMs;
   }
 
-  /** Falling behind is reported while delivery works: a failing server is reported as such. */
+  /**
+   * Falling behind is reported while delivery works (a failing server is reported as such), and not while entries
+   * recovered from the spool are sent: they have waited since an earlier run, however fast delivery is.
+   */
   #checkBacklog(nowMs: number): void {
-    if (this.#backlog === undefined || this.#outage) return;
+    if (this.#backlog === undefined || this.#outage || this.#lowestUnsettledSeq() < (this.#recovery?.end ?? 0)) return;
     const { delivered, failed } = this.#counts;
     this.#backlog.check(nowMs, this.unsettled, this.#oldestAcceptedAtMs(), this.#queue.accepted, delivered + failed);
   }
 
   #lowestUnsettledSeq(): number {
-    return this.#inFlight?.firstSeq ?? this.#queue.headSeq;
+    if (this.#inFlight !== undefined) return this.#inFlight.firstSeq;
+    return this.#recovery?.left ? this.#recovery.nextSeq : this.#queue.headSeq;
+  }
+
+  /** Where the next request's entries come from: what is left of the recovery first, then the queue. */
+  #nextSource(): RecoveryFeed | AdmissionQueue {
+    return this.#recovery?.left ? this.#recovery : this.#queue;
   }
 
   /** Resolves the finish() waiters whose entries are all settled, and releases their spool records. */
@@ -449,15 +507,16 @@ export class DeliveryEngine {
       this.#taskScheduled = false;
       return;
     }
-    const firstSeq = this.#queue.headSeq;
-    const acceptedAtMs = this.#queue.headAcceptedAtMs;
-    const batch = this.#queue.take(this.#options.batch);
+    const source = this.#nextSource();
+    const firstSeq = source === this.#recovery ? source.nextSeq : this.#queue.headSeq;
+    const acceptedAtMs = source.headAcceptedAtMs;
+    const batch = source.take(this.#options.batch);
     this.#taskScheduled = false;
     if (batch === undefined) return; // abandoned while lingering
     this.#lastSentMs = this.#now();
     const flight = new InFlight(firstSeq, batch.lines, acceptedAtMs, this.#abandonment.signal, this.#counts);
     this.#inFlight = flight;
-    if (this.#queue.length > 0) this.#scheduleTask();
+    if (this.#queue.length > 0 || this.#recovery?.left) this.#scheduleTask();
     try {
       await this.#requests.deliver(batch, flight);
     } catch (error) {
@@ -475,6 +534,8 @@ export class DeliveryEngine {
   async #linger(): Promise<void> {
     const delayMs = lingerMs(this.#options.batch.maxDelayMs, this.#lastSentMs, this.#now());
     if (delayMs <= 0 || this.#barrier.waiting > 0 || this.#queue.holdsFullBatch(this.#options.batch)) return;
+    // Recovered entries are all there already: no request of them waits for more.
+    if (this.#recovery?.left) return;
     await new Promise<void>((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { DeliveryEngine } from '../../src/delivery/engine.js';
-import type { SpoolMode } from '../../src/delivery/spool-keeper.js';
+import { SpoolKeeper, type SpoolMode } from '../../src/delivery/spool-keeper.js';
+import type { OverflowPolicy } from '../../src/delivery/admission-queue.js';
+import type { BacklogThresholds } from '../../src/delivery/backlog-monitor.js';
+import type { SpooledRecord } from '../../src/delivery/spool/index.js';
 import { type Answer, JSON_ARRAY_CODEC, QUIET_OBSERVER, ScriptedServer, TARGET } from '../support/scripted-server.js';
 
 describe('DeliveryEngine with a spool', function () {
@@ -18,18 +21,33 @@ describe('DeliveryEngine with a spool', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function engineFor(server: ScriptedServer, mode: SpoolMode, maxBytes = 1 << 20): DeliveryEngine {
+  interface Bounds {
+    overflow?: OverflowPolicy;
+    /** The queue's `maxEntries`. */
+    queueEntries?: number;
+    /** A request's `maxEntries`. */
+    batchEntries?: number;
+    /** Report falling behind past these (into `behind`). */
+    backlog?: BacklogThresholds;
+  }
+
+  function engineFor(server: ScriptedServer, mode: SpoolMode, maxBytes = 1 << 20, bounds: Bounds = {}): DeliveryEngine {
+    const { overflow = 'drop-newest', queueEntries = 1000, batchEntries = 1000, backlog = false } = bounds;
     return new DeliveryEngine({
       sender: server,
       codec: JSON_ARRAY_CODEC,
-      batch: { maxEntries: 1000, maxBytes: 1 << 20, maxDelayMs: 0 },
-      queue: { maxEntries: 1000, maxBytes: 1 << 20, overflow: 'drop-newest' },
-      backlog: false,
+      batch: { maxEntries: batchEntries, maxBytes: 1 << 20, maxDelayMs: 0 },
+      queue: { maxEntries: queueEntries, maxBytes: 1 << 20, overflow },
+      backlog,
       retry: { minDelayMs: 10, maxDelayMs: 10, maxElapsedMs: Infinity },
       holdProcessMs: 60_000,
       spool: { dir, mode, maxBytes, syncIntervalMs: 20 },
       recoveryTarget: TARGET,
-      observer: { ...QUIET_OBSERVER, onNotice: (message) => notices.push(message) },
+      observer: {
+        ...QUIET_OBSERVER,
+        onNotice: (message) => notices.push(message),
+        onFallingBehind: (report) => notices.push(`behind: ${report.entries}`),
+      },
     });
   }
 
@@ -43,7 +61,7 @@ describe('DeliveryEngine with a spool', function () {
   }
 
   function log(engine: DeliveryEngine, from: number, count: number): void {
-    for (let i = from; i < from + count; i++) engine.enqueue(`e${i}`, 2, TARGET, Date.now());
+    for (let i = from; i < from + count; i++) engine.enqueue(`e${i}`, String(i).length + 1, TARGET, Date.now());
   }
 
   for (const mode of ['exit', 'always'] as const) {
@@ -103,15 +121,186 @@ describe('DeliveryEngine with a spool', function () {
     next.keepForNextRun();
   });
 
-  it("'always': past maxBytes, new entries are dropped and counted", function () {
-    const engine = engineFor(new ScriptedServer(['stall']), 'always', 100);
-    log(engine, 0, 10);
-    const { dropped } = engine.counts;
-    expect(dropped).to.be.above(0);
-    expect(engine.unsettled + dropped).to.equal(10);
-    expect(notices).to.include('queue full, dropping log entries');
+  /** What a new engine on the directory recovers (it is closed at once). */
+  function recoveredBy(mode: SpoolMode): number {
+    const engine = engineFor(new ScriptedServer([]), mode);
+    const { recovered } = engine.counts;
     engine.keepForNextRun();
+    return recovered;
+  }
+
+  /** `logged + recovered` = the outcomes + what is unsettled (the identity stats() holds). */
+  function expectBalanced(engine: DeliveryEngine, logged: number): void {
+    const { recovered, delivered, failed, dropped, pending, spooled } = engine.counts;
+    const outcomes = delivered + failed + dropped + pending + spooled + engine.unsettled;
+    expect(outcomes, JSON.stringify({ ...engine.counts, unsettled: engine.unsettled })).to.equal(logged + recovered);
+  }
+
+  const tick = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // A record of a 2-byte entry is 20 bytes: a spool of 100 bytes holds 5.
+  it("'always', drop-newest: past maxBytes, new entries are dropped and counted, with one line each way", async function () {
+    const server = new ScriptedServer([{ status: 200, delayMs: 30 }]);
+    const engine = engineFor(server, 'always', 100);
+    log(engine, 0, 10);
+    expect(engine.counts.dropped).to.equal(5);
+    expectBalanced(engine, 10);
+    expect(notices).to.deep.equal(['spool full, dropping log entries']);
+    await engine.finish(Infinity);
+    expect(server.attempts.flat()).to.deep.equal(['e0', 'e1', 'e2', 'e3', 'e4']);
+    expect(engine.counts).to.include({ delivered: 5, dropped: 5 });
+    expectBalanced(engine, 10);
+    expect(notices).to.deep.equal([
+      'spool full, dropping log entries',
+      'spool has room again; 5 log entries were dropped',
+    ]);
+    await exitWith(engine);
+    expect(recoveredBy('always'), 'all released').to.equal(0);
   });
+
+  it("'always', drop-oldest: past maxBytes, the oldest entries not in flight make way, in memory and on disk", async function () {
+    const server = new ScriptedServer([{ status: 200, delayMs: 40 }]);
+    const engine = engineFor(server, 'always', 100, { overflow: 'drop-oldest' });
+    log(engine, 0, 1);
+    await tick(); // e0 is in flight
+    log(engine, 1, 9);
+    expect(engine.counts.dropped).to.equal(5);
+    expectBalanced(engine, 10);
+    expect(notices).to.deep.equal(['spool full, dropping log entries']);
+    await engine.finish(Infinity);
+    expect(server.attempts).to.deep.equal([['e0'], ['e6', 'e7', 'e8', 'e9']]);
+    expect(engine.counts).to.include({ delivered: 5, dropped: 5, spooled: 0 });
+    expectBalanced(engine, 10);
+    expect(notices[1]).to.equal('spool has room again; 5 log entries were dropped');
+    await exitWith(engine);
+    expect(recoveredBy('always'), 'all released').to.equal(0);
+  });
+
+  it("'always', drop-oldest: recovered entries not yet sent make way first; the rest is sent in order", async function () {
+    const first = engineFor(new ScriptedServer(['stall']), 'always', 100);
+    log(first, 0, 4);
+    expect(await exitWith(first)).to.equal(4);
+
+    const server = new ScriptedServer([{ status: 200, delayMs: 40 }]);
+    const second = engineFor(server, 'always', 100, { overflow: 'drop-oldest', batchEntries: 1 });
+    await tick(); // e0 is in flight; e1 to e3 are on disk
+    log(second, 4, 3); // e4 fits; e5 and e6 drop e1 and e2
+    expect(second.counts).to.include({ recovered: 4, dropped: 2 });
+    expectBalanced(second, 3);
+    await second.finish(Infinity);
+    expect(server.attempts.flat()).to.deep.equal(['e0', 'e3', 'e4', 'e5', 'e6']);
+    expect(second.counts).to.include({ delivered: 5, dropped: 2 });
+    await exitWith(second);
+    expect(recoveredBy('always'), 'all released').to.equal(0);
+  });
+
+  it("'exit': a deadline keeps what fits under maxBytes, in order; the rest is pending, and the line says so", async function () {
+    const first = engineFor(new ScriptedServer(['stall']), 'exit', 100);
+    log(first, 0, 8);
+    await first.finish(30);
+    expect(first.counts).to.include({ spooled: 5, pending: 3 });
+    expectBalanced(first, 8);
+    expect(notices).to.deep.equal([
+      '8 log entries were not delivered before the deadline; 5 kept in the spool for the next run (the spool is full)',
+    ]);
+    await exitWith(first);
+    const server = new ScriptedServer([]);
+    await engineFor(server, 'exit', 100).finish(Infinity);
+    expect(server.attempts.flat()).to.deep.equal(['e0', 'e1', 'e2', 'e3', 'e4']);
+  });
+
+  it('recovered entries, old as they are, do not count as falling behind', async function () {
+    const first = engineFor(new ScriptedServer(['stall']), 'exit');
+    for (let i = 0; i < 3; i++) first.enqueue(`e${i}`, 2, TARGET, Date.now() - 60_000);
+    expect(await exitWith(first)).to.equal(3);
+
+    const server = new ScriptedServer([]);
+    const second = engineFor(server, 'exit', 1 << 20, {
+      batchEntries: 1,
+      backlog: { maxAgeMs: 1000, maxEntries: 100 },
+    });
+    log(second, 3, 1);
+    await second.finish(Infinity);
+    expect(server.attempts.flat()).to.deep.equal(['e0', 'e1', 'e2', 'e3']);
+    expect(notices).to.deep.equal([]);
+    log(second, 4, 101); // the monitor is on: more than 100 of this process's in memory are reported
+    expect(notices).to.deep.equal(['behind: 101']);
+    await second.finish(Infinity);
+    await exitWith(second);
+  });
+
+  for (const mode of ['exit', 'always'] as const) {
+    /** Leaves e0 to e49 in the spool. */
+    async function spoolFifty(): Promise<void> {
+      const first = engineFor(new ScriptedServer(['stall']), mode);
+      log(first, 0, 50);
+      expect(await exitWith(first)).to.equal(50);
+      notices.length = 0;
+    }
+
+    it(`a spool larger than the queue is read as the queue drains: all of it, in order, then what was logged meanwhile (${mode})`, async function () {
+      await spoolFifty();
+      const reads: number[] = [];
+      // Counts what recovery reads at a time: the memory it holds.
+      const original = Object.getOwnPropertyDescriptor(SpoolKeeper.prototype, 'readRecovered') as PropertyDescriptor;
+      const read = original.value as (this: SpoolKeeper, maxCount: number, maxBytes: number) => SpooledRecord[];
+      Object.defineProperty(SpoolKeeper.prototype, 'readRecovered', {
+        configurable: true,
+        value(this: SpoolKeeper, maxCount: number, maxBytes: number): SpooledRecord[] {
+          const records = read.call(this, maxCount, maxBytes);
+          reads.push(records.length);
+          return records;
+        },
+      });
+      try {
+        const server = new ScriptedServer([]);
+        const second = engineFor(server, mode, 1 << 20, { queueEntries: 8, batchEntries: 5 });
+        server.onAttempt = () => expectBalanced(second, 3);
+        log(second, 50, 3);
+        expect(second.counts).to.include({ recovered: 50, dropped: 0 });
+        expectBalanced(second, 3);
+        await second.finish(Infinity);
+        expect(server.attempts.flat()).to.deep.equal(Array.from({ length: 53 }, (_, i) => `e${i}`));
+        expect(server.attempts.every((attempt) => attempt.length <= 5)).to.equal(true);
+        expect(second.counts).to.include({ recovered: 50, delivered: 53, dropped: 0, pending: 0, spooled: 0 });
+        expect(Math.max(...reads), 'read a queue at a time').to.equal(8);
+        expect(
+          reads.reduce((a, b) => a + b, 0),
+          'each record read once',
+        ).to.equal(50);
+        await exitWith(second);
+      } finally {
+        Object.defineProperty(SpoolKeeper.prototype, 'readRecovered', original);
+      }
+      expect(recoveredBy(mode), 'all released').to.equal(0);
+    });
+
+    it(`a deadline during recovery keeps the rest of the spool once, in order, then the entries logged meanwhile (${mode})`, async function () {
+      await spoolFifty();
+      const stalled = new ScriptedServer([{ status: 200 }, 'stall']);
+      const second = engineFor(stalled, mode, 1 << 20, { queueEntries: 8, batchEntries: 5 });
+      log(second, 50, 3);
+      await second.finish(50);
+      // Read 8 at a time (the queue's bound): the second request takes the rest of the first read.
+      expect(stalled.attempts).to.deep.equal([
+        ['e0', 'e1', 'e2', 'e3', 'e4'],
+        ['e5', 'e6', 'e7'],
+      ]);
+      expect(second.counts).to.include({ recovered: 50, delivered: 5, spooled: 48, pending: 0 });
+      expectBalanced(second, 3);
+      expect(notices).to.deep.equal([
+        '48 log entries were not delivered before the deadline; 48 kept in the spool for the next run',
+      ]);
+      await exitWith(second);
+
+      const server = new ScriptedServer([]);
+      const third = engineFor(server, mode);
+      await third.finish(Infinity);
+      expect(server.attempts.flat()).to.deep.equal(Array.from({ length: 48 }, (_, i) => `e${i + 5}`));
+      expect(third.counts).to.include({ recovered: 48, delivered: 48 });
+      third.keepForNextRun();
+    });
+  }
 
   it('a second engine on the same directory runs without a spool, and says so once', function () {
     const owner = engineFor(new ScriptedServer([]), 'exit');

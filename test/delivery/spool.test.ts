@@ -107,6 +107,36 @@ describe('Spool', function () {
     expect(reopen().recovered).to.deep.equal([]);
   });
 
+  it('recovered records are read a few at a time, in order, within the bounds asked, across segments and releases', async function () {
+    const { spool } = reopen({ segmentBytes: 100 });
+    for (let i = 0; i < 4; i++) {
+      appendAll(spool, numbered(i * 5, i * 5 + 5));
+      await spool.flush();
+    }
+    spool.release(3);
+    await spool.close();
+    const result = Spool.open({ dir: temp.dir, segmentBytes: 100 });
+    if (result.kind !== 'opened') throw new Error(result.message);
+    const next = result.spool;
+    open.push(next);
+    expect(result.recovered).to.equal(17);
+    const record = HEADER_BYTES + Buffer.byteLength(numbered(10, 11)[0] as string);
+    expect(linesOf(next.readRecovered(5, 1)), 'a record larger than the bound is read alone').to.deep.equal(
+      numbered(3, 4),
+    );
+    next.release(1);
+    const reads: string[][] = [];
+    while (next.unread > 0) {
+      reads.push(linesOf(next.readRecovered(3, 2 * record)));
+      // What was read may be released as it goes: reading goes on past a deleted segment.
+      next.release(reads.at(-1)?.length ?? 0);
+    }
+    expect(reads.flat()).to.deep.equal(numbered(4, 20));
+    // One segment a read at most: the first holds 2 unreleased records, the others 5.
+    expect(reads.map((read) => read.length)).to.deep.equal([1, 2, 2, 1, 2, 2, 1, 2, 2, 1]);
+    expect(next.readRecovered(3, 2 * record)).to.deep.equal([]);
+  });
+
   it('a release not yet acknowledged when the process dies is replayed (the at-least-once window)', async function () {
     const { spool } = reopen({ syncIntervalMs: 60_000 });
     appendAll(spool, numbered(0, 4));

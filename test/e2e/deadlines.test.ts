@@ -11,7 +11,7 @@ const SLACK_MS = 2000;
 
 const FAST_RETRY: LogstreamTransportOptions = { retry: { minDelayMs: 10, maxDelayMs: 50 } };
 
-describeEachMode("end to end: deadlines and process exit", function ({ options: deliveryMode }) {
+describeEachMode('end to end: deadlines and process exit', function ({ options: deliveryMode }) {
   let receiver: TestReceiver;
   let stderr: StderrCapture | undefined;
   useTestReceiver((started) => (receiver = started));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import type { DeliveryStats, SpoolOptions } from '../../src/index.js';
 import { lastJsonLine, runScript, type ScriptRun } from '../support/run-script.js';
-import { crashTestBase } from '../support/spool.js';
+import { appendAll, crashTestBase, openSpool } from '../support/spool.js';
 import { type TestReceiver, useTestReceiver } from '../support/receiver.js';
 
 const SCRIPT = 'spool-run.ts';
@@ -24,7 +24,18 @@ describe('end to end: the disk spool (scripts in their own processes)', function
     rmSync(join(dir, '..'), { recursive: true, force: true });
   });
 
-  function run(args: { from: number; count: number; ending: string; batch?: boolean; spool?: Partial<SpoolOptions> }) {
+  interface RunArgs {
+    from: number;
+    count: number;
+    ending: string;
+    batch?: boolean;
+    spool?: Partial<SpoolOptions>;
+    maxQueueEntries?: number;
+    maxQueueBytes?: number;
+    sampleRss?: boolean;
+  }
+
+  function run(args: RunArgs) {
     return runScript(SCRIPT, { url: receiver.url(), batch: false, ...args, spool: { dir, ...args.spool } });
   }
 
@@ -50,6 +61,59 @@ describe('end to end: the disk spool (scripts in their own processes)', function
       expect(spoolFiles(), 'every record released').to.deep.equal([]);
     });
   }
+
+  it('a spool far larger than the queue: every entry arrives, in order, before the new ones, in bounded memory', async function () {
+    this.timeout(120_000);
+    // 64 MiB of entries of 2 KiB, as the transport writes them; the queue holds 1 MiB.
+    const entries = 32 * 1024;
+    const pad = 'x'.repeat(2000);
+    const { spool } = openSpool({ dir, maxBytes: 256 * 1024 * 1024 });
+    for (let seq = 0; seq < entries; seq += 1024) {
+      const lines = Array.from({ length: 1024 }, (_, i) =>
+        JSON.stringify({ level: 'info', message: 'entry', pad, seq: seq + i }),
+      );
+      appendAll(spool, lines);
+      await spool.flush();
+    }
+    await spool.close();
+
+    const second = await runScript(
+      SCRIPT,
+      {
+        url: receiver.url(),
+        batch: true,
+        from: entries,
+        count: 10,
+        ending: 'finish',
+        spool: { dir },
+        maxQueueEntries: 1000,
+        maxQueueBytes: 1024 * 1024,
+        sampleRss: true,
+      },
+      110_000,
+      // A heap smaller than the spool: reading all of it at once would end the process out of memory.
+      ['--max-old-space-size=40'],
+    );
+    expect(statsOf(second)).to.include({
+      logged: 10,
+      recovered: entries,
+      delivered: entries + 10,
+      dropped: 0,
+      queued: 0,
+    });
+    const lines = second.stdout.trim().split('\n');
+    const rss = JSON.parse(lines[lines.length - 2] as string) as { rssBeforeMiB: number; rssPeakMiB: number };
+    if (process.env.SPOOL_RSS_DEBUG) console.log(rss);
+    // Mostly buffers of requests and young garbage that the heap cap above does not bound.
+    expect(rss.rssPeakMiB - rss.rssBeforeMiB, JSON.stringify(rss)).to.be.below(128);
+    const seqs = (await receiver.entries()).map((entry) => entry.seq);
+    expect(seqs.length).to.equal(entries + 10);
+    expect(
+      seqs.every((seq, i) => seq === i),
+      'in order, each once',
+    ).to.equal(true);
+    expect(spoolFiles(), 'every record released').to.deep.equal([]);
+  });
 
   it('a record torn by a crash mid-write is skipped and counted as failed; every other one is delivered', async function () {
     await receiver.stopListening();

@@ -19,10 +19,16 @@ export interface ScriptRun {
 /**
  * Runs `test/fixtures/<name>` with `JSON.stringify(args)` as its one argument; kills it (and fails) when it has not
  * exited after `killAfterMs`.
+ * @param nodeOptions - extra Node flags, for example `--max-old-space-size=40`.
  */
-export function runScript(name: string, args: unknown, killAfterMs = 15_000): Promise<ScriptRun> {
+export function runScript(
+  name: string,
+  args: unknown,
+  killAfterMs = 15_000,
+  nodeOptions: readonly string[] = [],
+): Promise<ScriptRun> {
   const script = fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(args)], {
+  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', script, JSON.stringify(args)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -13,11 +13,15 @@ export function tempSpoolDir(): { root: string; dir: string; cleanup: () => void
   return { root, dir: join(root, 'spool'), cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-/** Opens a spool that must open. */
+/** Opens a spool that must open, and reads every record it recovered. */
 export function openSpool(options: SpoolOptions): { spool: Spool; recovered: SpooledRecord[]; torn: number } {
   const result = Spool.open(options);
   if (result.kind !== 'opened') throw new Error(`spool did not open: ${result.message}`);
-  return result;
+  const { spool, torn } = result;
+  const recovered: SpooledRecord[] = [];
+  while (spool.unread > 0) recovered.push(...spool.readRecovered(7, 4096));
+  if (recovered.length !== result.recovered) throw new Error(`${result.recovered} recovered, ${recovered.length} read`);
+  return { spool, recovered, torn };
 }
 
 /** Appends `lines` (ASCII or not), each accepted at `at`. */

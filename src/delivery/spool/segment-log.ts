@@ -24,7 +24,7 @@ import { promisify } from 'node:util';
 import { ACK_BYTES, ACK_FILE, encodeAck, readAck } from './ack-file.js';
 import { openPrivateFile, syncDirectory } from './private-files.js';
 import type { SpooledRecord } from './record-format.js';
-import { readSegment } from './segment-reader.js';
+import { readRecordRange, readSegment } from './segment-reader.js';
 
 const writeAsync = promisify(write);
 const fdatasyncAsync = promisify(fdatasync);
@@ -62,8 +62,8 @@ interface Flight {
 /** What {@link SegmentLog.recover} found. */
 export interface Recovery {
   readonly log: SegmentLog;
-  /** Unreleased records, oldest first. */
-  readonly records: SpooledRecord[];
+  /** Unreleased records found, read with {@link SegmentLog.readRecovered}: only their boundaries are in memory. */
+  readonly recovered: number;
   /** Torn or corrupt stretches skipped (see {@link readSegment}). */
   readonly tornRegions: number;
 }
@@ -86,6 +86,10 @@ export class SegmentLog {
   #ackDirty = false;
   #ackFd: number | undefined;
   #deletions: string[] = [];
+  /** Recovered records not yet read by {@link readRecovered}. */
+  #unread: number;
+  /** Where {@link readRecovered} goes on: a segment number, a record index in it, and that record's byte offset. */
+  #cursor: { seq: number; index: number; offset: number };
 
   private constructor(dir: string, segmentBytes: number, segments: Segment[], nextSeq: number) {
     this.#dir = dir;
@@ -94,6 +98,9 @@ export class SegmentLog {
     this.#nextSeq = nextSeq;
     this.#bytes = segments.reduce((sum, s) => sum + s.size - s.floor, 0);
     this.#records = segments.reduce((sum, s) => sum + s.ends.length, 0);
+    this.#unread = this.#records;
+    const first = segments[0];
+    this.#cursor = { seq: first?.seq ?? 0, index: 0, offset: first?.floor ?? 0 };
   }
 
   /**
@@ -111,7 +118,6 @@ export class SegmentLog {
     // Never reuse a number the acknowledgement may name: a new segment numbered below it would count as released.
     const nextSeq = Math.max(seqs.at(-1) ?? 0, ack?.segment ?? 0) + 1;
     const segments: Segment[] = [];
-    const records: SpooledRecord[] = [];
     let tornRegions = 0;
     for (const seq of seqs) {
       const path = join(dir, segmentName(seq));
@@ -120,13 +126,12 @@ export class SegmentLog {
         continue;
       }
       const start = ack !== undefined && seq === ack.segment ? ack.offset : 0;
-      const content = readSegment(path, start);
+      const content = readSegment(path, start, false);
       tornRegions += content.tornRegions;
-      if (content.records.length === 0) {
+      if (content.ends.length === 0) {
         unlinkSync(path);
         continue;
       }
-      for (const r of content.records) records.push(r);
       segments.push({
         seq,
         path,
@@ -136,7 +141,39 @@ export class SegmentLog {
         size: content.size,
       });
     }
-    return { log: new SegmentLog(dir, segmentBytes, segments, nextSeq), records, tornRegions };
+    const log = new SegmentLog(dir, segmentBytes, segments, nextSeq);
+    return { log, recovered: log.#unread, tornRegions };
+  }
+
+  /** Recovered records not yet read by {@link readRecovered}. */
+  get unread(): number {
+    return this.#unread;
+  }
+
+  /**
+   * Reads the next recovered records, in order, from one segment: at least one while any is unread, at most
+   * `maxCount`, and no more than `maxBytes` of records (framing included) unless the first alone is larger. Reads
+   * only those bytes from the file. A record may be released only once read.
+   */
+  readRecovered(maxCount: number, maxBytes: number): SpooledRecord[] {
+    if (this.#unread === 0 || maxCount <= 0) return [];
+    const cursor = this.#cursor;
+    // The cursor's segment is gone when all its records were read and released: go on with the next one.
+    let segment = this.#segments.find((s) => s.seq >= cursor.seq) as Segment;
+    if (segment.seq === cursor.seq && cursor.index === segment.ends.length) {
+      segment = this.#segments[this.#segments.indexOf(segment) + 1] as Segment;
+    }
+    if (segment.seq !== cursor.seq) Object.assign(cursor, { seq: segment.seq, index: 0, offset: 0 });
+    const last = Math.min(segment.ends.length, cursor.index + Math.min(maxCount, this.#unread));
+    let end = cursor.index + 1;
+    while (end < last && (segment.ends[end] as number) - cursor.offset <= maxBytes) end++;
+    const to = segment.ends[end - 1] as number;
+    const records = readRecordRange(segment.path, cursor.offset, to);
+    if (records.length !== end - cursor.index) throw new Error(`spool: ${segment.path} changed since it was recovered`);
+    cursor.index = end;
+    cursor.offset = to;
+    this.#unread -= records.length;
+    return records;
   }
 
   /** Bytes of unreleased records in the files (a torn stretch counts until its segment is deleted). */

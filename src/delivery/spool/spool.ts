@@ -8,7 +8,8 @@
  *   Entries released before their turn to be written are never written.
  * - 'exit': append nothing while running; in the process 'exit' handler, append what is left and call
  *   {@link Spool.closeSync}.
- * Either way, {@link Spool.open} returns what earlier runs left, to send first.
+ * Either way, {@link Spool.open} says how many records earlier runs left, to send first: {@link Spool.readRecovered}
+ * reads them a few at a time, so that a full spool costs memory for its record boundaries only, not its entries.
  * @module
  */
 import { type LockOwner, acquireLock, type DirectoryLock } from './directory-lock.js';
@@ -43,8 +44,11 @@ export type SpoolOpenResult =
   | {
       readonly kind: 'opened';
       readonly spool: Spool;
-      /** Records earlier runs left unreleased, oldest first: they are the spool's first records (release counts them). */
-      readonly recovered: SpooledRecord[];
+      /**
+       * How many records earlier runs left unreleased: they are the spool's first records (release counts them), read
+       * with {@link Spool.readRecovered}.
+       */
+      readonly recovered: number;
       /** Records torn by a crash mid-write or corrupt, skipped (a corrupt stretch counts as one). */
       readonly torn: number;
     }
@@ -120,8 +124,8 @@ export class Spool {
       };
     }
     try {
-      const { log, records, tornRegions } = SegmentLog.recover(dir, segmentBytes);
-      return { kind: 'opened', spool: new Spool(lock, log, options, maxBytes), recovered: records, torn: tornRegions };
+      const { log, recovered, tornRegions } = SegmentLog.recover(dir, segmentBytes);
+      return { kind: 'opened', spool: new Spool(lock, log, options, maxBytes), recovered, torn: tornRegions };
     } catch (error) {
       lock.release();
       return {
@@ -146,6 +150,25 @@ export class Spool {
     return this.#lines.length - this.#head;
   }
 
+  /** Recovered records not yet read by {@link readRecovered}. */
+  get unread(): number {
+    return this.#log.unread;
+  }
+
+  /**
+   * Reads the next recovered records, oldest first: at least one while any is unread, at most `maxCount`, within
+   * `maxBytes` (framing included) unless the first alone is larger. Synchronous: it reads that much of one file.
+   * @throws when a file changed under the spool (the caller treats it like a failed write).
+   */
+  readRecovered(maxCount: number, maxBytes: number): SpooledRecord[] {
+    return this.#log.readRecovered(maxCount, maxBytes);
+  }
+
+  /** The most bytes the spool holds. */
+  get maxBytes(): number {
+    return this.#maxBytes;
+  }
+
   /** Whether a background write failed: the spool no longer writes. */
   get failed(): boolean {
     return this.#failed;
@@ -154,12 +177,13 @@ export class Spool {
   /**
    * Appends one entry, to be written within `syncIntervalMs`. O(1); never touches the disk.
    * @param size `line`'s UTF-8 length in bytes.
+   * @param freeing bytes of unreleased records that the caller counts as free (see {@link hasRoomFor}).
    * @returns false, appending nothing, when the spool would hold more than `maxBytes` (the caller's overflow policy
    *   decides); true otherwise (also after a failure or close, when the spool ignores appends).
    */
-  append(line: string, size: number, acceptedAtMs: number): boolean {
+  append(line: string, size: number, acceptedAtMs: number, freeing = 0): boolean {
     if (this.#failed || this.#closed) return true;
-    if (!this.hasRoomFor(size)) return false;
+    if (!this.hasRoomFor(size, freeing)) return false;
     const bytes = HEADER_BYTES + size;
     this.#lines.push(line);
     this.#sizes.push(size);
@@ -169,9 +193,14 @@ export class Spool {
     return true;
   }
 
-  /** True when an entry of `size` bytes fits under `maxBytes` (always, after a failure or close: appends are ignored). */
-  hasRoomFor(size: number): boolean {
-    return this.#failed || this.#closed || this.#log.bytes + this.#pendingBytes + HEADER_BYTES + size <= this.#maxBytes;
+  /**
+   * True when an entry of `size` bytes fits under `maxBytes` (always, after a failure or close: appends are ignored).
+   * @param freeing bytes of unreleased records that count as free: records the caller gave up and will release once
+   *   the records before them are released (the files then hold that much more than `maxBytes` meanwhile).
+   */
+  hasRoomFor(size: number, freeing = 0): boolean {
+    if (this.#failed || this.#closed) return true;
+    return this.#log.bytes + this.#pendingBytes - freeing + HEADER_BYTES + size <= this.#maxBytes;
   }
 
   /**
