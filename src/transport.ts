@@ -269,7 +269,7 @@ export class LogstreamTransport extends TransportStream {
     this.#tls = exitTls(options.https);
     const recoveryTarget = this.#options.target ?? this.#logstream?.currentTarget();
     const settings = engineSettings(this.#options, recoveryTarget, this.#tls);
-    if (this.#options.thread && sidecar().alive) {
+    if (this.#options.thread) {
       this.#engine = new ThreadDelivery(settings, this.#observer());
       this.#requestParts = createRequestParts(settings);
       threadTransports.add(this);

@@ -84,11 +84,6 @@ export class Sidecar {
     this.#worker.unref();
   }
 
-  /** False once the worker died: new transports then deliver in-process. */
-  get alive(): boolean {
-    return !this.#lost;
-  }
-
   /** Opens a stream whose engine is made in the worker from `settings`. */
   open(settings: EngineSettings, client: StreamClient): number {
     const stream = this.#nextStream++;

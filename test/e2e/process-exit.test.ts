@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import type { DeliveryStats } from '../../src/index.js';
+import { describeEachMode } from '../support/modes.js';
 import { type TestReceiver, useTestReceiver } from '../support/receiver.js';
 import { lastJsonLine, runScript } from '../support/run-script.js';
 
 /** Generous: the point is that the process exits by itself, not how fast. */
 const EXIT_BOUND_MS = 5000;
 
-describe('process lifecycle, with a real server in another process', function () {
+describeEachMode('process lifecycle, with a real server in another process', function ({ options }) {
   let receiver: TestReceiver;
   useTestReceiver((started) => (receiver = started));
 
@@ -18,6 +19,7 @@ describe('process lifecycle, with a real server in another process', function ()
         entries: 200,
         ending: 'return',
         batch,
+        options,
       });
 
       expect(run.code).to.equal(0);
@@ -32,7 +34,7 @@ describe('process lifecycle, with a real server in another process', function ()
   }
 
   it("loses nothing with winston's pattern: logger.on('finish', () => process.exit(0)); logger.end()", async function () {
-    const run = await runScript('exit-after-logging.ts', { url: receiver.url(), entries: 200, ending: 'end' });
+    const run = await runScript('exit-after-logging.ts', { url: receiver.url(), entries: 200, ending: 'end', options });
 
     expect(run.code).to.equal(0);
     expect(lastJsonLine<DeliveryStats>(run)).to.include({ logged: 200, delivered: 200, queued: 0 });
