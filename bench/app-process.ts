@@ -58,10 +58,11 @@ function makeLogger(
     case 'noop':
       return { logger: winston.createLogger({ transports: [new NoopTransport()] }), ours: undefined };
     case 'batched':
+    case 'batched-thread':
     case 'batched-no-linger':
     case 'one-per-request': {
-      const batch = variant === 'batched' ? true : variant === 'batched-no-linger' ? { maxDelayMs: 0 } : false;
-      const ours = new LogstreamTransport({ url, batch });
+      const batch = variant === 'one-per-request' ? false : variant === 'batched-no-linger' ? { maxDelayMs: 0 } : true;
+      const ours = new LogstreamTransport({ url, batch, thread: variant === 'batched-thread' });
       return { logger: winston.createLogger({ transports: [ours] }), ours };
     }
     case 'winston-http-batched':

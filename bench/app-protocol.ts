@@ -9,6 +9,7 @@ export const APP_VARIANTS = [
   'none',
   'noop',
   'batched',
+  'batched-thread',
   'batched-no-linger',
   'one-per-request',
   'winston-http-batched',
@@ -22,7 +23,12 @@ export type AppVariant = (typeof APP_VARIANTS)[number];
  */
 export const APP_RUN_ORDER: readonly AppVariant[] = APP_VARIANTS;
 /** This transport's variants: they report `stats()` and their backlog. */
-export const OUR_APP_VARIANTS: readonly AppVariant[] = ['batched', 'batched-no-linger', 'one-per-request'];
+export const OUR_APP_VARIANTS: readonly AppVariant[] = [
+  'batched',
+  'batched-thread',
+  'batched-no-linger',
+  'one-per-request',
+];
 
 /** winston's Http transport, batched: up to this many entries per request… */
 export const WINSTON_BATCH_COUNT = 1000;

@@ -60,6 +60,7 @@ const DESCRIPTIONS: Record<AppVariant, string> = {
   none: 'no logging',
   noop: 'winston → no-op transport',
   batched: 'winston-logstream, batch: true',
+  'batched-thread': 'winston-logstream, batch: true, thread: true',
   'batched-no-linger': 'winston-logstream, batch maxDelayMs 0',
   'one-per-request': 'winston-logstream, one entry per request',
   'winston-http-batched': `winston Http, batch ${WINSTON_BATCH_COUNT} / ${WINSTON_BATCH_INTERVAL_MS} ms`,
@@ -394,8 +395,8 @@ interface Verdict {
   readonly detail: string;
 }
 
-function batchedVerdict(row: Row | undefined): Verdict {
-  const name = `batched: requests/s >= ${BATCHED_MIN_RATE_RATIO} × no-op's, no entry lost`;
+function batchedVerdict(variant: AppVariant, row: Row | undefined): Verdict {
+  const name = `${variant}: requests/s >= ${BATCHED_MIN_RATE_RATIO} × no-op's, no entry lost`;
   if (row === undefined || row.rateRatio === undefined) return { name, met: undefined, detail: 'not measured' };
   const met = row.rateRatio >= BATCHED_MIN_RATE_RATIO && row.lost === 0;
   const rounds = row.rateRatios.map((r) => format(r, 3)).join(', ');
@@ -508,7 +509,11 @@ async function main(): Promise<void> {
     return runs === undefined ? [] : [summarize(variant, runs, measured.get('noop'))];
   });
   const byName = new Map(rows.map((row) => [row.variant, row]));
-  const verdicts = [batchedVerdict(byName.get('batched')), onePerRequestVerdict(byName.get('one-per-request'))];
+  const verdicts = [
+    batchedVerdict('batched', byName.get('batched')),
+    batchedVerdict('batched-thread', byName.get('batched-thread')),
+    onePerRequestVerdict(byName.get('one-per-request')),
+  ];
   if (options.json) console.log(JSON.stringify({ machine: machine(), options, variants: rows, targets: verdicts }));
   else printTable(rows, verdicts, options);
 }
