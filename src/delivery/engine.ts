@@ -142,6 +142,7 @@ class InFlight implements Flight {
 export class DeliveryEngine {
   readonly #options: DeliveryEngineOptions;
   readonly #now: () => number;
+  readonly #createdAtMs: number;
   readonly #queue: AdmissionQueue;
   readonly #requests: RequestLoop;
   readonly #barrier = new FlushBarrier((belowSeq) => this.#abandonBelow(belowSeq));
@@ -176,6 +177,7 @@ export class DeliveryEngine {
   constructor(options: DeliveryEngineOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#createdAtMs = this.#now();
     this.#queue = new AdmissionQueue(options.queue, (message) => options.observer.onNotice(message));
     this.#hold = new ProcessHold(options.holdProcessMs, () => this.unsettled > 0, this.#now, options.onHold);
     this.#requests = new RequestLoop({
@@ -479,7 +481,10 @@ export class DeliveryEngine {
   #checkBacklog(nowMs: number): void {
     if (this.#backlog === undefined || this.#outage || this.#lowestUnsettledSeq() < (this.#recovery?.end ?? 0)) return;
     const { delivered, failed } = this.#counts;
-    this.#backlog.check(nowMs, this.unsettled, this.#oldestAcceptedAtMs(), this.#queue.accepted, delivered + failed);
+    // Entries accepted before the engine was made (handed over to a worker thread still starting) are as old as
+    // the engine, for this purpose: their wait says nothing of how fast delivery goes.
+    const oldestAtMs = Math.max(this.#oldestAcceptedAtMs(), this.#createdAtMs);
+    this.#backlog.check(nowMs, this.unsettled, oldestAtMs, this.#queue.accepted, delivered + failed);
   }
 
   #lowestUnsettledSeq(): number {

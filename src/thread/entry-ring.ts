@@ -114,8 +114,12 @@ export class RingWriter extends RingView {
 
 /** The worker's side. */
 export class RingReader extends RingView {
-  /** Reads every record written so far, in order, handing each to `take`. */
-  readAll(take: (record: RingRecord) => void): void {
+  /**
+   * Reads every record written so far, in order, handing each to `take`.
+   * @returns how many records were read.
+   */
+  readAll(take: (record: RingRecord) => void): number {
+    let read = 0;
     let at = Atomics.load(this.control, READ);
     const end = Atomics.load(this.control, WRITE);
     while (at !== end) {
@@ -133,9 +137,11 @@ export class RingReader extends RingView {
         bytes,
       });
       at = start + bytes;
+      read++;
       // Published per record: the writer may reuse the space at once.
       Atomics.store(this.control, READ, at);
     }
+    return read;
   }
 
   /** Resolves once something is written after what was read (at once if it already is). */

@@ -156,17 +156,28 @@ function takeWaitingMessages(): void {
   }
 }
 
-/** Takes in every entry written so far, then handles the messages deferred meanwhile. */
-function readRing(): void {
-  ring.readAll(take);
+/**
+ * Takes in every entry written so far, then handles the messages deferred meanwhile.
+ * @returns whether there was any.
+ */
+function readRing(): boolean {
+  const read = ring.readAll(take);
   for (const message of deferred.splice(0)) handle(message);
+  return read > 0;
 }
+
+/**
+ * How long the worker naps after taking entries in, before it looks again. A writer wakes a sleeping reader
+ * with `Atomics.notify`, which costs both threads a context switch: without the nap, an application logging a few
+ * thousand entries a second would pay one per entry. Entries written during a nap wait at most this long.
+ */
+const NAP_MS = 5;
 
 /** Reads the ring as entries arrive, for as long as the thread lives. */
 async function readForever(): Promise<void> {
   for (;;) {
-    readRing();
-    await ring.whenWritten();
+    if (readRing()) await new Promise((resolve) => setTimeout(resolve, NAP_MS));
+    else await ring.whenWritten();
   }
 }
 
