@@ -248,6 +248,8 @@ function handle(message: ToSidecar): void {
       break;
     }
     case 'close':
+      // Settled: nothing is kept, and its spool, if any, is closed.
+      streams.get(message.stream)?.engine.keepForNextRun();
       streams.delete(message.stream);
       break;
     case 'exit-take':

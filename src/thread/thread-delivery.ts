@@ -7,8 +7,10 @@
  */
 import type { DeliveryObserver, DeliveryReport, EngineCounts } from '../delivery/engine.js';
 import { createEngine, type EngineParts, type EngineSettings } from '../engine-setup.js';
+import { unrefTimeout } from '../delivery/timers.js';
 import type { ServerTarget } from '../url.js';
 import { RecordKind } from './entry-ring.js';
+import { RetainedEntries } from './retained-entries.js';
 import type { StreamState } from './messages.js';
 import { type Sidecar, sidecar, type StreamClient } from './sidecar.js';
 
@@ -40,6 +42,9 @@ const NO_STATE: StreamState = {
   holding: false,
 };
 
+/** How long past its deadline a `finish()` waits for the worker's answer before resolving without it. */
+const UNANSWERED_FINISH_GRACE_MS = 1000;
+
 /** A `finish()` call waiting for the worker. */
 interface Waiter {
   readonly resolve: () => void;
@@ -63,12 +68,8 @@ export class ThreadDelivery implements Delivery, StreamClient {
   #dropped = 0;
   /** Dropping now: the notice is printed once per episode. */
   #dropping = false;
-  /**
-   * Entries written and not yet reported settled, from entry number `#retainedFrom` on, four slots each: line,
-   * size, target, accepted at.
-   */
-  #retained: unknown[] = [];
-  #retainedFrom = 0;
+  /** Entries written and not yet reported settled, numbered in the order written. */
+  readonly #retained = new RetainedEntries();
   readonly #waiters = new Map<number, Waiter>();
   #nextCall = 1;
   /** After the worker died: delivery in-process, counting on from the worker's last counts. */
@@ -109,8 +110,7 @@ export class ThreadDelivery implements Delivery, StreamClient {
     if (this.#fallback !== undefined) return this.#fallback.engine.oldestAgeMs(nowMs);
     if (this.#state.unsettled > 0) return Math.max(0, nowMs - this.#state.oldestAcceptedAtMs);
     if (this.#inTransit === 0) return 0;
-    const acceptedAt = this.#retained[(this.#state.received - this.#retainedFrom) * 4 + 3] as number;
-    return Math.max(0, nowMs - acceptedAt);
+    return Math.max(0, nowMs - this.#retained.acceptedAtMs(this.#state.received));
   }
 
   enqueue(line: string, size: number, target: ServerTarget, nowMs: number): boolean {
@@ -142,6 +142,11 @@ export class ThreadDelivery implements Delivery, StreamClient {
     const settled = new Promise<void>((resolve) => {
       this.#waiters.set(call, { resolve, deadline: Date.now() + timeoutMs });
     });
+    // The worker resolves the call at its deadline; this bounds the wait should the worker not answer (stuck).
+    if (timeoutMs !== Infinity) {
+      const timer = unrefTimeout(() => this.onFinished(call), timeoutMs + UNANSWERED_FINISH_GRACE_MS);
+      void settled.then(() => clearTimeout(timer));
+    }
     (this.#sidecar as Sidecar).finish(this.#stream, call, timeoutMs);
     this.#sidecar?.updateHold();
     return settled;
@@ -164,11 +169,7 @@ export class ThreadDelivery implements Delivery, StreamClient {
 
   onState(state: StreamState): void {
     this.#state = state;
-    const settled = state.settledReceived - this.#retainedFrom;
-    if (settled > 0) {
-      this.#retained.splice(0, settled * 4);
-      this.#retainedFrom = state.settledReceived;
-    }
+    this.#retained.releaseBelow(state.settledReceived);
     if (this.unsettled === 0 && this.#wasBusy) {
       this.#wasBusy = false;
       this.#observer.onIdle();
@@ -203,16 +204,9 @@ export class ThreadDelivery implements Delivery, StreamClient {
     const fallback = createEngine({ ...this.#settings, spool: undefined }, this.#observer);
     this.#state = { ...this.#state, unsettled: 0, holding: false };
     this.#fallback = fallback;
-    const retained = this.#retained;
-    this.#retained = [];
-    for (let i = 0; i < retained.length; i += 4) {
-      fallback.engine.enqueue(
-        retained[i] as string,
-        retained[i + 1] as number,
-        retained[i + 2] as ServerTarget,
-        retained[i + 3] as number,
-      );
-    }
+    this.#retained.takeAll((line, size, target, acceptedAtMs) =>
+      fallback.engine.enqueue(line, size, target, acceptedAtMs),
+    );
     const now = Date.now();
     for (const waiter of this.#waiters.values()) {
       void fallback.engine.finish(Math.max(0, waiter.deadline - now)).then(waiter.resolve);
