@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packaging test: packs the package as npm would publish it, installs the tarball into a scratch project and
 # checks what a user gets: the tarball's contents, ESM import, CommonJS require, a TypeScript consumer
-# (moduleResolution nodenext) type-checking against the published types, and the bin.
+# (moduleResolution nodenext) type-checking against the published types, the bin, and thread mode (the sidecar
+# worker found in the package by ESM and CommonJS consumers, and drained at process.exit()).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/winston-logstream-pack.XXXXXX")"
@@ -19,7 +20,7 @@ node - "$scratch/pack.json" <<'JS'
 const files = require(process.argv[2])[0].files.map((file) => file.path);
 const allowed = /^(dist\/.+\.(js|d\.ts)|README\.md|LICENSE|package\.json)$/;
 const unexpected = files.filter((path) => !allowed.test(path));
-const required = ['dist/index.js', 'dist/index.d.ts', 'dist/delivery/exit-worker.js', 'dist/receiver/cli.js', 'README.md', 'LICENSE', 'package.json'];
+const required = ['dist/index.js', 'dist/index.d.ts', 'dist/delivery/exit-worker.js', 'dist/thread/sidecar-worker.js', 'dist/receiver/cli.js', 'README.md', 'LICENSE', 'package.json'];
 const missing = required.filter((path) => !files.includes(path));
 if (unexpected.length || missing.length) {
   console.error('unexpected:', unexpected, 'missing:', missing);
@@ -57,7 +58,14 @@ step 'drain at exit: process.exit() with 200 entries queued delivers them (the w
 cat > "$consumer/drain-child.mjs" <<'JS'
 import winston from 'winston';
 import { LogstreamTransport } from 'winston-logstream';
-const logger = winston.createLogger({ transports: [new LogstreamTransport({ url: process.argv[2] })] });
+// argv[3] 'thread': thread mode, with its sidecar worker started first, as in a long-running application.
+const thread = process.argv[3] === 'thread';
+const transport = new LogstreamTransport({ url: process.argv[2], thread });
+if (thread) {
+  winston.createLogger({ transports: [transport] }).info('warm-up', { seq: -1 });
+  await transport.finish();
+}
+const logger = winston.createLogger({ transports: [transport] });
 for (let seq = 0; seq < 200; seq++) logger.info('entry', { seq });
 process.exit(0);
 JS
@@ -75,15 +83,18 @@ const server = http.createServer((req, res) => {
 });
 server.listen(0, '127.0.0.1', () => {
   const url = `http://127.0.0.1:${server.address().port}/logs`;
-  const child = spawn(process.execPath, ['drain-child.mjs', url], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const mode = process.argv[2] ?? 'in-process';
+  const child = spawn(process.execPath, ['drain-child.mjs', url, mode], { stdio: ['ignore', 'inherit', 'inherit'] });
   child.on('exit', () => {
     server.close();
-    if (seqs.length !== 200 || seqs.some((seq, i) => seq !== i)) throw new Error(`drained ${seqs.length} entries`);
-    console.log('pack-test:   drain at exit ok');
+    const drained = seqs.filter((seq) => seq >= 0);
+    if (drained.length !== 200 || drained.some((seq, i) => seq !== i)) throw new Error(`drained ${drained.length} entries`);
+    console.log(`pack-test:   drain at exit ok (${mode})`);
   });
 });
 JS
 (cd "$consumer" && node drain.mjs) || fail 'drain at exit'
+(cd "$consumer" && node drain.mjs thread) || fail 'drain at exit in thread mode'
 
 step 'CommonJS require'
 cat > "$consumer/cjs.cjs" <<'JS'
@@ -99,6 +110,44 @@ if (transport.stats().skipped !== 1) throw new Error('transport did not take the
 console.log('pack-test:   CommonJS ok');
 JS
 (cd "$consumer" && node cjs.cjs) || fail 'CommonJS require'
+
+step 'thread mode: ESM and CommonJS consumers each deliver an entry from the sidecar worker in the package'
+cat > "$consumer/thread.mjs" <<'JS'
+import winston from 'winston';
+import { LogstreamTransport } from 'winston-logstream';
+import { createReceiver } from 'winston-logstream/receiver';
+
+const lines = [];
+const receiver = createReceiver({ port: 0, json: true, stdout: { write: (text) => lines.push(text) } });
+const transport = new LogstreamTransport({ url: await receiver.start(), thread: true });
+winston.createLogger({ transports: [transport] }).info('from ESM, thread mode');
+const stats = await transport.finish();
+await receiver.stop();
+if (stats.delivered !== 1 || !lines.join('').includes('"from ESM, thread mode"')) {
+  throw new Error(`not delivered: ${JSON.stringify(stats)}`);
+}
+console.log('pack-test:   ESM thread mode ok');
+JS
+(cd "$consumer" && node thread.mjs) || fail 'ESM thread mode'
+cat > "$consumer/thread.cjs" <<'JS'
+const winston = require('winston');
+const { LogstreamTransport } = require('winston-logstream');
+const { createReceiver } = require('winston-logstream/receiver');
+
+(async () => {
+  const lines = [];
+  const receiver = createReceiver({ port: 0, json: true, stdout: { write: (text) => lines.push(text) } });
+  const transport = new LogstreamTransport({ url: await receiver.start(), thread: true });
+  winston.createLogger({ transports: [transport] }).info('from CommonJS, thread mode');
+  const stats = await transport.finish();
+  await receiver.stop();
+  if (stats.delivered !== 1 || !lines.join('').includes('"from CommonJS, thread mode"')) {
+    throw new Error(`not delivered: ${JSON.stringify(stats)}`);
+  }
+  console.log('pack-test:   CommonJS thread mode ok');
+})();
+JS
+(cd "$consumer" && node thread.cjs) || fail 'CommonJS thread mode'
 
 step 'the published types leave out @internal members (tsconfig.build.json: stripInternal)'
 published="$consumer/node_modules/winston-logstream/dist"

@@ -24,4 +24,4 @@ export type { ElasticsearchOptions } from './protocols/elasticsearch.js';
 export type { SplunkHecOptions } from './protocols/splunk-hec.js';
 export type { DatadogOptions } from './protocols/datadog.js';
 export type { OverflowPolicy } from './delivery/admission-queue.js';
-export { DeliveryError } from './delivery/delivery-error.js';
+export { DeliveryError, type DeliveryFailure } from './delivery/delivery-error.js';

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { expect } from 'chai';
 import { Logstream, LogstreamTransport, type LogstreamTransportOptions } from '../src/index.js';
 import { DEFAULTS, resolveOptions } from '../src/options.js';
@@ -77,6 +78,15 @@ describe('transport options', function () {
     ['fallingBehind.maxAgeMs', { fallingBehind: { maxAgeMs: 0 } }, 'fallingBehind.maxAgeMs'],
     ['fallingBehind.maxEntries', { fallingBehind: { maxEntries: 1.5 } }, 'fallingBehind.maxEntries'],
     ['compress', { compress: 'brotli' }, 'compress'],
+    ['thread', { thread: 'yes' }, 'thread'],
+    ['thread', { thread: 1 }, 'thread'],
+    ['agent with thread: true', { thread: true, agent: { http: new http.Agent() } }, 'agent'],
+    [
+      'https holding a function with thread: true',
+      { thread: true, https: { checkServerIdentity: () => undefined } },
+      'https',
+    ],
+    ['maxEntryBytes over 1 MiB with thread: true', { thread: true, maxEntryBytes: 1024 * 1024 + 1 }, 'maxEntryBytes'],
   ];
   for (const [label, options, name] of invalid) {
     it(`rejects an invalid ${label} with a TypeError naming "${name}"`, function () {
@@ -86,6 +96,26 @@ describe('transport options', function () {
       expect(message).not.to.include('tok-secret');
     });
   }
+
+  it('says why thread: true refuses an option: it cannot cross to a worker thread', function () {
+    expect(rejection({ thread: true, agent: { http: new http.Agent() } })).to.include('worker thread');
+    expect(rejection({ thread: true, https: { checkServerIdentity: () => undefined } }))
+      .to.include('worker thread')
+      .and.include('rejectUnauthorized');
+    expect(rejection({ thread: true, maxEntryBytes: 2 * 1024 * 1024 })).to.include('thread: true');
+  });
+
+  it('takes thread: true with plain TLS values and maxEntryBytes up to 1 MiB; thread: false with an agent', function () {
+    const https = {
+      certificateAuthority: 'PEM',
+      key: Buffer.from('PEM'),
+      certificate: 'PEM',
+      rejectUnauthorized: false,
+    };
+    expect(resolveOptions({ url: URL, thread: true, https, maxEntryBytes: 1024 * 1024 }).thread).to.equal(true);
+    expect(resolveOptions({ url: URL }).thread).to.equal(false);
+    expect(resolveOptions({ url: URL, thread: false, agent: { http: new http.Agent() } }).thread).to.equal(false);
+  });
 
   it('rejects url and logstream together', function () {
     expect(rejection({ logstream: new Logstream() }))

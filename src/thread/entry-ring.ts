@@ -5,11 +5,15 @@
  *
  * A record is `[u32 length][u8 kind][u32 stream][f64 time][length bytes of UTF-8]`, contiguous: one that does not
  * fit before the end of the data area starts at its beginning, behind a wrap mark (or, when fewer than 4 bytes are
- * left, behind nothing: the reader wraps there too).
+ * left, behind nothing: the reader wraps there too). A record of up to half the data area (header included) always
+ * fits once the reader has caught up, wherever the two stand; a larger one may never fit.
  * @module
  */
 
-/** The largest entry handed over, in bytes: far below the ring's size, so that one never waits for all of it. */
+/**
+ * The largest entry handed over, in bytes: far below the ring's size, so that one never waits for all of it, and
+ * at most half of it less a header, so that one always fits once the reader has caught up.
+ */
 export const THREAD_MAX_ENTRY_BYTES = 1024 * 1024;
 
 /** What a record carries. */
@@ -104,11 +108,6 @@ export class RingWriter extends RingView {
       Atomics.notify(this.control, SLEEPING);
     }
     return true;
-  }
-
-  /** The largest record text that can ever fit, in bytes. */
-  get maxTextBytes(): number {
-    return this.capacity - HEADER_BYTES - 1;
   }
 }
 

@@ -22,8 +22,11 @@ import {
   type ToSidecar,
 } from './messages.js';
 
-/** The ring's size: entries wait there only until the worker's next turn. */
-const RING_BYTES = 4 * 1024 * 1024;
+/**
+ * The ring's size: entries wait there only until the worker's next turn. At least twice the largest record (see
+ * `THREAD_MAX_ENTRY_BYTES`), which then always fits once the worker has read the ring.
+ */
+export const SIDECAR_RING_BYTES = 4 * 1024 * 1024;
 /** How often entries that did not fit in the ring are tried again, in ms. */
 const OVERFLOW_RETRY_MS = 1;
 
@@ -61,7 +64,7 @@ export class Sidecar {
   #lost = false;
 
   constructor() {
-    const ring = createRingMemory(RING_BYTES);
+    const ring = createRingMemory(SIDECAR_RING_BYTES);
     const exitChannel = new MessageChannel();
     this.#exitPort = exitChannel.port1;
     this.#exitPort.unref();
@@ -82,6 +85,14 @@ export class Sidecar {
     this.#worker.on('exit', () => this.#workerLost());
     // After the listeners: adding a 'message' listener refs the worker's port again.
     this.#worker.unref();
+  }
+
+  /**
+   * Ends the worker as a crash would (an out-of-memory error, a bug): its streams fall back to in-process delivery.
+   * @internal For the tests of that fallback: nothing else ends the worker on purpose.
+   */
+  crashForTest(): Promise<number> {
+    return this.#worker.terminate();
   }
 
   /** Opens a stream whose engine is made in the worker from `settings`. */
