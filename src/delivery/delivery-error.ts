@@ -3,12 +3,17 @@
  * {@link DeliveryError} is made on the application's side.
  */
 export interface DeliveryFailure {
+  /** See {@link DeliveryError.code}. */
   readonly code: string;
+  /** See {@link DeliveryError.statusCode}. */
   readonly statusCode?: number | undefined;
+  /** See {@link DeliveryError.url}. */
   readonly url: string;
+  /** See {@link DeliveryError.entries}. */
   readonly entries: number;
   /** A short, secret-free description (an error code or `HTTP 503 Service Unavailable`). */
   readonly reason: string;
+  /** See {@link DeliveryError.detail}. */
   readonly detail?: string | undefined;
 }
 
