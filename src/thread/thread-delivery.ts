@@ -137,7 +137,8 @@ export class ThreadDelivery implements Delivery, StreamClient {
 
   finish(timeoutMs: number): Promise<void> {
     if (this.#fallback !== undefined) return this.#fallback.engine.finish(timeoutMs);
-    if (this.unsettled === 0) return Promise.resolve();
+    // Asked even when nothing seems unsettled: the worker may hold entries not yet reported (recovered from the
+    // spool as the engine was made).
     const call = this.#nextCall++;
     const settled = new Promise<void>((resolve) => {
       this.#waiters.set(call, { resolve, deadline: Date.now() + timeoutMs });

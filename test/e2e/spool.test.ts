@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import type { DeliveryStats, SpoolOptions } from '../../src/index.js';
 import { lastJsonLine, runScript, type ScriptRun } from '../support/run-script.js';
+import { describeEachMode } from '../support/modes.js';
 import { appendAll, crashTestBase, openSpool } from '../support/spool.js';
 import { type TestReceiver, useTestReceiver } from '../support/receiver.js';
 
@@ -12,7 +13,7 @@ const SCRIPT = 'spool-run.ts';
 /** The stats the fixture prints as its last stdout line. */
 const statsOf = (run: ScriptRun): DeliveryStats => lastJsonLine<DeliveryStats>(run);
 
-describe('end to end: the disk spool (scripts in their own processes)', function () {
+describeEachMode('end to end: the disk spool (scripts in their own processes)', function ({ options: mode }) {
   this.timeout(30_000);
   let receiver: TestReceiver;
   let dir: string;
@@ -36,7 +37,7 @@ describe('end to end: the disk spool (scripts in their own processes)', function
   }
 
   function run(args: RunArgs) {
-    return runScript(SCRIPT, { url: receiver.url(), batch: false, ...args, spool: { dir, ...args.spool } });
+    return runScript(SCRIPT, { url: receiver.url(), batch: false, ...mode, ...args, spool: { dir, ...args.spool } });
   }
 
   function spoolFiles(): string[] {
@@ -89,6 +90,7 @@ describe('end to end: the disk spool (scripts in their own processes)', function
         maxQueueEntries: 1000,
         maxQueueBytes: 1024 * 1024,
         sampleRss: true,
+        ...mode,
       },
       110_000,
       // A heap smaller than the spool: reading all of it at once would end the process out of memory.
@@ -147,6 +149,7 @@ describe('end to end: the disk spool (scripts in their own processes)', function
           count: 0,
           ending: 'burst',
           spool: { dir, mode: 'always', syncIntervalMs },
+          ...mode,
         }),
       ],
       { stdio: ['ignore', 'pipe', 'ignore'] },
@@ -200,6 +203,7 @@ describe('end to end: the disk spool (scripts in their own processes)', function
       ending: 'exit',
       headers: { 'x-api-key': 'hdr-secret' },
       spool: { dir },
+      ...mode,
     });
     expect(statSync(dir).mode & 0o777).to.equal(0o700);
     const names = readdirSync(dir);

@@ -19,7 +19,7 @@ export const DELIVERY_MODES: readonly DeliveryMode[] = [
  * `describe(title)` once per delivery mode. In thread mode the sidecar worker is started first: from source (through
  * tsx) it takes most of a second, which a long-running application pays once, long before its tests' timings.
  */
-export function describeEachMode(title: string, body: (mode: DeliveryMode) => void): void {
+export function describeEachMode(title: string, body: (this: Mocha.Suite, mode: DeliveryMode) => void): void {
   for (const mode of DELIVERY_MODES) {
     describe(`${title} [${mode.name}]`, function () {
       if (mode.options.thread) {
@@ -28,7 +28,7 @@ export function describeEachMode(title: string, body: (mode: DeliveryMode) => vo
           await sidecar().ready;
         });
       }
-      body(mode);
+      body.call(this, mode);
     });
   }
 }
