@@ -127,7 +127,9 @@ describe('thread mode, with a real server in another process', function () {
 
     expect(run.code).to.equal(0);
     expect(run.stderr).to.equal('');
-    expect(ten.threads, 'threads of the process with 10 transports').to.equal(one.threads);
+    // Nine more workers would add nine threads at least. The rest varies by a few between runs and Node versions
+    // (libuv's pool, up to 4, starts lazily; V8's helpers): fewer than 5 more is one worker.
+    expect(ten.threads, 'threads of the process with 10 transports').to.be.below(one.threads + 5);
     const requests = await receiver.accepted();
     for (let i = 0; i < 10; i++) {
       const own = requests.filter((request) => request.path === `/logs/${i}`);
