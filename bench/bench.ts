@@ -13,7 +13,15 @@
  * first calls). Entries/s: from the first `logger.info()`
  * to the end of `finish()` (winston's Http transport: to the receiver counting the last entry; plain got and raw
  * node:http: to the last response). Client CPU µs/entry: the variant process's CPU time (user and system) over
- * the measured run, per entry: less sensitive than entries/s to the load of a shared machine.
+ * the measured run, per entry: less sensitive than entries/s to the load of a shared machine. Busy µs/entry: the
+ * application thread's event-loop utilization (its active time) over the measured run, per entry; in thread
+ * mode, the sending is on the worker and not in it.
+ *
+ * Thread mode runs as `batched-thread` (one transport with `thread: true`) and `thread-x10` (ten, each on its own
+ * logger and path, sharing the process's one worker, the same entries in all, dealt out in turn). The
+ * OpenTelemetry SDK (`otel-sdk`: its winston transport, a BatchLogRecordProcessor with a 100,000 queue and
+ * batches of 1,000, the OTLP/HTTP JSON exporter) runs next to `batched-otlp`; what it fails to deliver, or
+ * delivers out of order, is reported, not failed.
  *
  *   npm run bench -- [--entries N] [--rounds R] [--json] [--only a,b] [--cpu-prof DIR]
  *
@@ -53,8 +61,11 @@ const DESCRIPTIONS: Record<VariantName, string> = {
   'winston-http': 'winston transports.Http, batch, batchCount 1000',
   'one-per-request': 'winston-logstream, one entry per request',
   batched: 'winston-logstream, batch: true',
+  'batched-thread': 'winston-logstream, batch: true, thread: true',
+  'thread-x10': 'winston-logstream, 10 × (batch: true, thread: true)',
   'batched-spool': "winston-logstream, batch: true, spool mode 'always'",
   'batched-otlp': "winston-logstream, protocol: 'otlp' (OTLP/HTTP JSON)",
+  'otel-sdk': 'OpenTelemetry SDK: winston transport, batch processor, OTLP/HTTP JSON',
   'batched-loki': "winston-logstream, protocol: 'loki'",
   'batched-elasticsearch': "winston-logstream, protocol: 'elasticsearch' (_bulk)",
   'plain-got': 'plain got, one POST at a time (floor)',
@@ -145,6 +156,8 @@ interface Measurement {
   readonly feedMs: number;
   /** The variant process's CPU time per entry, in µs. */
   readonly cpuUsPerEntry: number;
+  /** The application thread's busy time (event-loop utilization) per entry, in µs. */
+  readonly busyUsPerEntry: number | undefined;
   readonly requests: number;
   readonly peakRssMiB: number;
   readonly received: RunCount;
@@ -158,6 +171,7 @@ type Figure =
   | 'elapsedMs'
   | 'feedMs'
   | 'cpuUsPerEntry'
+  | 'busyUsPerEntry'
   | 'requests'
   | 'peakRssMiB';
 
@@ -180,6 +194,7 @@ function summarize(variant: VariantName, entries: number, rounds: readonly Measu
     'elapsedMs',
     'feedMs',
     'cpuUsPerEntry',
+    'busyUsPerEntry',
     'requests',
     'peakRssMiB',
   ];
@@ -246,6 +261,7 @@ async function measure(
     elapsedMs: result.elapsedMs,
     feedMs: result.feedMs,
     cpuUsPerEntry: (result.cpuMs * 1000) / entries,
+    busyUsPerEntry: result.busyUsPerEntry,
     requests: received.requests,
     peakRssMiB: result.peakRssBytes / 2 ** 20,
     received,
@@ -329,6 +345,49 @@ const COMPARISONS: readonly Comparison[] = [
     denominator: ['batched', 'usPerLog'],
     atMost: 1.3,
   })),
+  // Thread mode: the application's thread only hands entries over, the worker sends them.
+  {
+    name: 'batched-thread busy µs per entry / no-op',
+    numerator: ['batched-thread', 'busyUsPerEntry'],
+    denominator: ['noop', 'busyUsPerEntry'],
+    atMost: 1.3,
+  },
+  {
+    name: 'batched busy µs per entry / no-op',
+    numerator: ['batched', 'busyUsPerEntry'],
+    denominator: ['noop', 'busyUsPerEntry'],
+  },
+  {
+    name: 'batched-thread rate / batched rate',
+    numerator: ['batched-thread', 'entriesPerSecond'],
+    denominator: ['batched', 'entriesPerSecond'],
+    atLeast: 0.8,
+  },
+  {
+    name: 'thread-x10 peak RSS / batched-thread',
+    numerator: ['thread-x10', 'peakRssMiB'],
+    denominator: ['batched-thread', 'peakRssMiB'],
+    atMost: 1.5,
+  },
+  // The OpenTelemetry SDK, batched, to the same receiver, against this transport's 'otlp'.
+  {
+    name: 'batched-otlp rate / OpenTelemetry SDK rate',
+    numerator: ['batched-otlp', 'entriesPerSecond'],
+    denominator: ['otel-sdk', 'entriesPerSecond'],
+    atLeast: 1.3,
+  },
+  {
+    name: 'batched-otlp µs per log() / OpenTelemetry SDK',
+    numerator: ['batched-otlp', 'usPerLog'],
+    denominator: ['otel-sdk', 'usPerLog'],
+    atMost: 1,
+  },
+  {
+    name: 'batched-otlp peak RSS / OpenTelemetry SDK',
+    numerator: ['batched-otlp', 'peakRssMiB'],
+    denominator: ['otel-sdk', 'peakRssMiB'],
+    atMost: 1,
+  },
   // A one-entry-per-request run is short, and the first thousands of calls of a run cost more for every
   // transport: it is compared with the no-op's first calls of the same count.
   {
@@ -382,10 +441,30 @@ function deliveryProblems(rows: ReadonlyMap<VariantName, Row>): string[] {
   return problems;
 }
 
+/**
+ * What the other variants failed to deliver, or delivered out of order (they do not promise it): reported, not
+ * failed. The OpenTelemetry SDK's processor drops what does not fit its queue, for one.
+ */
+function peerDeliveryNotes(rows: ReadonlyMap<VariantName, Row>): string[] {
+  const notes: string[] = [];
+  for (const row of rows.values()) {
+    if (row.variant === 'noop' || (OUR_VARIANTS as readonly VariantName[]).includes(row.variant)) continue;
+    row.rounds.forEach(({ received }, i) => {
+      if (received.entries !== row.entries || !received.inOrder)
+        notes.push(
+          `${row.variant} (round ${i + 1}): the receiver got ${received.entries} of ${row.entries} entries, ` +
+            (received.inOrder ? 'in order' : `out of order (${received.firstDisorder ?? 'entries missing'})`),
+        );
+    });
+  }
+  return notes;
+}
+
 function printTable(
   rows: readonly Row[],
   results: readonly Target[],
   problems: readonly string[],
+  notes: readonly string[],
   rounds: number,
   firstEntries: number,
 ): void {
@@ -403,6 +482,7 @@ function printTable(
     'entries/s',
     'elapsed ms',
     'client CPU µs/entry',
+    'busy µs/entry',
     'requests',
     'peak RSS MiB',
     'in order',
@@ -415,6 +495,7 @@ function printTable(
     format(m.entriesPerSecond, 0),
     format(m.elapsedMs, 0),
     format(m.cpuUsPerEntry, 0),
+    format(m.busyUsPerEntry, 2),
     variant === 'noop' ? '—' : format(m.requests, 0),
     format(m.peakRssMiB, 1),
     variant === 'noop' ? '—' : inOrder ? 'yes' : 'no',
@@ -431,6 +512,7 @@ function printTable(
   if (problems.length === 0)
     console.log("delivery check: every entry arrived, once and in order, for this transport's variants");
   else for (const problem of problems) console.log(`delivery check FAILED: ${problem}`);
+  for (const note of notes) console.log(`other variants' delivery: ${note}`);
 }
 
 async function main(): Promise<void> {
@@ -458,6 +540,7 @@ async function main(): Promise<void> {
   }
   const results = targets(rows);
   const problems = deliveryProblems(rows);
+  const notes = peerDeliveryNotes(rows);
   if (options.json) {
     console.log(
       JSON.stringify({
@@ -466,10 +549,18 @@ async function main(): Promise<void> {
         variants: [...rows.values()],
         targets: results,
         problems,
+        peerDelivery: notes,
       }),
     );
   } else
-    printTable([...rows.values()], results, problems, options.rounds, entriesFor('one-per-request', options.entries));
+    printTable(
+      [...rows.values()],
+      results,
+      problems,
+      notes,
+      options.rounds,
+      entriesFor('one-per-request', options.entries),
+    );
   if (problems.length > 0) process.exitCode = 1;
 }
 

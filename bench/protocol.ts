@@ -10,8 +10,11 @@ export const VARIANTS = [
   'winston-http',
   'one-per-request',
   'batched',
+  'batched-thread',
+  'thread-x10',
   'batched-spool',
   'batched-otlp',
+  'otel-sdk',
   'batched-loki',
   'batched-elasticsearch',
   'plain-got',
@@ -19,14 +22,18 @@ export const VARIANTS = [
 ] as const;
 /**
  * The order the variants run in within a round: the two sides of every target back to back (`batched` between
- * its two comparisons, `one-per-request` between plain got and raw node:http), so that a slow drift of the
- * machine does not favour one side of a ratio. Every other round runs it backwards, so that neither does
- * running first.
+ * its two comparisons, `batched-thread` between the no-op, `batched` and ten thread-mode transports,
+ * `batched-otlp` next to the OpenTelemetry SDK, `one-per-request` between plain got and raw node:http), so that
+ * a slow drift of the machine does not favour one side of a ratio. Every other round runs it backwards, so that
+ * neither does running first.
  */
 export const RUN_ORDER: readonly VariantName[] = [
+  'thread-x10',
+  'batched-thread',
   'noop',
   'batched',
   'batched-otlp',
+  'otel-sdk',
   'batched-loki',
   'batched-elasticsearch',
   'batched-spool',
@@ -41,6 +48,8 @@ export const ONE_PER_REQUEST_VARIANTS: readonly VariantName[] = ['one-per-reques
 export const OUR_VARIANTS = [
   'one-per-request',
   'batched',
+  'batched-thread',
+  'thread-x10',
   'batched-spool',
   'batched-otlp',
   'batched-loki',
@@ -53,12 +62,21 @@ export const PROTOCOL_VARIANTS = {
   'batched-elasticsearch': 'elasticsearch',
 } as const;
 export type VariantName = (typeof VARIANTS)[number];
+/**
+ * Transports of variant `thread-x10`, all with `thread: true` in one process (so on one worker), each with its own
+ * logger and its own path on the receiver (`/<run>/<i>`); the run's entries are dealt out among them in turn, so
+ * that the process logs as many entries in all as one `batched-thread` transport does.
+ */
+export const THREAD_TRANSPORTS = 10;
 
 /** What the receiver counted for one run (one URL path). */
 export interface RunCount {
   readonly entries: number;
   readonly requests: number;
-  /** Every entry's `seq` was one more than the previous one's, starting at 0. */
+  /**
+   * Every entry's `seq` was one more than the previous one's, starting at 0 (within each stream: a run's path,
+   * or each of its sub-paths `/<run>/<stream>`, counts its own sequence).
+   */
   readonly inOrder: boolean;
   /** The first out-of-order arrival, for the report. */
   readonly firstDisorder: string | undefined;
@@ -116,6 +134,12 @@ export interface VariantResult {
    * the client, less sensitive than the elapsed time to the load of a shared machine.
    */
   readonly cpuMs: number;
+  /**
+   * The application thread's busy time per entry, in µs: the active time of its event-loop utilization
+   * (`performance.eventLoopUtilization()`) from the first `logger.info()` to the end of the run (`finish()`
+   * resolved), divided by the entries; undefined for plain got and plain http.
+   */
+  readonly busyUsPerEntry: number | undefined;
   /** The process's peak resident set size, in bytes. */
   readonly peakRssBytes: number;
   /** `stats()` of this package's transport, for its variants. */

@@ -1,8 +1,9 @@
 /**
  * The benchmark's receiver: a minimal node:http log server on 127.0.0.1, in its own process, started by
- * bench/bench.ts. Each run logs to its own path (`/<run>`). For every request it finds the entries' `seq` fields
- * (one regular-expression pass over the body: parsing every entry would make the receiver, which shares the
- * machine's two cores, the busiest process) and checks that they arrive as 0, 1, 2, …; an NDJSON line without
+ * bench/bench.ts. Each run logs to its own path (`/<run>`), or to sub-paths of it (`/<run>/<stream>`, one per
+ * transport when a run has several). For every request it finds the entries' `seq` fields (one
+ * regular-expression pass over the body: parsing every entry would make the receiver, which shares the machine's
+ * two cores, the busiest process) and checks that they arrive as 0, 1, 2, … on each path; an NDJSON line without
  * one, or a JSON body without any, counts as unreadable. It answers every request `200 {}` as soon as its body
  * is in, before counting it, and reports counts over IPC. It warms itself up before it reports ready.
  */
@@ -14,7 +15,8 @@ interface RunState {
   expected: number;
   entries: number;
   requests: number;
-  nextSeq: number;
+  /** The `seq` expected next on each path of the run (`''` for the run's own path, else the stream's name). */
+  nextSeq: Map<string, number>;
   firstDisorder: string | undefined;
   unreadable: number;
   completedAt: number | undefined;
@@ -33,24 +35,30 @@ function cpuMsNow(): number {
   return (user + system) / 1000;
 }
 
-function runFor(path: string): RunState | undefined {
-  return runs.get(path.slice(1));
+/** A request's run and stream: `/<run>` or `/<run>/<stream>`. */
+function parsePath(path: string): { run: string; stream: string } {
+  const slash = path.indexOf('/', 1);
+  return slash === -1
+    ? { run: path.slice(1), stream: '' }
+    : { run: path.slice(1, slash), stream: path.slice(slash + 1) };
 }
 
 /**
  * Every entry's `seq` field, in body order: one regular-expression pass instead of parsing every entry. As JSON
- * (`'http'`, Elasticsearch documents), escaped in a JSON string (a Loki line), or an OTLP attribute.
+ * (`'http'`, Elasticsearch documents), escaped in a JSON string (a Loki line), or an OTLP attribute (an int64 as
+ * a string, as this transport writes it, or as a number, as the OpenTelemetry JS SDK does).
  */
-const SEQ_FIELD = /"seq":(\d+)|\\"seq\\":(\d+)|"key":"seq","value":\{"intValue":"(\d+)"\}/g;
+const SEQ_FIELD = /"seq":(\d+)|\\"seq\\":(\d+)|"key":"seq","value":\{"intValue":"?(\d+)"?\}/g;
 /** An Elasticsearch `_bulk` action line, which carries no entry of its own. */
 const BULK_ACTION = /^\{"create":/gm;
 
-function countSeq(run: RunState, seq: number): void {
+function countSeq(run: RunState, stream: string, seq: number): void {
   run.entries++;
-  if (seq !== run.nextSeq && run.firstDisorder === undefined) {
-    run.firstDisorder = `seq ${seq} arrived when ${run.nextSeq} was expected`;
+  const expected = run.nextSeq.get(stream) ?? 0;
+  if (seq !== expected && run.firstDisorder === undefined) {
+    run.firstDisorder = `seq ${seq} arrived when ${expected} was expected${stream === '' ? '' : ` on /${stream}`}`;
   }
-  run.nextSeq = seq + 1;
+  run.nextSeq.set(stream, seq + 1);
 }
 
 /** Lines with content, for NDJSON: each must carry a `seq`. */
@@ -65,10 +73,10 @@ function countLines(body: string): number {
   return lines;
 }
 
-function countBody(run: RunState, contentType: string, body: string): void {
+function countBody(run: RunState, stream: string, contentType: string, body: string): void {
   let found = 0;
   for (const match of body.matchAll(SEQ_FIELD)) {
-    countSeq(run, Number(match[1] ?? match[2] ?? match[3]));
+    countSeq(run, stream, Number(match[1] ?? match[2] ?? match[3]));
     found++;
   }
   if (contentType.startsWith('application/x-ndjson')) {
@@ -82,14 +90,15 @@ const server = http.createServer((req, res) => {
   req.on('end', () => {
     // Answered before counting: the counting is the benchmark's instrumentation, not the server being measured.
     res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    const run = runFor(req.url ?? '');
+    const { run: name, stream } = parsePath(req.url ?? '/');
+    const run = runs.get(name);
     if (run !== undefined) {
       run.requests++;
-      countBody(run, req.headers['content-type'] ?? '', Buffer.concat(chunks).toString('utf8'));
+      countBody(run, stream, req.headers['content-type'] ?? '', Buffer.concat(chunks).toString('utf8'));
       if (run.completedAt === undefined && run.entries >= run.expected) {
         run.completedAt = epochNow();
         run.cpuMs = cpuMsNow() - run.cpuAtStart;
-        send({ type: 'complete', run: req.url!.slice(1), at: run.completedAt });
+        send({ type: 'complete', run: name, at: run.completedAt });
       }
     }
   });
@@ -100,13 +109,19 @@ function newRun(expected: number): RunState {
     expected,
     entries: 0,
     requests: 0,
-    nextSeq: 0,
+    nextSeq: new Map(),
     firstDisorder: undefined,
     unreadable: 0,
     completedAt: undefined,
     cpuAtStart: cpuMsNow(),
     cpuMs: 0,
   };
+}
+
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
 }
 
 process.on('message', (command: ReceiverCommand) => {
@@ -119,7 +134,7 @@ process.on('message', (command: ReceiverCommand) => {
       const count: RunCount = {
         entries: run?.entries ?? 0,
         requests: run?.requests ?? 0,
-        inOrder: run !== undefined && run.firstDisorder === undefined && run.nextSeq === run.entries,
+        inOrder: run !== undefined && run.firstDisorder === undefined && sum(run.nextSeq.values()) === run.entries,
         firstDisorder: run?.firstDisorder,
         unreadable: run?.unreadable ?? 0,
         completedAt: run?.completedAt,

@@ -7,6 +7,10 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { logs } from '@opentelemetry/api-logs';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { OpenTelemetryTransportV3 } from '@opentelemetry/winston-transport';
 import got from 'got';
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
@@ -16,6 +20,7 @@ import {
   epochNow,
   PROTOCOL_VARIANTS,
   type RunSpec,
+  THREAD_TRANSPORTS,
   type VariantCommand,
   type VariantMessage,
   type VariantResult,
@@ -39,17 +44,26 @@ interface InLogTime {
   readonly firstMs: number | undefined;
 }
 
-/** Logs `entries` entries through `target`, ENTRIES_PER_TURN per event-loop turn, timing the calls. */
-async function feed(target: winston.Logger, entries: number, firstEntries: number): Promise<InLogTime> {
+/** One entry: the `i`-th of the run, logged through one of `targets` in turn, each numbering its own from 0. */
+function logOne(targets: readonly winston.Logger[], i: number): void {
+  const n = targets.length;
+  (targets[i % n] as winston.Logger).info('message', meta(n === 1 ? i : Math.floor(i / n)));
+}
+
+/**
+ * Logs `entries` entries through `targets` (dealt out in turn: one logger gets them all), ENTRIES_PER_TURN per
+ * event-loop turn, timing the calls.
+ */
+async function feed(targets: readonly winston.Logger[], entries: number, firstEntries: number): Promise<InLogTime> {
   let totalMs = 0;
   let firstMs: number | undefined;
-  for (let seq = 0; seq < entries;) {
-    const end = Math.min(entries, seq + ENTRIES_PER_TURN);
-    const split = seq < firstEntries && firstEntries < end ? firstEntries : end;
+  for (let i = 0; i < entries;) {
+    const end = Math.min(entries, i + ENTRIES_PER_TURN);
+    const split = i < firstEntries && firstEntries < end ? firstEntries : end;
     const started = performance.now();
-    for (; seq < split; seq++) target.info('message', meta(seq));
-    if (seq === firstEntries) firstMs = totalMs + (performance.now() - started);
-    for (; seq < end; seq++) target.info('message', meta(seq));
+    for (; i < split; i++) logOne(targets, i);
+    if (i === firstEntries) firstMs = totalMs + (performance.now() - started);
+    for (; i < end; i++) logOne(targets, i);
     totalMs += performance.now() - started;
     await nextTurn();
   }
@@ -81,11 +95,51 @@ function receiverComplete(url: string): Promise<number> {
  * (winston makes a new logger class per createLogger(), so a fresh logger would start from unoptimized code.)
  */
 const logger = winston.createLogger({ transports: [] });
+/** Variant `thread-x10`'s loggers, one per transport, made on first use and kept for the same reason. */
+let threadLoggers: winston.Logger[] | undefined;
 
-/** Logs through `logger` with `transport` as its only transport; resolves with the time spent in `logger.info()`. */
-async function feedThrough(transport: TransportStream, run: RunSpec): Promise<InLogTime> {
-  logger.clear().add(transport);
-  return feed(logger, run.entries, run.firstEntries);
+/**
+ * Logs through `logger` with `transport` as its only transport (or, given several, through one logger per
+ * transport); resolves with the time spent in `logger.info()`.
+ */
+async function feedThrough(transports: TransportStream | readonly TransportStream[], run: RunSpec): Promise<InLogTime> {
+  if (!Array.isArray(transports)) {
+    logger.clear().add(transports as TransportStream);
+    return feed([logger], run.entries, run.firstEntries);
+  }
+  threadLoggers ??= transports.map(() => winston.createLogger({ transports: [] }));
+  threadLoggers.forEach((each, i) => each.clear().add(transports[i] as TransportStream));
+  return feed(threadLoggers, run.entries, run.firstEntries);
+}
+
+/** Waits for `transports` to have every entry out of winston's stream buffers, then `finish()`es each. */
+async function finishAll(transports: readonly LogstreamTransport[], entries: number): Promise<Record<string, number>> {
+  const logged = (): number => transports.reduce((sum, t) => sum + t.stats().logged, 0);
+  await until(() => logged() >= entries); // nothing left in winston's stream buffers
+  const all = await Promise.all(transports.map((t) => t.finish({ timeoutMs: Infinity })));
+  const total: Record<string, number> = {};
+  for (const stats of all)
+    for (const [key, value] of Object.entries(stats))
+      if (typeof value === 'number') total[key] = (total[key] ?? 0) + value;
+  return total;
+}
+
+/**
+ * The OpenTelemetry SDK's own path, as its documentation sets it up: its winston transport (which logs through the
+ * global logger provider), a LoggerProvider with a BatchLogRecordProcessor (a queue of 100,000, batches of 1,000),
+ * and the OTLP/HTTP JSON exporter. Ends when `forceFlush()` has exported everything (the SDK's `finish()`).
+ */
+async function otelSdk(run: RunSpec): Promise<Measured> {
+  const exporter = new OTLPLogExporter({ url: run.url });
+  const provider = new LoggerProvider({
+    processors: [new BatchLogRecordProcessor({ exporter, maxQueueSize: 100_000, maxExportBatchSize: 1000 })],
+  });
+  logs.disable(); // the warm-up's provider: the global one can only be set once
+  logs.setGlobalLoggerProvider(provider);
+  const inLog = await feedThrough(new OpenTelemetryTransportV3(), run);
+  const fedAt = epochNow();
+  await provider.forceFlush();
+  return { inLog, fedAt, endAt: epochNow() };
 }
 
 async function runVariant(run: RunSpec): Promise<Measured> {
@@ -112,8 +166,21 @@ async function runVariant(run: RunSpec): Promise<Measured> {
       const fedAt = epochNow();
       return { inLog, fedAt, endAt: await complete };
     }
+    case 'otel-sdk':
+      return otelSdk(run);
+    case 'thread-x10': {
+      const transports = Array.from(
+        { length: THREAD_TRANSPORTS },
+        (_, i) => new LogstreamTransport({ url: `${url}/${i}`, batch: true, thread: true }),
+      );
+      const inLog = await feedThrough(transports, run);
+      const fedAt = epochNow();
+      const stats = await finishAll(transports, entries);
+      return { inLog, fedAt, endAt: epochNow(), stats };
+    }
     case 'one-per-request':
     case 'batched':
+    case 'batched-thread':
     case 'batched-spool':
     case 'batched-otlp':
     case 'batched-loki':
@@ -121,12 +188,17 @@ async function runVariant(run: RunSpec): Promise<Measured> {
       const spool = variant === 'batched-spool' ? { dir: spoolDir(), mode: 'always' as const } : undefined;
       const protocol =
         variant in PROTOCOL_VARIANTS ? PROTOCOL_VARIANTS[variant as keyof typeof PROTOCOL_VARIANTS] : 'http';
-      const transport = new LogstreamTransport({ url, batch: variant !== 'one-per-request', spool, protocol });
+      const transport = new LogstreamTransport({
+        url,
+        batch: variant !== 'one-per-request',
+        spool,
+        protocol,
+        thread: variant === 'batched-thread',
+      });
       const inLog = await feedThrough(transport, run);
       const fedAt = epochNow();
-      await until(() => transport.stats().logged >= entries); // nothing left in winston's stream buffers
-      const stats = await transport.finish({ timeoutMs: Infinity });
-      return { inLog, fedAt, endAt: epochNow(), stats: { ...stats } };
+      const stats = await finishAll([transport], entries);
+      return { inLog, fedAt, endAt: epochNow(), stats };
     }
     case 'plain-got':
       return postEach(entries, async (body) => void (await got.post(url, { body, headers: JSON_HEADERS })));
@@ -192,7 +264,9 @@ process.on('message', (command: VariantCommand) => {
     (globalThis as { gc?: () => void }).gc?.();
     const startAt = epochNow();
     const cpuAtStart = process.cpuUsage();
+    const eluAtStart = performance.eventLoopUtilization();
     const measured = await runVariant(command.measured);
+    const busyMs = performance.eventLoopUtilization(eluAtStart).active;
     const cpu = process.cpuUsage(cpuAtStart);
     const result: VariantResult = {
       usPerLog: perLogUs(measured.inLog?.totalMs, entries),
@@ -200,6 +274,7 @@ process.on('message', (command: VariantCommand) => {
       elapsedMs: measured.endAt - startAt,
       feedMs: measured.fedAt - startAt,
       cpuMs: (cpu.user + cpu.system) / 1000,
+      busyUsPerEntry: measured.inLog === undefined ? undefined : (busyMs * 1000) / entries,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       stats: measured.stats,
     };

@@ -18,6 +18,7 @@ async function bench(...args: string[]): Promise<string> {
 interface Round {
   usPerLog?: number;
   usPerLogFirst?: number;
+  busyUsPerEntry?: number;
   entriesPerSecond: number;
   requests: number;
   received: { entries: number; inOrder: boolean };
@@ -28,6 +29,7 @@ interface Report {
   variants: { variant: string; entries: number; inOrder: boolean; rounds: Round[] }[];
   targets: { name: string; value: number; rounds: number[]; bound?: string; met?: boolean }[];
   problems: string[];
+  peerDelivery: string[];
 }
 
 describe('bench (npm run bench), in a short run', function () {
@@ -61,12 +63,33 @@ describe('bench (npm run bench), in a short run', function () {
       expect(round.requests, 'batched: entries share requests').to.be.within(1, 100);
       expect(round.stats?.delivered).to.equal(1000);
     }
+    for (const round of byName.get('thread-x10')?.rounds ?? []) {
+      expect(round.requests, 'ten transports: ten paths, ten requests at least').to.be.within(10, 1000);
+      expect(round.stats?.delivered, "the ten transports' stats() add up").to.equal(1000);
+    }
+    for (const variant of ['noop', 'batched', 'batched-thread', 'otel-sdk']) {
+      for (const round of byName.get(variant)?.rounds ?? [])
+        expect(round.busyUsPerEntry, `${variant}: the application thread's busy time`).to.be.above(0);
+    }
+    for (const round of byName.get('plain-got')?.rounds ?? []) expect(round.busyUsPerEntry).to.equal(undefined);
+    expect(
+      report.peerDelivery,
+      'the OpenTelemetry SDK and winston Http: 1,000 entries, one batch, in order',
+    ).to.deep.equal([]);
     for (const round of byName.get('noop')?.rounds ?? []) {
       expect(round.usPerLog).to.be.above(0);
       expect(round.usPerLogFirst, 'the first 100 calls, as many as a one-per-request run makes').to.be.above(0);
     }
 
-    expect(report.targets).to.have.length(11);
+    expect(report.targets).to.have.length(18);
+    const bounds = new Map(report.targets.map(({ name, bound }) => [name, bound]));
+    expect(bounds.get('batched-thread busy µs per entry / no-op')).to.equal('<= 1.3');
+    expect(bounds.get('batched busy µs per entry / no-op'), 'for reference').to.equal(undefined);
+    expect(bounds.get('batched-thread rate / batched rate')).to.equal('>= 0.8');
+    expect(bounds.get('thread-x10 peak RSS / batched-thread')).to.equal('<= 1.5');
+    expect(bounds.get('batched-otlp rate / OpenTelemetry SDK rate')).to.equal('>= 1.3');
+    expect(bounds.get('batched-otlp µs per log() / OpenTelemetry SDK')).to.equal('<= 1');
+    expect(bounds.get('batched-otlp peak RSS / OpenTelemetry SDK')).to.equal('<= 1');
     for (const variant of ['batched-otlp', 'batched-loki', 'batched-elasticsearch']) {
       const target = report.targets.find(({ name }) => name === `${variant} µs per log() / batched's`);
       expect(target?.bound, variant).to.equal('<= 1.3');
