@@ -39,12 +39,17 @@ export interface RingRecord {
   readonly bytes: number;
 }
 
-/** Slots of the control array. */
+/**
+ * Slots of the control array, 64 bytes (a cache line) apart: the writer stores `WRITE` and the reader `READ` at
+ * every record or batch, and sharing a line would make each thread's store stall the other's next load.
+ */
 const WRITE = 0;
-const READ = 1;
+const READ = 16;
 /** 1 while the reader waits for a notify. */
-const SLEEPING = 2;
-const CONTROL_SLOTS = 4;
+const SLEEPING = 32;
+const CONTROL_SLOTS = 48;
+/** The reader publishes how far it has read at least every this many records (and at the end of a batch). */
+const PUBLISH_EVERY = 256;
 const HEADER_BYTES = 17;
 const WRAP = 0xffffffff;
 
@@ -79,35 +84,47 @@ class RingView {
 
 /** The application thread's side. */
 export class RingWriter extends RingView {
+  /** Where the next record goes: only this side moves it, so it is not read back from shared memory. */
+  #at = 0;
+  /** How far the reader had read when last looked at: reloaded only when that leaves too little room. */
+  #read = 0;
+
   /**
    * Appends a record of `bytes` UTF-8 bytes (`Buffer.byteLength(text)`, exactly), and wakes the reader if it sleeps.
    * @returns false when the ring has no room for it now (nothing is written).
    */
   write(kind: RecordKind, stream: number, timeMs: number, text: string, bytes: number): boolean {
     const need = HEADER_BYTES + bytes;
-    const read = Atomics.load(this.control, READ);
-    let at = Atomics.load(this.control, WRITE);
-    if (at >= read) {
-      if (at + need > this.capacity) {
-        // Wrap: the record starts at 0, and must leave the gap that tells a full ring from an empty one.
-        if (need >= read) return false;
-        if (this.capacity - at >= 4) this.view.setUint32(at, WRAP);
-        at = 0;
-      }
-    } else if (at + need >= read) {
-      return false;
+    let at = this.#placeFor(need, this.#read);
+    if (at < 0) {
+      this.#read = Atomics.load(this.control, READ);
+      at = this.#placeFor(need, this.#read);
+      if (at < 0) return false;
     }
+    if (at < this.#at && this.capacity - this.#at >= 4) this.view.setUint32(this.#at, WRAP);
     this.view.setUint32(at, bytes);
     this.view.setUint8(at + 4, kind);
     this.view.setUint32(at + 5, stream);
     this.view.setFloat64(at + 9, timeMs);
     this.bytes.write(text, at + HEADER_BYTES, bytes, 'utf8');
-    Atomics.store(this.control, WRITE, at + need);
+    this.#at = at + need;
+    Atomics.store(this.control, WRITE, this.#at);
     if (Atomics.load(this.control, SLEEPING) === 1) {
       Atomics.store(this.control, SLEEPING, 0);
       Atomics.notify(this.control, SLEEPING);
     }
     return true;
+  }
+
+  /**
+   * Where a record of `need` bytes goes, with the reader at `read`: here, or at 0 past a wrap; -1 when it does not
+   * fit. A record always leaves a gap before the reader, so that a full ring differs from an empty one.
+   */
+  #placeFor(need: number, read: number): number {
+    const at = this.#at;
+    if (at < read) return at + need < read ? at : -1;
+    if (at + need <= this.capacity) return at;
+    return need < read ? 0 : -1;
   }
 }
 
@@ -137,9 +154,10 @@ export class RingReader extends RingView {
       });
       at = start + bytes;
       read++;
-      // Published per record: the writer may reuse the space at once.
-      Atomics.store(this.control, READ, at);
+      // Published now and then, and at the end: the writer reuses the space once it sees it.
+      if (read % PUBLISH_EVERY === 0) Atomics.store(this.control, READ, at);
     }
+    Atomics.store(this.control, READ, at);
     return read;
   }
 

@@ -67,14 +67,14 @@ function snapshotPrefix(timeMs: number, level: string | undefined): string {
 
 /**
  * The neutral snapshot of an entry (see the module's description); sets `size.bytes` to its UTF-8 length when
- * `size` is given, measured in parts (cheaper than measuring the concatenation). The entry's fields are always
- * serialized here, in the entry's own key order: `json()`'s line, keys sorted, would change the order the
- * backends' records have.
+ * `size` is given, measured in parts (cheaper than measuring the concatenation). The fields are the line winston's
+ * `json()` format already wrote when it is the logger's format (`fieldsJson`, keys sorted, as it prints them; the
+ * same values), else serialized here in the entry's own key order: one serialization per entry either way.
  */
-function snapshotEntry(info: LogInfo, timeMs: number, size?: EntrySize): string {
+function snapshotEntry(info: LogInfo, timeMs: number, size?: EntrySize, fieldsJson?: string): string {
   const logged = loggedLevel(info);
   const head = snapshotPrefix(timeMs, typeof logged === 'string' ? logged : undefined);
-  const text = entryFieldsJson(info);
+  const text = entryFieldsJson(info, fieldsJson);
   // An entry whose toJSON() gives no object has no fields, as the backends always treated it.
   const fields = text[0] === '{' ? text : '{}';
   if (size !== undefined) size.bytes = prefixBytes + Buffer.byteLength(fields);
