@@ -4,12 +4,13 @@ import type { BacklogReport } from './delivery/backlog-monitor.js';
 import type { DeliveryObserver } from './delivery/engine.js';
 import { DeliveryError, type DeliveryFailure } from './delivery/delivery-error.js';
 import { drainAtExit, type ExitOutcome, type ExitSource, startExitDrain } from './delivery/exit-drain.js';
-import { exitTls, type ExitTls } from './delivery/exit-tls.js';
+import { exitTls } from './delivery/exit-tls.js';
 import { isRetryableStatus } from './delivery/retry.js';
 import {
   createEngine,
   createRequestParts,
   type EngineParts,
+  type EngineSettings,
   engineSettings,
   type RequestParts,
   USER_AGENT,
@@ -229,8 +230,10 @@ export class LogstreamTransport extends TransportStream {
   readonly #engine: Delivery;
   /** The in-process engine's parts, for the drain at exit; `undefined` in thread mode. */
   readonly #inProcess: EngineParts | undefined;
-  /** In thread mode, what the drain at exit builds and sends requests with (the engine is in the worker). */
-  readonly #requestParts: RequestParts | undefined;
+  /** What the engine is made from: in thread mode, the drain at exit builds its requests from it too. */
+  readonly #settings: EngineSettings;
+  /** In thread mode, what the drain at exit builds and sends requests with, made at exit (the engine is in the worker). */
+  #requestParts: RequestParts | undefined;
   readonly #onDeliveryError: ((error: Error) => void) | undefined;
   /** Counts of what never reached the engine. */
   readonly #intake = { logged: 0, skipped: 0, failed: 0, dropped: 0 };
@@ -245,8 +248,6 @@ export class LogstreamTransport extends TransportStream {
   #soleSource: FormattedSource | undefined;
   /** The last format found to be a plain `json()`, so that the check is not repeated for every entry. */
   #plainJsonFormat: winston.Logform.Format | undefined;
-
-  readonly #tls: ExitTls | undefined;
 
   static {
     exitTimeoutOf = (transport) => transport.#options.exitTimeoutMs;
@@ -266,12 +267,11 @@ export class LogstreamTransport extends TransportStream {
     this.on('pipe', (source: FormattedSource) => this.#trackSource(source, true));
     this.on('unpipe', (source: FormattedSource) => this.#trackSource(source, false));
     this.#snapshotter = createSnapshotter(this.#options);
-    this.#tls = exitTls(options.https);
     const recoveryTarget = this.#options.target ?? this.#logstream?.currentTarget();
-    const settings = engineSettings(this.#options, recoveryTarget, this.#tls);
+    const settings = engineSettings(this.#options, recoveryTarget, exitTls(options.https));
+    this.#settings = settings;
     if (this.#options.thread) {
       this.#engine = new ThreadDelivery(settings, this.#observer());
-      this.#requestParts = createRequestParts(settings);
       threadTransports.add(this);
       listenForExit();
       return;
@@ -428,8 +428,8 @@ export class LogstreamTransport extends TransportStream {
   #exitSource(taken: TakenEntries | undefined): ExitSource | undefined {
     const parts = this.#engineParts();
     const entries = taken ?? parts?.engine.takeForExit();
-    const { codec, sender } = parts ?? this.#requestParts ?? {};
-    if (entries === undefined || codec === undefined || sender === undefined) return undefined;
+    if (entries === undefined) return undefined;
+    const { codec, sender } = parts ?? (this.#requestParts ??= createRequestParts(this.#settings));
     return {
       ...entries,
       codec,
@@ -438,7 +438,7 @@ export class LogstreamTransport extends TransportStream {
       timeoutMs: this.#options.timeoutMs,
       exitTimeoutMs: this.#options.exitTimeoutMs,
       isRetryableStatus: codec.isRetryableStatus ?? isRetryableStatus,
-      tls: this.#tls,
+      tls: this.#settings.tls,
     };
   }
 

@@ -37,15 +37,14 @@ class Stream {
   constructor(
     readonly id: number,
     settings: EngineSettings,
-    private readonly changed: (stream: Stream) => void,
   ) {
     const report = (message: DeliveryReport): void => post({ type: 'report', stream: id, report: message });
     this.engine = createEngine(settings, reporter(report), {
       onHold: (holding) => {
         this.#holding = holding;
-        changed(this);
+        markChanged(this);
       },
-      onProgress: () => changed(this),
+      onProgress: () => markChanged(this),
     }).engine;
     this.#firstRingSeq = this.engine.unsettled;
     this.#trimmedSeq = this.#firstRingSeq;
@@ -61,7 +60,7 @@ class Stream {
     // A stream writes its target before its first entry; without one, the entry could go nowhere.
     if (this.#target === undefined) return;
     if (this.engine.enqueue(record.text, record.bytes, this.#target, record.timeMs)) this.#ringIndexOf.push(index);
-    this.changed(this);
+    markChanged(this);
   }
 
   state(): StreamState {
@@ -110,6 +109,8 @@ const port = parentPort;
 if (port === null) throw new Error('sidecar-worker.ts runs as a worker thread');
 const data = workerData as SidecarWorkerData;
 const ring = new RingReader(data.ring);
+/** The exit handshake's counters (see `SidecarWorkerData.exitReplies`). */
+const exitReplies = new Int32Array(data.exitReplies);
 const streams = new Map<number, Stream>();
 /** Streams whose state changed since the last state message. */
 const changed = new Set<Stream>();
@@ -184,9 +185,8 @@ async function readForever(): Promise<void> {
 /** Posts a reply on the exit port, and wakes the application's thread waiting for it. */
 function replyAtExit(reply: ExitReply): void {
   data.exitPort.postMessage(reply);
-  const replies = new Int32Array(data.exitReplies);
-  Atomics.add(replies, REPLIES, 1);
-  Atomics.notify(replies, REPLIES);
+  Atomics.add(exitReplies, REPLIES, 1);
+  Atomics.notify(exitReplies, REPLIES);
 }
 
 /**
@@ -213,10 +213,10 @@ async function takeAtExit(message: Extract<ToSidecar, { type: 'exit-take' }>): P
     const engine = streams.get(id)?.engine;
     return engine === undefined ? [] : [{ stream: id, ...engine.takeForExit() }];
   });
-  const keepPosted = Atomics.load(new Int32Array(data.exitReplies), KEEP_POSTED);
+  const keepPosted = Atomics.load(exitReplies, KEEP_POSTED);
   replyAtExit({ type: 'taken', taken });
   // The application's thread posts 'exit-keep' once the drain is done; it may also never do so (no answer in time).
-  Atomics.wait(new Int32Array(data.exitReplies), KEEP_POSTED, keepPosted, KEEP_WAIT_MS);
+  Atomics.wait(exitReplies, KEEP_POSTED, keepPosted, KEEP_WAIT_MS);
   const next = receiveMessageOnPort(port as MessagePort)?.message as ToSidecar | undefined;
   if (next !== undefined) handle(next);
 }
@@ -233,7 +233,7 @@ function keepAtExit(message: Extract<ToSidecar, { type: 'exit-keep' }>): void {
 function handle(message: ToSidecar): void {
   switch (message.type) {
     case 'open':
-      streams.set(message.stream, new Stream(message.stream, message.settings, markChanged));
+      streams.set(message.stream, new Stream(message.stream, message.settings));
       break;
     case 'finish': {
       readRing();

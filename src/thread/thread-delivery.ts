@@ -55,8 +55,6 @@ interface Waiter {
 export class ThreadDelivery implements Delivery, StreamClient {
   readonly #settings: EngineSettings;
   readonly #observer: DeliveryObserver;
-  readonly #maxEntries: number;
-  readonly #maxBytes: number;
   #sidecar: Sidecar | undefined;
   readonly #stream: number;
   #state = NO_STATE;
@@ -80,8 +78,6 @@ export class ThreadDelivery implements Delivery, StreamClient {
   constructor(settings: EngineSettings, observer: DeliveryObserver) {
     this.#settings = settings;
     this.#observer = observer;
-    this.#maxEntries = settings.queue.maxEntries;
-    this.#maxBytes = settings.queue.maxBytes;
     this.#sidecar = sidecar();
     this.#stream = this.#sidecar.open(settings, this);
   }
@@ -118,7 +114,8 @@ export class ThreadDelivery implements Delivery, StreamClient {
     const side = this.#sidecar as Sidecar;
     // The worker applies the queue's limits and overflow policy as it takes entries in; these bound what waits
     // for it to do so, while it is busy or stuck.
-    if (this.#inTransit >= this.#maxEntries || this.#writtenBytes - this.#state.receivedBytes + size > this.#maxBytes) {
+    const { maxEntries, maxBytes } = this.#settings.queue;
+    if (this.#inTransit >= maxEntries || this.#writtenBytes - this.#state.receivedBytes + size > maxBytes) {
       return this.#drop();
     }
     this.#dropping = false;
