@@ -482,9 +482,11 @@ export class DeliveryEngine {
     if (this.#backlog === undefined || this.#outage || this.#lowestUnsettledSeq() < (this.#recovery?.end ?? 0)) return;
     const { delivered, failed } = this.#counts;
     // Entries accepted before the engine was made (handed over to a worker thread still starting) are as old as
-    // the engine, for this purpose: their wait says nothing of how fast delivery goes.
+    // the engine, for this purpose: their wait says nothing of how fast delivery goes. An entry handed over is
+    // checked at its acceptance time, on the application thread's clock: no earlier than the engine either.
+    const checkedAtMs = Math.max(nowMs, this.#createdAtMs);
     const oldestAtMs = Math.max(this.#oldestAcceptedAtMs(), this.#createdAtMs);
-    this.#backlog.check(nowMs, this.unsettled, oldestAtMs, this.#queue.accepted, delivered + failed);
+    this.#backlog.check(checkedAtMs, this.unsettled, oldestAtMs, this.#queue.accepted, delivered + failed);
   }
 
   #lowestUnsettledSeq(): number {

@@ -9,6 +9,7 @@ import type { BatchLimits, EncodedRequest, RequestCodec, ResponseVerdict } from 
 import { readOtlpEnvironment } from './otlp-env.js';
 import type { ProtocolDefinition } from './shared/definition.js';
 import { ALL_ACCEPTED, JSON_HEADERS } from './shared/encoder.js';
+import { readFieldTexts } from './shared/field-texts.js';
 import { type JsonValue, toJsonValue } from './shared/json-value.js';
 import { readSnapshot, snapshotBounds } from './shared/snapshot.js';
 import { optionalString, optionError, section, type Unchecked } from './shared/option-checks.js';
@@ -35,22 +36,6 @@ export interface OtlpOptions {
 export interface OtlpOption {
   /** Settings of `protocol: 'otlp'`; refused with any other protocol. */
   otlp?: OtlpOptions;
-}
-
-/** An OTLP `AnyValue` in the JSON encoding. 64-bit integers are decimal strings, as the protobuf JSON mapping writes them. */
-export type OtlpAnyValue =
-  | { stringValue: string }
-  | { boolValue: boolean }
-  | { intValue: string }
-  | { doubleValue: number }
-  | { arrayValue: { values: OtlpAnyValue[] } }
-  | { kvlistValue: { values: OtlpKeyValue[] } }
-  | Record<string, never>;
-
-/** An OTLP `KeyValue`: one attribute. */
-export interface OtlpKeyValue {
-  key: string;
-  value: OtlpAnyValue;
 }
 
 /** The resolved settings of the `'otlp'` protocol. */
@@ -122,24 +107,34 @@ export function otlpSeverityNumber(level: unknown): number | undefined {
   return typeof level === 'string' && Object.hasOwn(LEVEL_SEVERITY, level) ? LEVEL_SEVERITY[level] : undefined;
 }
 
-/** A JSON value as a typed `AnyValue`: safe integers as `intValue`, other numbers `doubleValue`, objects `kvlistValue`. */
-export function toAnyValue(value: JsonValue): OtlpAnyValue {
+/**
+ * A JSON value as the JSON text of a typed OTLP `AnyValue`: strings `stringValue`, safe integers `intValue` (a
+ * decimal string, as the protobuf JSON mapping writes 64-bit integers), other numbers `doubleValue`, arrays
+ * `arrayValue`, objects `kvlistValue`, `null` the empty value. Written as text, without an object per value: it
+ * runs once per field of every entry sent.
+ */
+export function anyValueJson(value: JsonValue): string {
   switch (typeof value) {
     case 'string':
-      return { stringValue: value };
+      return `{"stringValue":${JSON.stringify(value)}}`;
     case 'boolean':
-      return { boolValue: value };
+      return `{"boolValue":${value}}`;
     case 'number':
-      return Number.isSafeInteger(value) ? { intValue: String(value) } : { doubleValue: value };
+      return Number.isSafeInteger(value) ? `{"intValue":"${value}"}` : `{"doubleValue":${value}}`;
   }
-  if (value === null) return {};
-  if (Array.isArray(value)) return { arrayValue: { values: value.map(toAnyValue) } };
-  return { kvlistValue: { values: toKeyValues(value) } };
+  if (value === null) return '{}';
+  if (Array.isArray(value)) return `{"arrayValue":{"values":[${value.map(anyValueJson).join(',')}]}}`;
+  return `{"kvlistValue":{"values":${keyValuesJson(value)}}}`;
 }
 
-/** An object's fields as OTLP attributes, in their order. */
-export function toKeyValues(fields: Readonly<Record<string, JsonValue>>): OtlpKeyValue[] {
-  return Object.entries(fields).map(([key, value]) => ({ key, value: toAnyValue(value) }));
+/** An object's fields as the JSON text of an array of OTLP `KeyValue` attributes, in their order, but `skip`'s. */
+export function keyValuesJson(fields: Readonly<Record<string, JsonValue>>, skip?: (key: string) => boolean): string {
+  let text = '';
+  for (const key of Object.keys(fields)) {
+    if (skip?.(key) === true) continue;
+    text += `${text === '' ? '{"key":' : ',{"key":'}${JSON.stringify(key)},"value":${anyValueJson(fields[key] as JsonValue)}}`;
+  }
+  return `[${text}]`;
 }
 
 /**
@@ -159,21 +154,15 @@ const OTLP_GROWTH = { factor: 15, bytesPerEntry: 201 } as const;
 export function createOtlpCodec(settings: OtlpSettings, batch: BatchLimits): RequestCodec {
   const scope = settings.scope.version === undefined ? { name: settings.scope.name } : settings.scope;
   // Everything around the records is the same for every request: built once.
-  const [head, tail] = JSON.stringify({
-    resourceLogs: [
-      {
-        resource: { attributes: toKeyValues(settings.resource) },
-        scopeLogs: [{ scope, logRecords: ['\u0000'] }],
-      },
-    ],
-  }).split('"\\u0000"') as [string, string];
+  const head = `{"resourceLogs":[{"resource":{"attributes":${keyValuesJson(settings.resource)}},"scopeLogs":[{"scope":${JSON.stringify(scope)},"logRecords":[`;
+  const tail = ']}]}]}';
   return {
     batch: snapshotBounds(batch, {
       ...OTLP_GROWTH,
       bytesPerRequest: Buffer.byteLength(head) + Buffer.byteLength(tail),
     }),
     encode: (lines): EncodedRequest => ({
-      body: `${head}${lines.map(encodeLogRecord).join(',')}${tail}`,
+      body: encodeRecords(head, lines, tail),
       headers: JSON_HEADERS,
     }),
     readResponse: readPartialSuccess,
@@ -249,22 +238,91 @@ function isOtlpRetryableStatus(statusCode: number): boolean {
   return OTLP_RETRYABLE_STATUSES.has(statusCode);
 }
 
-/** The `LogRecord` of an entry's snapshot. */
+/**
+ * A request body: the records of the entries' snapshots, comma-separated, between `head` and `tail`. Appended one
+ * by one rather than joined: the body is made bytes once, when it is sent, and `join` would copy every record once
+ * more before that.
+ */
+function encodeRecords(head: string, lines: readonly string[], tail: string): string {
+  let body = head;
+  for (let i = 0; i < lines.length; i++) body += (i === 0 ? '' : ',') + encodeLogRecord(lines[i] as string);
+  return body + tail;
+}
+
+/** The `LogRecord` of an entry's snapshot, as JSON text. */
 function encodeLogRecord(snapshot: string): string {
   const { timeMs, level, fieldsJson } = readSnapshot(snapshot);
-  const { level: _level, message, ...rest } = JSON.parse(fieldsJson) as Record<string, JsonValue>;
-  const time = unixNanoString(timeMs);
-  const severityNumber = otlpSeverityNumber(level);
-  const trace = takeTraceContext(rest);
-  return JSON.stringify({
-    timeUnixNano: time,
-    observedTimeUnixNano: time,
-    severityNumber,
-    severityText: level,
-    body: message === undefined ? undefined : toAnyValue(message),
-    attributes: toKeyValues(rest),
-    ...trace,
-  });
+  const fields = readFieldTexts(fieldsJson) ?? fieldTextsOf(JSON.parse(fieldsJson) as Record<string, JsonValue>);
+  const trace = traceContextOf(fields);
+  let body = '';
+  let attributes = '';
+  for (let i = 0; i < fields.length; i += 2) {
+    const key = fields[i] as string;
+    const value = fields[i + 1] as string;
+    if (key === '"message"') body = `,"body":${anyValueOfText(value)}`;
+    else if (key !== '"level"' && !trace.fields.includes(key)) {
+      attributes += `${attributes === '' ? '' : ','}{"key":${key},"value":${anyValueOfText(value)}}`;
+    }
+  }
+  let record = `${recordHead(timeMs, level)}${body},"attributes":[${attributes}]`;
+  // The ids were checked to be hex, so they need no escaping.
+  if (trace.traceId !== undefined) record += `,"traceId":"${trace.traceId}"`;
+  if (trace.spanId !== undefined) record += `,"spanId":"${trace.spanId}"`;
+  if (trace.flags !== undefined) record += `,"flags":${trace.flags}`;
+  return `${record}}`;
+}
+
+/** The last record head built, reused while the millisecond and the level stay the same. */
+let cachedHeadMs = Number.NaN;
+let cachedHeadLevel: string | undefined;
+let cachedHead = '';
+
+/** A record's fields before its body: its times and severity, built once per millisecond and level. */
+function recordHead(timeMs: number, level: string | undefined): string {
+  if (timeMs !== cachedHeadMs || level !== cachedHeadLevel) {
+    const time = unixNanoString(timeMs);
+    const severityNumber = otlpSeverityNumber(level);
+    cachedHead = `{"timeUnixNano":"${time}","observedTimeUnixNano":"${time}"`;
+    if (severityNumber !== undefined) cachedHead += `,"severityNumber":${severityNumber}`;
+    if (level !== undefined) cachedHead += `,"severityText":${JSON.stringify(level)}`;
+    cachedHeadMs = timeMs;
+    cachedHeadLevel = level;
+  }
+  return cachedHead;
+}
+
+/** An object's fields as {@link readFieldTexts} reads them: for JSON text that is not in `JSON.stringify`'s form. */
+function fieldTextsOf(fields: Readonly<Record<string, JsonValue>>): string[] {
+  return Object.entries(fields).flatMap(([key, value]) => [JSON.stringify(key), JSON.stringify(value)]);
+}
+
+/** A JSON value's text as the JSON text of its OTLP `AnyValue` (see {@link anyValueJson}); scalars are not parsed. */
+function anyValueOfText(text: string): string {
+  switch (text.charCodeAt(0)) {
+    case 0x22: // "
+      return `{"stringValue":${text}}`;
+    case 0x74: // t
+    case 0x66: // f
+      return `{"boolValue":${text}}`;
+    case 0x6e: // n
+      return '{}';
+    case 0x7b: // {
+    case 0x5b: // [
+      return anyValueJson(JSON.parse(text) as JsonValue);
+  }
+  const number = Number(text);
+  return Number.isSafeInteger(number) ? `{"intValue":"${number}"}` : `{"doubleValue":${number}}`;
+}
+
+/** The string a JSON value's text holds, when it is a string literal without escapes (which no id has). */
+function plainStringOfText(text: string | undefined): string | undefined {
+  return text !== undefined && text.charCodeAt(0) === 0x22 && !text.includes('\\') ? text.slice(1, -1) : undefined;
+}
+
+/** The value text of the field named by the JSON text `key`, as {@link readFieldTexts} gives them. */
+function fieldText(fields: readonly string[], key: string): string | undefined {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === key) return fields[i + 1];
+  return undefined;
 }
 
 const TRACE_ID = /^[0-9a-f]{32}$/i;
@@ -272,39 +330,44 @@ const SPAN_ID = /^[0-9a-f]{16}$/i;
 const TRACE_FLAGS = /^[0-9a-f]{1,8}$/i;
 const ALL_ZEROS = /^0+$/;
 
-/** A log record's trace context fields, in OTLP/JSON form (hex ids). */
+/** A log record's trace context fields, in OTLP/JSON form (hex ids), and the entry's fields they came from. */
 interface TraceContext {
   traceId?: string;
   spanId?: string;
   flags?: number;
+  /** The fields taken, as JSON texts of their names: they are not attributes. */
+  fields: string[];
 }
+
+const NO_TRACE_CONTEXT: TraceContext = { fields: [] };
 
 /**
  * The trace context that OpenTelemetry's winston instrumentation (and most log correlation setups) puts in an
- * entry as `trace_id`, `span_id` and `trace_flags` (hex strings): moved from `fields` to the record's own
+ * entry as `trace_id`, `span_id` and `trace_flags` (hex strings): taken from the fields into the record's own
  * `traceId`, `spanId` and `flags`, so that backends link the log to its trace. A field that is not a valid id (not
  * hex of the right length, or all zeros) stays an attribute; no span id is taken without a trace id.
  */
-function takeTraceContext(fields: Record<string, JsonValue>): TraceContext {
-  const { trace_id: traceId, span_id: spanId, trace_flags: flags } = fields;
-  if (!isTraceIdentifier(traceId, TRACE_ID)) return {};
-  const context: TraceContext = { traceId: traceId.toLowerCase() };
-  delete fields.trace_id;
+function traceContextOf(fields: readonly string[]): TraceContext {
+  const traceId = plainStringOfText(fieldText(fields, '"trace_id"'));
+  if (!isTraceIdentifier(traceId, TRACE_ID)) return NO_TRACE_CONTEXT;
+  const context: TraceContext = { traceId: traceId.toLowerCase(), fields: ['"trace_id"'] };
+  const spanId = plainStringOfText(fieldText(fields, '"span_id"'));
   if (isTraceIdentifier(spanId, SPAN_ID)) {
     context.spanId = spanId.toLowerCase();
-    delete fields.span_id;
+    context.fields.push('"span_id"');
   }
-  const flagBits = typeof flags === 'string' && TRACE_FLAGS.test(flags) ? Number.parseInt(flags, 16) : undefined;
+  const flags = plainStringOfText(fieldText(fields, '"trace_flags"'));
+  const flagBits = flags !== undefined && TRACE_FLAGS.test(flags) ? Number.parseInt(flags, 16) : undefined;
   if (flagBits !== undefined && flagBits <= 0xff) {
     context.flags = flagBits;
-    delete fields.trace_flags;
+    context.fields.push('"trace_flags"');
   }
   return context;
 }
 
 /** A W3C trace or span id: hex of the length `shape` demands, and not all zeros (the invalid id). */
-function isTraceIdentifier(value: JsonValue | undefined, shape: RegExp): value is string {
-  return typeof value === 'string' && shape.test(value) && !ALL_ZEROS.test(value);
+function isTraceIdentifier(value: string | undefined, shape: RegExp): value is string {
+  return value !== undefined && shape.test(value) && !ALL_ZEROS.test(value);
 }
 
 /**

@@ -268,6 +268,17 @@ describe('DeliveryEngine: falling behind', function () {
     expect(engine.oldestAgeMs(Date.now())).to.equal(0);
   });
 
+  it('never reports a negative wait for entries accepted before the engine was made (handed to a starting worker)', async function () {
+    const acceptedMs = Date.now();
+    await clock.tickAsync(500);
+    const engine = engineFor(new ScriptedServer([], { status: 200, delayMs: 1000 }));
+    for (let i = 0; i <= 10_000; i++) engine.enqueue('{}', 2, TARGET, acceptedMs);
+    expect(reports).to.have.length(1);
+    expect(reports[0]).to.include({ entries: 10_001, oldestMs: 0 });
+    expect(reports[0]!.acceptedPerSecond).to.be.at.least(0);
+    expect(reports[0]!.sentPerSecond).to.equal(0);
+  });
+
   it('reports within 2–3 s a backlog growing at half the rate logged, before its oldest entry has waited maxAgeMs', async function () {
     // The server takes 1 ms per request, one entry each: about 1,000 entries/s out, against 2,000/s logged.
     const engine = engineFor(new ScriptedServer([], { status: 200, delayMs: 1 }));

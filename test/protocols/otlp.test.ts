@@ -123,6 +123,38 @@ describe('protocols/otlp', function () {
     });
   });
 
+  it('copies strings with quotes, backslashes, control characters and non-ASCII into the record unchanged', function () {
+    const text = 'a "quoted" \\ path\n\u0001 é 😀';
+    const record = recordOf({ level: 'info', message: text, [`key "${text}"`]: text, none: null, count: -0.5 });
+    expect(record.body).to.deep.equal({ stringValue: text });
+    expect(record.attributes).to.deep.equal([
+      { key: `key "${text}"`, value: { stringValue: text } },
+      { key: 'none', value: {} },
+      { key: 'count', value: { doubleValue: -0.5 } },
+    ]);
+  });
+
+  it('types a message that is not a string, and leaves the body out when there is no message', function () {
+    expect(recordOf({ level: 'info', message: 42 } as unknown as LogInfo).body).to.deep.equal({ intValue: '42' });
+    expect(recordOf({ level: 'info', message: { code: 7 } } as unknown as LogInfo).body).to.deep.equal({
+      kvlistValue: { values: [{ key: 'code', value: { intValue: '7' } }] },
+    });
+    expect(recordOf({ level: 'info' } as unknown as LogInfo)).to.not.have.property('body');
+  });
+
+  it('builds the same record from fields JSON in another form (whitespace), as a spool of another writer may hold', function () {
+    const snapshot = `${timeMs}\u0000"info"\u0000{ "message": "m", "n": 1, "list": [ true ] }`;
+    const { records } = readExport(encoder.encode([snapshot]).body);
+    expect(records[0]).to.deep.include({
+      severityText: 'info',
+      body: { stringValue: 'm' },
+      attributes: [
+        { key: 'n', value: { intValue: '1' } },
+        { key: 'list', value: { arrayValue: { values: [{ boolValue: true }] } } },
+      ],
+    });
+  });
+
   describe("trace context (trace_id, span_id, trace_flags, as OpenTelemetry's winston instrumentation adds them)", function () {
     const TRACE_ID = '4BF92F3577B34DA6A3CE929D0E0E4736';
     const SPAN_ID = '00f067aa0ba902b7';
