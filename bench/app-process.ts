@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import winston from 'winston';
-import { LogstreamTransport } from '../src/index.js';
+import { LogstreamTransport } from './package-under-test.js';
 import {
   type AppCommand,
   type AppMessage,

@@ -20,8 +20,8 @@
  * Thread mode runs as `batched-thread` (one transport with `thread: true`) and `thread-x10` (ten, each on its own
  * logger and path, sharing the process's one worker, the same entries in all, dealt out in turn). The
  * OpenTelemetry SDK (`otel-sdk`: its winston transport, a BatchLogRecordProcessor with a 100,000 queue and
- * batches of 1,000, the OTLP/HTTP JSON exporter) runs next to `batched-otlp`; what it fails to deliver, or
- * delivers out of order, is reported, not failed.
+ * batches of 1,000, the OTLP/HTTP JSON exporter) runs between `batched-otlp` and `otlp-thread` (`'otlp'` in
+ * thread mode); what it fails to deliver, or delivers out of order, is reported, not failed.
  *
  *   npm run bench -- [--entries N] [--rounds R] [--json] [--only a,b] [--cpu-prof DIR]
  *
@@ -65,6 +65,7 @@ const DESCRIPTIONS: Record<VariantName, string> = {
   'thread-x10': 'winston-logstream, 10 × (batch: true, thread: true)',
   'batched-spool': "winston-logstream, batch: true, spool mode 'always'",
   'batched-otlp': "winston-logstream, protocol: 'otlp' (OTLP/HTTP JSON)",
+  'otlp-thread': "winston-logstream, protocol: 'otlp', thread: true",
   'otel-sdk': 'OpenTelemetry SDK: winston transport, batch processor, OTLP/HTTP JSON',
   'batched-loki': "winston-logstream, protocol: 'loki'",
   'batched-elasticsearch': "winston-logstream, protocol: 'elasticsearch' (_bulk)",
@@ -387,6 +388,17 @@ const COMPARISONS: readonly Comparison[] = [
     numerator: ['batched-otlp', 'peakRssMiB'],
     denominator: ['otel-sdk', 'peakRssMiB'],
     atMost: 1,
+  },
+  // 'otlp' in thread mode: the records are built and sent in the worker (the targets above are in-process).
+  {
+    name: 'otlp-thread rate / OpenTelemetry SDK rate',
+    numerator: ['otlp-thread', 'entriesPerSecond'],
+    denominator: ['otel-sdk', 'entriesPerSecond'],
+  },
+  {
+    name: 'otlp-thread busy µs per entry / OpenTelemetry SDK',
+    numerator: ['otlp-thread', 'busyUsPerEntry'],
+    denominator: ['otel-sdk', 'busyUsPerEntry'],
   },
   // A one-entry-per-request run is short, and the first thousands of calls of a run cost more for every
   // transport: it is compared with the no-op's first calls of the same count.

@@ -14,6 +14,7 @@ export const VARIANTS = [
   'thread-x10',
   'batched-spool',
   'batched-otlp',
+  'otlp-thread',
   'otel-sdk',
   'batched-loki',
   'batched-elasticsearch',
@@ -23,7 +24,7 @@ export const VARIANTS = [
 /**
  * The order the variants run in within a round: the two sides of every target back to back (`batched` between
  * its two comparisons, `batched-thread` between the no-op, `batched` and ten thread-mode transports,
- * `batched-otlp` next to the OpenTelemetry SDK, `one-per-request` between plain got and raw node:http), so that
+ * the OpenTelemetry SDK between `batched-otlp` and `otlp-thread`, `one-per-request` between plain got and raw node:http), so that
  * a slow drift of the machine does not favour one side of a ratio. Every other round runs it backwards, so that
  * neither does running first.
  */
@@ -34,6 +35,7 @@ export const RUN_ORDER: readonly VariantName[] = [
   'batched',
   'batched-otlp',
   'otel-sdk',
+  'otlp-thread',
   'batched-loki',
   'batched-elasticsearch',
   'batched-spool',
@@ -52,12 +54,14 @@ export const OUR_VARIANTS = [
   'thread-x10',
   'batched-spool',
   'batched-otlp',
+  'otlp-thread',
   'batched-loki',
   'batched-elasticsearch',
 ] as const;
-/** This transport's backend protocols, batched: each is compared with `batched` (`protocol: 'http'`). */
+/** This transport's variants with a backend protocol, batched (`otlp-thread` in thread mode). */
 export const PROTOCOL_VARIANTS = {
   'batched-otlp': 'otlp',
+  'otlp-thread': 'otlp',
   'batched-loki': 'loki',
   'batched-elasticsearch': 'elasticsearch',
 } as const;

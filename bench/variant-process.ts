@@ -14,7 +14,7 @@ import { OpenTelemetryTransportV3 } from '@opentelemetry/winston-transport';
 import got from 'got';
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
-import { LogstreamTransport } from '../src/index.js';
+import { LogstreamTransport } from './package-under-test.js';
 import { NoopTransport } from './noop-transport.js';
 import {
   epochNow,
@@ -183,6 +183,7 @@ async function runVariant(run: RunSpec): Promise<Measured> {
     case 'batched-thread':
     case 'batched-spool':
     case 'batched-otlp':
+    case 'otlp-thread':
     case 'batched-loki':
     case 'batched-elasticsearch': {
       const spool = variant === 'batched-spool' ? { dir: spoolDir(), mode: 'always' as const } : undefined;
@@ -193,7 +194,7 @@ async function runVariant(run: RunSpec): Promise<Measured> {
         batch: variant !== 'one-per-request',
         spool,
         protocol,
-        thread: variant === 'batched-thread',
+        thread: variant === 'batched-thread' || variant === 'otlp-thread',
       });
       const inLog = await feedThrough(transport, run);
       const fedAt = epochNow();

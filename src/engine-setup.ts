@@ -34,6 +34,8 @@ export interface EngineSettings {
   readonly spool: ResolvedOptions['spool'];
   /** Where entries recovered from the spool go: the server in force when the transport was made. */
   readonly recoveryTarget: ServerTarget | undefined;
+  /** When the transport was made (ms since the epoch): see `DeliveryEngineOptions.startedAtMs`. */
+  readonly startedAtMs: number;
 }
 
 /** What cannot cross a thread: given where the engine runs. */
@@ -66,6 +68,7 @@ export function engineSettings(
     backlog: options.fallingBehind,
     spool: options.spool,
     recoveryTarget,
+    startedAtMs: Date.now(),
   };
 }
 
@@ -116,6 +119,7 @@ export function createEngine(
     holdProcessMs: settings.holdProcessMs,
     spool: settings.spool,
     recoveryTarget: settings.recoveryTarget,
+    startedAtMs: settings.startedAtMs,
     observer,
     onHold: local.onHold,
     onProgress: local.onProgress,

@@ -65,6 +65,12 @@ export interface DeliveryEngineOptions {
   readonly onHold?: ((holding: boolean) => void) | undefined;
   /** The clock, `Date.now` by default (timers are Node's: fake them in tests). */
   readonly now?: () => number;
+  /**
+   * When entries started coming (ms on the same clock): its backlog's age and rates count from then. Default: when
+   * the engine is made. An engine made in the worker thread starts when its transport was made, since the
+   * transport accepts entries while the worker starts.
+   */
+  readonly startedAtMs?: number;
   /** Source of jitter, `Math.random` by default. */
   readonly random?: () => number;
 }
@@ -142,7 +148,7 @@ class InFlight implements Flight {
 export class DeliveryEngine {
   readonly #options: DeliveryEngineOptions;
   readonly #now: () => number;
-  readonly #createdAtMs: number;
+  readonly #startedAtMs: number;
   readonly #queue: AdmissionQueue;
   readonly #requests: RequestLoop;
   readonly #barrier = new FlushBarrier((belowSeq) => this.#abandonBelow(belowSeq));
@@ -177,7 +183,7 @@ export class DeliveryEngine {
   constructor(options: DeliveryEngineOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#createdAtMs = this.#now();
+    this.#startedAtMs = Math.min(options.startedAtMs ?? Infinity, this.#now());
     this.#queue = new AdmissionQueue(options.queue, (message) => options.observer.onNotice(message));
     this.#hold = new ProcessHold(options.holdProcessMs, () => this.unsettled > 0, this.#now, options.onHold);
     this.#requests = new RequestLoop({
@@ -210,7 +216,9 @@ export class DeliveryEngine {
         onNotice: (message) => options.observer.onNotice(message),
       },
     });
-    if (options.backlog !== false) this.#backlog = new BacklogMonitor(options.backlog, options.observer, this.#now());
+    if (options.backlog !== false) {
+      this.#backlog = new BacklogMonitor(options.backlog, options.observer, this.#startedAtMs);
+    }
     if (options.spool !== undefined && options.recoveryTarget !== undefined) {
       [this.#spool, this.#recovery] = this.#openSpool(options.spool, options.recoveryTarget);
     }
@@ -481,11 +489,11 @@ export class DeliveryEngine {
   #checkBacklog(nowMs: number): void {
     if (this.#backlog === undefined || this.#outage || this.#lowestUnsettledSeq() < (this.#recovery?.end ?? 0)) return;
     const { delivered, failed } = this.#counts;
-    // Entries accepted before the engine was made (handed over to a worker thread still starting) are as old as
-    // the engine, for this purpose: their wait says nothing of how fast delivery goes. An entry handed over is
-    // checked at its acceptance time, on the application thread's clock: no earlier than the engine either.
-    const checkedAtMs = Math.max(nowMs, this.#createdAtMs);
-    const oldestAtMs = Math.max(this.#oldestAcceptedAtMs(), this.#createdAtMs);
+    // The monitor sees time move forward from the start only: an entry handed over by the application's thread is
+    // checked at its acceptance time, and entries from before the start (handed over again after the worker died)
+    // count as waiting since the start.
+    const checkedAtMs = Math.max(nowMs, this.#startedAtMs);
+    const oldestAtMs = Math.max(this.#oldestAcceptedAtMs(), this.#startedAtMs);
     this.#backlog.check(checkedAtMs, this.unsettled, oldestAtMs, this.#queue.accepted, delivered + failed);
   }
 

@@ -222,8 +222,9 @@ describe('DeliveryEngine: falling behind', function () {
     clock.uninstall();
   });
 
-  function engineFor(server: ScriptedServer): DeliveryEngine {
+  function engineFor(server: ScriptedServer, startedAtMs?: number): DeliveryEngine {
     return new DeliveryEngine({
+      startedAtMs,
       sender: server,
       codec: JSON_ARRAY_CODEC,
       batch: { maxEntries: 1, maxBytes: 1 << 20, maxDelayMs: 0 },
@@ -266,6 +267,16 @@ describe('DeliveryEngine: falling behind', function () {
     expect(caughtUp).to.have.length(1);
     expect(caughtUp[0]).to.be.above(3000);
     expect(engine.oldestAgeMs(Date.now())).to.equal(0);
+  });
+
+  it('measures the wait and the rates from when entries started coming, for an engine made later (in the worker)', async function () {
+    const transportMadeMs = Date.now();
+    await clock.tickAsync(500); // the worker starts meanwhile, and the application logs 10,001 entries
+    const engine = engineFor(new ScriptedServer([], { status: 200, delayMs: 1000 }), transportMadeMs);
+    for (let i = 0; i <= 10_000; i++) engine.enqueue('{}', 2, TARGET, transportMadeMs + (i * 500) / 10_000);
+    expect(reports).to.have.length(1);
+    expect(reports[0]).to.include({ entries: 10_001, oldestMs: 500, sentPerSecond: 0 });
+    expect(reports[0]!.acceptedPerSecond, 'about 10,000 entries in 0.5 s').to.be.closeTo(20_000, 10);
   });
 
   it('never reports a negative wait for entries accepted before the engine was made (handed to a starting worker)', async function () {
