@@ -117,9 +117,16 @@ class InFlight implements Flight {
     this.#counts = counts;
   }
 
-  /** The lines not yet settled, as far as a line's position tells (a split settles its first half first). */
+  /**
+   * The entries not yet settled, in order: the last `unsettled` of those of the request being attempted (or
+   * waiting to be sent again) and the later halves of its 413 split (the drain at exit settles them from the
+   * first); between requests, of the batch's.
+   */
   unsettledLines(): readonly string[] {
-    return this.unsettled === 0 ? [] : this.lines.slice(this.lines.length - this.unsettled);
+    if (this.unsettled === 0) return [];
+    const attempt = this.attempt;
+    const lines = attempt === undefined ? this.lines : [...attempt.lines, ...attempt.after.flat()];
+    return lines.slice(lines.length - this.unsettled);
   }
 
   delivered(entries: number): void {
@@ -299,15 +306,18 @@ export class DeliveryEngine {
 
   /**
    * For the drain at exit (no event loop runs any more): every unsettled entry, in order, in requests' worth — the
-   * request in flight first, with its request id, then the queue taken in the usual batch bounds. Entries of a
-   * 413 split or of a partial resend that are not in the current attempt are not included. Taken entries stay
-   * unsettled until {@link settleAtExit}. While entries recovered from the spool are left, only the request in
-   * flight is taken: the rest stays for the spool (see {@link keepForNextRun}), in order.
+   * request in flight first, with its request id, then the later halves of its batch's 413 split, then the queue
+   * taken in the usual batch bounds. Taken entries stay unsettled until {@link settleAtExit}. While entries
+   * recovered from the spool are left, only the batch in flight is taken: the rest stays for the spool (see
+   * {@link keepForNextRun}), in order.
    */
   takeForExit(): { batches: ExitBatch[]; failing: boolean } {
     const batches: ExitBatch[] = [];
     const attempt = this.#inFlight?.attempt;
-    if (attempt !== undefined) batches.push(attempt);
+    if (attempt !== undefined) {
+      batches.push(attempt);
+      for (const lines of attempt.after) batches.push({ target: attempt.target, lines });
+    }
     if ((this.#recovery?.left ?? 0) > 0) return { batches, failing: this.#outage };
     for (let batch = this.#queue.take(this.#options.batch); batch !== undefined;) {
       batches.push(batch);
@@ -325,7 +335,8 @@ export class DeliveryEngine {
     this.#counts.delivered += delivered;
     this.#counts.failed += settled - delivered;
     const flight = this.#inFlight;
-    const fromFlight = Math.min(settled, flight?.attempt?.lines.length ?? 0);
+    // takeForExit took the whole of the flight's unsettled entries when a request was being attempted.
+    const fromFlight = Math.min(settled, flight?.attempt === undefined ? 0 : flight.unsettled);
     if (flight !== undefined) flight.unsettled -= fromFlight;
     this.#takenAtExit.splice(0, settled - fromFlight);
   }

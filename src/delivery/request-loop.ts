@@ -28,11 +28,16 @@ export interface Flight {
   attempt?: FlightAttempt | undefined;
 }
 
-/** The entries of the request being attempted, and its request id. */
+/**
+ * The entries of the request being attempted (or waiting to be sent again), and its request id; with `after`, the
+ * batch's other entries still to be sent after it: together, in order, every unsettled entry of the batch.
+ */
 export interface FlightAttempt {
   readonly target: ServerTarget;
   readonly lines: readonly string[];
   readonly requestId: string;
+  /** The later halves of a 413 split, to be sent after this request, in order. */
+  readonly after: readonly (readonly string[])[];
 }
 
 /** What the loop reports besides the outcomes of entries. */
@@ -84,16 +89,21 @@ export class RequestLoop {
   }
 
   /** Sends `batch` until each of its entries is counted on `flight` as delivered or failed, or the flight is abandoned. */
-  async deliver(batch: Batch, flight: Flight): Promise<void> {
+  deliver(batch: Batch, flight: Flight): Promise<void> {
+    return this.#deliver(batch, flight, []);
+  }
+
+  /** {@link deliver}, with `after` the entries of the flight to send after `batch` (see {@link FlightAttempt}). */
+  async #deliver(batch: Batch, flight: Flight, after: FlightAttempt['after']): Promise<void> {
     const { sender, codec, events } = this.#options;
     const { signal } = flight;
     const started = this.#now();
     let lines = batch.lines;
+    let requestId = randomUUID();
     /** Attempts made for these entries so far: every one after the first is a retry, and sets the backoff. */
     let attempts = 0;
     while (lines.length > 0) {
-      const requestId = randomUUID();
-      flight.attempt = { target: batch.target, lines, requestId };
+      flight.attempt = { target: batch.target, lines, requestId, after };
       const encoded = codec.encode(lines);
       const request = await sender.prepare(batch.target, encoded.body, encoded.headers, lines.length);
       const idHeaders = { [REQUEST_ID_HEADER]: requestId };
@@ -112,7 +122,7 @@ export class RequestLoop {
         }
         events.onFailure(result.error, attemptStarted);
         if (result.error.statusCode === 413 && lines.length > 1) {
-          await this.#sendHalves({ target: batch.target, lines }, flight);
+          await this.#sendHalves({ target: batch.target, lines }, flight, after);
           return;
         }
         const delay = this.#retryDelay(result, attempts - 1, started);
@@ -125,17 +135,20 @@ export class RequestLoop {
       if (resend.length === 0) return;
       const delay = this.#retryDelay(RESEND, attempts - 1, started);
       if (delay === undefined) return flight.failed(resend.length);
-      await sleep(delay, signal);
+      // The entries to send again are the flight's unsettled ones while it waits: a new request, with its own id.
       lines = resend;
+      requestId = randomUUID();
+      flight.attempt = { target: batch.target, lines, requestId, after };
+      await sleep(delay, signal);
     }
   }
 
   /** A 413 for a batch: send each half as its own request, first half first. */
-  async #sendHalves(batch: Batch, flight: Flight): Promise<void> {
+  async #sendHalves(batch: Batch, flight: Flight, after: FlightAttempt['after']): Promise<void> {
     const middle = Math.ceil(batch.lines.length / 2);
-    for (const lines of [batch.lines.slice(0, middle), batch.lines.slice(middle)]) {
-      await this.deliver({ target: batch.target, lines }, flight);
-    }
+    const second = batch.lines.slice(middle);
+    await this.#deliver({ target: batch.target, lines: batch.lines.slice(0, middle) }, flight, [second, ...after]);
+    await this.#deliver({ target: batch.target, lines: second }, flight, after);
   }
 
   /**

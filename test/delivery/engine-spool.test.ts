@@ -7,7 +7,15 @@ import { SpoolKeeper, type SpoolMode } from '../../src/delivery/spool-keeper.js'
 import type { OverflowPolicy } from '../../src/delivery/admission-queue.js';
 import type { BacklogThresholds } from '../../src/delivery/backlog-monitor.js';
 import type { SpooledRecord } from '../../src/delivery/spool/index.js';
+import type { RequestCodec } from '../../src/delivery/codec.js';
+import { createElasticsearchCodec, ELASTICSEARCH_LIMITS } from '../../src/protocols/elasticsearch.js';
 import { type Answer, JSON_ARRAY_CODEC, QUIET_OBSERVER, ScriptedServer, TARGET } from '../support/scripted-server.js';
+
+/** JSON arrays of the lines, answers read as Elasticsearch bulk answers (429 items are sent again). */
+const BULK_CODEC: RequestCodec = {
+  ...JSON_ARRAY_CODEC,
+  readResponse: createElasticsearchCodec({ index: 'logs' }, ELASTICSEARCH_LIMITS).readResponse,
+};
 
 describe('DeliveryEngine with a spool', function () {
   let dir: string;
@@ -29,15 +37,23 @@ describe('DeliveryEngine with a spool', function () {
     batchEntries?: number;
     /** Report falling behind past these (into `behind`). */
     backlog?: BacklogThresholds;
+    /** How requests are built and answers read; a JSON array of the lines, all accepted on a 2xx, by default. */
+    codec?: RequestCodec;
   }
 
   function engineFor(server: ScriptedServer, mode: SpoolMode, maxBytes = 1 << 20, bounds: Bounds = {}): DeliveryEngine {
-    const { overflow = 'drop-newest', queueEntries = 1000, batchEntries = 1000, backlog = false } = bounds;
+    const {
+      overflow = 'drop-newest',
+      queueEntries = 1000,
+      batchEntries = 1000,
+      backlog = false,
+      codec = JSON_ARRAY_CODEC,
+    } = bounds;
     // This test's notices: a background write of an earlier test's engine may still end (and fail) later.
     const sink = notices;
     return new DeliveryEngine({
       sender: server,
-      codec: JSON_ARRAY_CODEC,
+      codec,
       batch: { maxEntries: batchEntries, maxBytes: 1 << 20, maxDelayMs: 0 },
       queue: { maxEntries: queueEntries, maxBytes: 1 << 20, overflow },
       backlog,
@@ -105,6 +121,22 @@ describe('DeliveryEngine with a spool', function () {
       second.keepForNextRun();
     });
   }
+
+  it("keeps exactly the entries an answer asked to have again when a deadline abandons them, not the batch's last", async function () {
+    const items = [429, 200, 429, 200].map((status) => ({ create: { status } }));
+    const partly: Answer = { status: 200, body: JSON.stringify({ errors: true, items }) };
+    const first = engineFor(new ScriptedServer([partly, 'stall']), 'exit', 1 << 20, { codec: BULK_CODEC });
+    log(first, 0, 4);
+    await first.finish(50); // e1 and e3 are delivered; e0 and e2 wait to be sent again, and stall
+    expect(first.counts).to.include({ delivered: 2, spooled: 2, pending: 0 });
+    await exitWith(first);
+
+    const server = new ScriptedServer([]);
+    const second = engineFor(server, 'exit');
+    await second.finish(Infinity);
+    expect(server.attempts.flat()).to.deep.equal(['e0', 'e2']);
+    second.keepForNextRun();
+  });
 
   it("'always': entries are on disk within syncIntervalMs, and released once delivered", async function () {
     const stalled: Answer = { status: 200, delayMs: 100 };

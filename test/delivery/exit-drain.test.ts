@@ -8,10 +8,13 @@ import { REQUEST_ID_HEADER, type Sender } from '../../src/delivery/request-loop.
 import { parseServerUrl, type ServerTarget } from '../../src/url.js';
 import { JSON_ARRAY_CODEC, QUIET_OBSERVER, TARGET } from '../support/scripted-server.js';
 
-/** Records each attempt's request id, fails the first `failures` attempts with a 503, then never answers. */
+/** Records each attempt's request id, fails the first `failures` attempts with `status`, then never answers. */
 class StallingSender implements Sender {
   readonly ids: string[] = [];
-  constructor(private failures = 0) {}
+  constructor(
+    private failures = 0,
+    private readonly status = 503,
+  ) {}
   prepare(target: ServerTarget, body: string, headers: Record<string, string>, entries: number) {
     return Promise.resolve<PreparedRequest>({ target, url: target.url, body: Buffer.from(body), headers, entries });
   }
@@ -19,11 +22,11 @@ class StallingSender implements Sender {
     this.ids.push(extraHeaders[REQUEST_ID_HEADER] as string);
     if (this.failures-- > 0) {
       const error = new DeliveryError({
-        code: 'HTTP_503',
-        statusCode: 503,
+        code: `HTTP_${this.status}`,
+        statusCode: this.status,
         url: TARGET.displayUrl,
         entries: 1,
-        reason: 'HTTP 503',
+        reason: `HTTP ${this.status}`,
       });
       return Promise.resolve({ ok: false, error, retryable: true, retryAfterMs: undefined });
     }
@@ -72,6 +75,27 @@ describe('drain at exit: what the engine hands over', function () {
     engine.settleAtExit(4, 5); // e0–e3 delivered, e4–e5's request refused (e4 counted, e5 in the same request)
     expect(engine.unsettled).to.equal(2);
     expect(engine.counts).to.include({ delivered: 4, failed: 1 });
+  });
+
+  it('in a 413 split, the half being sent with its id, then the later halves, then the queue', async function () {
+    const sender = new StallingSender(2, 413); // e0–e7 refused whole, then e0–e3: e0–e1 is being sent
+    const engine = engineWith(sender, 8);
+    for (let i = 0; i < 10; i++) engine.enqueue(`e${i}`, 2, TARGET, Date.now());
+    await tick();
+
+    const { batches } = engine.takeForExit();
+    expect(batches.map((batch) => batch.lines)).to.deep.equal([
+      ['e0', 'e1'],
+      ['e2', 'e3'],
+      ['e4', 'e5', 'e6', 'e7'],
+      ['e8', 'e9'],
+    ]);
+    expect(batches.map((batch) => batch.requestId)).to.deep.equal([sender.ids[2], undefined, undefined, undefined]);
+    expect(engine.unsettled).to.equal(10);
+
+    engine.settleAtExit(8, 8); // the split batch delivered at exit: the queue's two entries are left
+    expect(engine.unsettled).to.equal(2);
+    expect(engine.counts).to.include({ delivered: 8, failed: 0 });
   });
 
   it('a request waiting to be retried is handed over with its id, and the outage says one attempt only', async function () {
