@@ -285,7 +285,7 @@ describeEachMode('end to end: memory during a long outage (a script in its own p
 
   for (const batch of [false, true]) {
     it(`stays bounded while the server is down, counts every dropped entry, and delivers the rest once it is back (${batch ? 'batched' : 'one entry per request'})`, async function () {
-      this.timeout(40_000);
+      this.timeout(60_000);
       await receiver.reset();
       await receiver.stopListening();
       const entries = 40_000;
