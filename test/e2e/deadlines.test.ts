@@ -104,7 +104,9 @@ describeEachMode('end to end: deadlines and process exit', function ({ options: 
         ...deliveryMode,
         url: receiver.url(),
         ...FAST_RETRY,
-        timeoutMs: 400,
+        // Far beyond the short deadline: the hung attempt must still be hanging when that deadline passes, even when
+        // a loaded machine runs the application's thread late (in thread mode the worker's timer runs on its own).
+        timeoutMs: 2000,
         shutdownTimeoutMs: 10_000,
       });
       const logger = winston.createLogger({ transports: [transport] });

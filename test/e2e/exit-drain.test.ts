@@ -13,8 +13,12 @@ const AT_ONCE_MS = 1000;
 
 interface DrainRun {
   code: number | null;
-  /** ms from the child's process.exit() call to the end of the child, as the parent sees it. */
-  exitMs: number;
+  /**
+   * ms from the child's process.exit() call to the end of its 'exit' listeners (the drain's), by the child's clock:
+   * what the transport holds the exit for. (The process's teardown and the parent's noticing it vary with the
+   * machine's load, not with the transport.)
+   */
+  drainMs: number;
   /** Date.now() when the child called process.exit(). */
   exitCalledAt: number;
   stats: DeliveryStats;
@@ -28,8 +32,12 @@ async function runDrain(
   { batch = false, options = {} }: { batch?: boolean; options?: LogstreamTransportOptions } = {},
 ): Promise<DrainRun> {
   const run = await runScript('exit-drain.ts', { url, entries: 1000, ending, batch, options });
-  const { stats, exitCalledAt } = lastJsonLine<{ stats: DeliveryStats; exitCalledAt: number }>(run);
-  return { code: run.code, exitMs: run.exitedAt - exitCalledAt, exitCalledAt, stats, stderr: run.stderr };
+  const { stats, exitCalledAt, drainedAt } = lastJsonLine<{
+    stats: DeliveryStats;
+    exitCalledAt: number;
+    drainedAt: number;
+  }>(run);
+  return { code: run.code, drainMs: drainedAt - exitCalledAt, exitCalledAt, stats, stderr: run.stderr };
 }
 
 const seqs = (entries: Record<string, unknown>[]): unknown[] => entries.map((entry) => entry.seq);
@@ -53,7 +61,7 @@ describeEachMode('drain at exit (exitTimeoutMs), with a real server in another p
       expect(seqs(await receiver.entries())).to.deep.equal(range(1000));
       expect(run.stats).to.include({ logged: 1000, delivered: 1000, queued: 0, failed: 0 });
       expect(run.stderr, 'no "not delivered" line').to.equal('');
-      expect(run.exitMs, 'ms from process.exit() to the end of the process').to.be.below(EXIT_TIMEOUT_MS + 500);
+      expect(run.drainMs, 'ms from process.exit() to the end of the drain').to.be.below(EXIT_TIMEOUT_MS + 500);
     });
 
     it(`1,000 entries then an uncaught exception with winston's exitOnError: all delivered, the request in flight with its id (${mode})`, async function () {
@@ -74,7 +82,7 @@ describeEachMode('drain at exit (exitTimeoutMs), with a real server in another p
       );
       expect(run.stats).to.include({ logged: 1001, delivered: 1001, queued: 0 });
       expect(run.stderr).not.to.include('not delivered');
-      expect(run.exitMs).to.be.below(EXIT_TIMEOUT_MS + 500);
+      expect(run.drainMs).to.be.below(EXIT_TIMEOUT_MS + 500);
     });
 
     it(`a failing server (503) at exit: one attempt, then the process ends at once and reports what was not delivered (${mode})`, async function () {
@@ -94,7 +102,7 @@ describeEachMode('drain at exit (exitTimeoutMs), with a real server in another p
         expect(afterExit, 'one attempt at exit').to.equal(1);
         expect(requests, 'the failed attempt, then the one at exit').to.have.length(2);
       }
-      expect(run.exitMs).to.be.below(AT_ONCE_MS);
+      expect(run.drainMs).to.be.below(AT_ONCE_MS);
       expect(run.stderr).to.include('process exiting with 1000 log entries not delivered');
       expect(run.stats).to.include({ delivered: 0, queued: 1000 });
     });
@@ -146,7 +154,7 @@ describeEachMode('drain at exit (exitTimeoutMs), with a real server in another p
       const run = await drain(receiver.url(), 'exit-on-failure', { batch: true });
 
       expect(run.code).to.equal(0);
-      expect(run.exitMs).to.be.below(AT_ONCE_MS);
+      expect(run.drainMs).to.be.below(AT_ONCE_MS);
       expect(run.stderr).to.include('process exiting with 1000 log entries not delivered');
     } finally {
       await receiver.startListening();

@@ -135,9 +135,8 @@ describeEachMode('end to end: delivery through a server that misbehaves', functi
       }
       expect(requests.filter((request) => FINAL.has(request.status))).to.have.length(3);
       // Delivered: everything else, in order, each once per request id.
-      const deliveredSeqs = distinct
-        .filter((attempts) => isAnswered2xx(attempts.at(-1) as ReceivedRequest))
-        .flatMap((attempts) => seqsOf(attempts[0] as ReceivedRequest));
+      const delivered = distinct.filter((attempts) => isAnswered2xx(attempts.at(-1) as ReceivedRequest));
+      const deliveredSeqs = delivered.flatMap((attempts) => seqsOf(attempts[0] as ReceivedRequest));
       const all = Array.from({ length: 70 }, (_, seq) => seq);
       expect(deliveredSeqs).to.deep.equal(all.filter((seq) => !failedSeqs.includes(seq)));
       expect(
@@ -153,8 +152,10 @@ describeEachMode('end to end: delivery through a server that misbehaves', functi
         pending: 0,
         queued: 0,
       });
-      // Every attempt either got a 2xx (recorded by the receiver) or was reported by a 'warn'.
-      expect(stats.requests).to.equal(requests.filter(isAnswered2xx).length + warnings.length);
+      // Every attempt either got a 2xx or was reported by a 'warn'. The 2xx the transport saw end their request:
+      // one per delivered request. (An attempt the receiver answered 200 after the transport's timeout, on a loaded
+      // machine, is retried: the receiver records a 200, the transport a 'warn'.)
+      expect(stats.requests).to.equal(delivered.length + warnings.length);
       // Each request's last attempt reached the receiver, so its ids count the requests; the rest were retries.
       expect(stats.retries).to.equal(stats.requests - ids.length);
 
@@ -285,7 +286,7 @@ describeEachMode('end to end: memory during a long outage (a script in its own p
 
   for (const batch of [false, true]) {
     it(`stays bounded while the server is down, counts every dropped entry, and delivers the rest once it is back (${batch ? 'batched' : 'one entry per request'})`, async function () {
-      this.timeout(40_000);
+      this.timeout(60_000);
       await receiver.reset();
       await receiver.stopListening();
       const entries = 40_000;

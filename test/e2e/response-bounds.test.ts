@@ -25,7 +25,7 @@ async function runClient(
 }
 
 describe('end to end: huge answers are read within bounds (the client in its own process)', function () {
-  this.timeout(30_000);
+  this.timeout(60_000);
   let receiver: TestReceiver;
   useTestReceiver((started) => (receiver = started));
 

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { LOCK_FILE } from '../../src/delivery/spool/directory-lock.js';
 import type { DeliveryStats, SpoolOptions } from '../../src/index.js';
 import { lastJsonLine, runScript, type ScriptRun } from '../support/run-script.js';
 import { describeEachMode } from '../support/modes.js';
@@ -14,7 +15,7 @@ const SCRIPT = 'spool-run.ts';
 const statsOf = (run: ScriptRun): DeliveryStats => lastJsonLine<DeliveryStats>(run);
 
 describeEachMode('end to end: the disk spool (scripts in their own processes)', function ({ options: mode }) {
-  this.timeout(30_000);
+  this.timeout(60_000);
   let receiver: TestReceiver;
   let dir: string;
   useTestReceiver((started) => (receiver = started));
@@ -36,8 +37,21 @@ describeEachMode('end to end: the disk spool (scripts in their own processes)', 
     sampleRss?: boolean;
   }
 
+  /** The fixture's argument for `args`, in this delivery mode. */
+  function scriptArgs(args: RunArgs) {
+    return { url: receiver.url(), batch: false, ...mode, ...args, spool: { dir, ...args.spool } };
+  }
+
   function run(args: RunArgs) {
-    return runScript(SCRIPT, { url: receiver.url(), batch: false, ...mode, ...args, spool: { dir, ...args.spool } });
+    return runScript(SCRIPT, scriptArgs(args));
+  }
+
+  /** Starts the fixture for an ending that lasts until it is killed (`burst`, `hold`); stdout piped, stderr ignored. */
+  function spawnRun(args: RunArgs) {
+    const script = new URL(`../fixtures/${SCRIPT}`, import.meta.url).pathname;
+    return spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(scriptArgs(args))], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
   }
 
   function spoolFiles(): string[] {
@@ -136,24 +150,13 @@ describeEachMode('end to end: the disk spool (scripts in their own processes)', 
   it("mode 'always', SIGKILL mid-burst while the server stalls: every entry accepted over syncIntervalMs before the kill arrives after a restart, once", async function () {
     await receiver.faults([{ kind: 'hang' }]);
     const syncIntervalMs = 100;
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        new URL('../fixtures/spool-run.ts', import.meta.url).pathname,
-        JSON.stringify({
-          url: receiver.url(),
-          batch: true,
-          from: 0,
-          count: 0,
-          ending: 'burst',
-          spool: { dir, mode: 'always', syncIntervalMs },
-          ...mode,
-        }),
-      ],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
+    const child = spawnRun({
+      from: 0,
+      count: 0,
+      ending: 'burst',
+      batch: true,
+      spool: { mode: 'always', syncIntervalMs },
+    });
     const progress: { seq: number; at: number }[] = [];
     let buffered = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -162,13 +165,17 @@ describeEachMode('end to end: the disk spool (scripts in their own processes)', 
       buffered = lines.pop() ?? '';
       for (const line of lines) progress.push(JSON.parse(line) as { seq: number; at: number });
     });
-    const started = () => progress[0]?.at ?? Date.now();
-    while (Date.now() - started() < 1200) await new Promise((resolve) => setTimeout(resolve, 20));
-    const killedAt = Date.now();
+    const closed = new Promise((resolve) => child.once('close', resolve));
+    // 1.2 s of bursts by the child's own clock: a child slow to start (tsx, a loaded machine) gets its full run.
+    const running = (): number => (progress.at(-1)?.at ?? 0) - (progress[0]?.at ?? Infinity);
+    while (running() < 1200 && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 20));
     child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('close', resolve));
-    // Every burst reported this long before the kill was accepted over syncIntervalMs (plus a write's slack) before it.
-    const safe = progress.filter((burst) => burst.at < killedAt - syncIntervalMs - 400).pop();
+    await closed;
+    // The child's last report is its last sign of life before the kill (pipe writes are synchronous): every burst
+    // reported over syncIntervalMs (plus a write's slack) before it was accepted that long before the kill. Counting
+    // back from the parent's clock instead would blame the spool for a child the machine did not schedule.
+    const lastAlive = progress.at(-1)?.at ?? 0;
+    const safe = progress.filter((burst) => burst.at < lastAlive - syncIntervalMs - 400).pop();
     expect(safe, 'a burst old enough').not.to.equal(undefined);
 
     await receiver.reset();
@@ -180,13 +187,22 @@ describeEachMode('end to end: the disk spool (scripts in their own processes)', 
   });
 
   it('a second process given the same directory says so in one line and runs without a spool', async function () {
-    const holder = run({ from: 0, count: 0, ending: 'hold' });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const second = await run({ from: 0, count: 3, ending: 'finish' });
-    expect(second.stderrLines).to.have.length(1);
-    expect(second.stderrLines[0]).to.match(/^winston-logstream: .*running without a spool$/);
-    expect(statsOf(second)).to.include({ delivered: 3 });
-    await holder;
+    const holder = spawnRun({ from: 0, count: 0, ending: 'hold' });
+    const closed = new Promise((resolve) => holder.once('close', resolve));
+    try {
+      // Until the holder has the spool open (its lock taken), however long it takes to start.
+      while (!existsSync(join(dir, LOCK_FILE)) && holder.exitCode === null) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(holder.exitCode, 'the holder is running').to.equal(null);
+      const second = await run({ from: 0, count: 3, ending: 'finish' });
+      expect(second.stderrLines).to.have.length(1);
+      expect(second.stderrLines[0]).to.match(/^winston-logstream: .*running without a spool$/);
+      expect(statsOf(second)).to.include({ delivered: 3 });
+    } finally {
+      holder.kill('SIGKILL');
+      await closed;
+    }
   });
 
   it('keeps its files private (0700 directory, 0600 files) and free of the URL credentials and header values', async function () {

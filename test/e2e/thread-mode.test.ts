@@ -52,7 +52,7 @@ describe('thread mode, with a real server in another process', function () {
   useTestReceiver((started) => (receiver = started));
   before(async function () {
     // A long-running application has its worker started long before; from source (tsx) it takes most of a second.
-    this.timeout(20_000);
+    this.timeout(40_000);
     await sidecar().ready;
   });
   afterEach(function () {
@@ -91,10 +91,10 @@ describe('thread mode, with a real server in another process', function () {
   });
 
   it('the worker dies: what it had not settled is delivered in-process, counted once, said once on stderr', async function () {
-    this.timeout(30_000);
+    this.timeout(60_000);
     // The server stalls: it fails every request for a while, from the first; the worker dies meanwhile.
     await receiver.faults([{ kind: 'status', status: 503, forMs: 1500 }]);
-    const run = await runScript('thread-crash.ts', { url: receiver.url(), entries: 200 }, 25_000);
+    const run = await runScript('thread-crash.ts', { url: receiver.url(), entries: 200 }, 50_000);
 
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stderrLines).to.deep.equal([WORKER_STOPPED]);
@@ -113,11 +113,14 @@ describe('thread mode, with a real server in another process', function () {
     const seqs = arrivals(await receiver.requests()).map(({ entry }) => entry.seq as number);
     expect([...new Set(seqs)]).to.deep.equal(range(200));
     const requests = await receiver.requests();
-    expect(stats.requests, "every attempt counted, the worker's and the fallback's").to.equal(requests.length);
+    // Every attempt counted, the worker's and the fallback's, but for one: the worker reports its counts once per turn
+    // of its event loop, so an attempt it put on the wire in the turn it was ended in reaches the server uncounted.
+    // One request at most is in flight (the stream's order), so at most one is missing; none is counted twice.
+    expect(requests.length - stats.requests, 'attempts the server got that the stats do not count').to.be.oneOf([0, 1]);
   });
 
   it('one worker for many transports: 10 cost no thread more than 1, each in its own order, options and stats', async function () {
-    this.timeout(30_000);
+    this.timeout(60_000);
     const one = lastJsonLine<{ threads: number }>(
       await runScript('thread-many.ts', { url: receiver.url(), transports: 1, entries: 20 }),
     );
@@ -168,7 +171,6 @@ describe('thread mode, with a real server in another process', function () {
       // The same in both modes, from the application's side: see test/e2e/deadlines.test.ts.
       await receiver.stopListening();
       try {
-        const started = Date.now();
         const run = await runScript('exit-after-logging.ts', {
           url: receiver.url(),
           entries: 50,
@@ -177,8 +179,11 @@ describe('thread mode, with a real server in another process', function () {
         });
 
         expect(run.code).to.equal(0);
-        // tsx and the worker start in about 2 s on a loaded machine; then 1 s of retries, and the drain's one attempt.
-        expect(run.exitedAt - started).to.be.below(6000);
+        // Timed from the first failure, which comes once the worker has started (from source, through tsx: a second
+        // or several on a loaded machine): then 1 s of retries, the drain's one attempt, and slack for the machine.
+        const { firstWarnAt } = JSON.parse(run.stdout.split('\n').at(-3) ?? '{}') as { firstWarnAt?: number };
+        expect(firstWarnAt, run.stdout).to.be.a('number');
+        expect(run.exitedAt - (firstWarnAt ?? 0)).to.be.below(1000 + 2000);
         expect(run.stderrLines.at(-1)).to.equal('winston-logstream: process exiting with 50 log entries not delivered');
         expect(lastJsonLine<DeliveryStats>(run)).to.include({ logged: 50, delivered: 0 });
       } finally {

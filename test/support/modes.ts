@@ -24,7 +24,7 @@ export function describeEachMode(title: string, body: (this: Mocha.Suite, mode: 
     describe(`${title} [${mode.name}]`, function () {
       if (mode.options.thread) {
         before(async function () {
-          this.timeout(20_000);
+          this.timeout(40_000);
           await sidecar().ready;
         });
       }

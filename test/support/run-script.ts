@@ -18,13 +18,14 @@ export interface ScriptRun {
 
 /**
  * Runs `test/fixtures/<name>` with `JSON.stringify(args)` as its one argument; kills it (and fails) when it has not
- * exited after `killAfterMs`.
+ * exited after `killAfterMs`. The default leaves room for a loaded machine, where tsx alone can take 2–5 s to start;
+ * a test that runs a script needs a mocha timeout above it (the suite's default, 40 s, is).
  * @param nodeOptions - extra Node flags, for example `--max-old-space-size=40`.
  */
 export function runScript(
   name: string,
   args: unknown,
-  killAfterMs = 15_000,
+  killAfterMs = 30_000,
   nodeOptions: readonly string[] = [],
 ): Promise<ScriptRun> {
   const script = fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));

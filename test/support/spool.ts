@@ -42,18 +42,24 @@ export function segmentFiles(dir: string): string[] {
 /** Lines of `records`. */
 export const linesOf = (records: readonly SpooledRecord[]): string[] => records.map((r) => r.line);
 
-/** Starts the spool child (see test/fixtures/spool-child.ts) and resolves once it printed its first line. */
-export async function startChild(args: string[]): Promise<{ child: ChildProcess; firstLine: string }> {
+/**
+ * Starts the spool child (see test/fixtures/spool-child.ts) and resolves once it printed its first line.
+ * @returns the child, its first line, and `laterLines`: the complete lines it printed after the first so far.
+ */
+export async function startChild(
+  args: string[],
+): Promise<{ child: ChildProcess; firstLine: string; laterLines: () => string[] }> {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const laterLines = (): string[] => out.split('\n').slice(1, -1);
   const firstLine = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
+    child.stdout?.on('data', () => {
       if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
     });
     child.on('exit', (code) => reject(new Error(`spool child exited (${code}) before printing: ${out}`)));
   });
-  return { child, firstLine };
+  return { child, firstLine, laterLines };
 }
 
 /** Kills `child` with SIGKILL and resolves once it is gone. */
