@@ -160,6 +160,8 @@ let exitSourceOf: (transport: LogstreamTransport, taken: TakenEntries | undefine
 let settleAtExit: (transport: LogstreamTransport, outcome: ExitOutcome) => void;
 /** The transport's stream in the sidecar worker; `undefined` when it delivers in-process. */
 let threadStreamOf: (transport: LogstreamTransport) => number | undefined;
+/** A thread-mode transport delivers in-process from now on (see `ThreadDelivery.fallBackAtExit`). */
+let fallBackAtExit: (transport: LogstreamTransport) => void;
 
 /** How long an exit waits for the sidecar worker to answer (it may still be starting). */
 const SIDECAR_EXIT_WAIT_MS = 2000;
@@ -172,18 +174,20 @@ const SIDECAR_EXIT_WAIT_MS = 2000;
 function atExit(): void {
   let undelivered = 0;
   let kept = 0;
-  const draining: { transport: LogstreamTransport; source: ExitSource }[] = [];
-  for (const transport of busyTransports) {
-    const source = exitTimeoutOf(transport) > 0 ? exitSourceOf(transport, undefined) : undefined;
-    if (source !== undefined) draining.push({ transport, source });
-  }
-  const inProcess = draining.length;
   const byStream = new Map<number, LogstreamTransport>();
   for (const transport of threadTransports) {
     const stream = threadStreamOf(transport);
     if (stream !== undefined) byStream.set(stream, transport);
   }
   const taken = byStream.size === 0 ? [] : sidecar().takeAtExit([...byStream.keys()], SIDECAR_EXIT_WAIT_MS);
+  // A worker that does not answer: its transports deliver in-process from here, from the entries kept on this side.
+  if (taken === undefined) for (const transport of byStream.values()) fallBackAtExit(transport);
+  const draining: { transport: LogstreamTransport; source: ExitSource }[] = [];
+  for (const transport of busyTransports) {
+    const source = exitTimeoutOf(transport) > 0 ? exitSourceOf(transport, undefined) : undefined;
+    if (source !== undefined) draining.push({ transport, source });
+  }
+  const inProcess = draining.length;
   for (const { stream, batches, failing } of taken ?? []) {
     const transport = byStream.get(stream) as LogstreamTransport;
     for (const batch of batches) undelivered += batch.lines.length;
@@ -205,11 +209,7 @@ function atExit(): void {
   outcomes.forEach(
     (outcome, i) => (undelivered += i < inProcess ? outcome.settled - outcome.delivered : -outcome.delivered),
   );
-  if (taken === undefined) {
-    for (const transport of byStream.values()) undelivered += transport.stats().queued;
-  } else if (byStream.size > 0) {
-    kept += sidecar().keepAtExit(settled, SIDECAR_EXIT_WAIT_MS) ?? 0;
-  }
+  if (taken !== undefined && byStream.size > 0) kept += sidecar().keepAtExit(settled, SIDECAR_EXIT_WAIT_MS) ?? 0;
   for (const engine of spoolingEngines) kept += engine.keepForNextRun();
   if (undelivered === 0) return;
   const spooled = kept > 0 ? `; ${kept} kept in the spool for the next run` : '';
@@ -256,6 +256,9 @@ export class LogstreamTransport extends TransportStream {
       transport.#engineParts()?.engine.settleAtExit(outcome.delivered, outcome.settled);
     threadStreamOf = (transport) =>
       transport.#engine instanceof ThreadDelivery ? transport.#engine.stream : undefined;
+    fallBackAtExit = (transport) => {
+      if (transport.#engine instanceof ThreadDelivery) transport.#engine.fallBackAtExit();
+    };
   }
 
   /** @throws TypeError naming the option when an option is invalid. */

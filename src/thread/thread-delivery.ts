@@ -193,10 +193,24 @@ export class ThreadDelivery implements Delivery, StreamClient {
   }
 
   onWorkerLost(): void {
-    this.#sidecar = undefined;
-    this.#observer.onNotice(
+    this.#fallBack(
       'the delivery thread stopped; delivering in-process from now on (entries it had not settled are sent again)',
     );
+  }
+
+  /**
+   * At exit, when the worker did not hand its entries back in time (still starting, or stuck): delivery goes
+   * in-process from here, so that the drain at exit sends what this side kept.
+   */
+  fallBackAtExit(): void {
+    if (this.#fallback !== undefined) return;
+    this.#fallBack('the delivery thread did not answer at exit; its entries are sent from the application thread');
+  }
+
+  /** Delivers in-process from now on, starting with every entry the worker had not reported settled. */
+  #fallBack(notice: string): void {
+    this.#sidecar = undefined;
+    this.#observer.onNotice(notice);
     // The spool's lock is still this process's: the fallback runs without it (the spool keeps its records for
     // the next run).
     const fallback = createEngine({ ...this.#settings, spool: undefined }, this.#observer);

@@ -119,6 +119,19 @@ describe('thread mode, with a real server in another process', function () {
     expect(requests.length - stats.requests, 'attempts the server got that the stats do not count').to.be.oneOf([0, 1]);
   });
 
+  it('drains at exit what it kept on the application side when the worker does not hand its entries back', async function () {
+    this.timeout(60_000);
+    const run = await runScript('thread-exit-unanswered.ts', { url: receiver.url(), entries: 200 }, 50_000);
+
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stderrLines).to.deep.equal([
+      'winston-logstream: the delivery thread did not answer at exit; its entries are sent from the application thread',
+    ]);
+    // At least once (the worker may have sent some before it ended), in order once duplicates are removed.
+    const seqs = arrivals(await receiver.requests()).map(({ entry }) => entry.seq as number);
+    expect([...new Set(seqs)]).to.deep.equal(range(200));
+  });
+
   it('one worker for many transports: 10 cost no thread more than 1, each in its own order, options and stats', async function () {
     this.timeout(60_000);
     const one = lastJsonLine<{ threads: number }>(
