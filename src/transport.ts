@@ -160,7 +160,7 @@ let exitSourceOf: (transport: LogstreamTransport, taken: TakenEntries | undefine
 let settleAtExit: (transport: LogstreamTransport, outcome: ExitOutcome) => void;
 /** The transport's stream in the sidecar worker; `undefined` when it delivers in-process. */
 let threadStreamOf: (transport: LogstreamTransport) => number | undefined;
-/** A thread-mode transport delivers in-process from now on (see `ThreadDelivery.fallBackAtExit`). */
+/** A thread-mode transport delivers in-process from now on, if it kept entries (see `ThreadDelivery.fallBackAtExit`). */
 let fallBackAtExit: (transport: LogstreamTransport) => void;
 
 /** How long an exit waits for the sidecar worker to answer (it may still be starting). */
@@ -321,8 +321,10 @@ export class LogstreamTransport extends TransportStream {
         if (line === undefined) return this.#dropOversize(size);
         size = Buffer.byteLength(line);
       }
-      // Busy only once an entry is accepted: one dropped by an idle queue would never see onIdle.
-      if (this.#engine.enqueue(line, size, target, timeMs) && this.#engine.unsettled === 1) markBusy(this);
+      // Busy only once an entry is accepted: one dropped by an idle queue would never see onIdle. Marked by set
+      // membership, not by `unsettled` reaching 1: in thread mode the worker's entries recovered from the spool
+      // may come first.
+      if (this.#engine.enqueue(line, size, target, timeMs) && !busyTransports.has(this)) markBusy(this);
     } catch (error) {
       this.#intake.failed++;
       if (this.#serializationReported) return;

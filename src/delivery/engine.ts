@@ -315,7 +315,7 @@ export class DeliveryEngine {
     const batches: ExitBatch[] = [];
     const attempt = this.#inFlight?.attempt;
     if (attempt !== undefined) {
-      batches.push(attempt);
+      batches.push({ target: attempt.target, lines: attempt.lines, requestId: attempt.requestId });
       for (const lines of attempt.after) batches.push({ target: attempt.target, lines });
     }
     if ((this.#recovery?.left ?? 0) > 0) return { batches, failing: this.#outage };

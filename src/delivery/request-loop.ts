@@ -116,8 +116,14 @@ export class RequestLoop {
         if (signal.aborted) return;
         if (result.ok) {
           events.onSuccess();
-          flight.attempt = undefined;
-          resend = this.#countAnswer(flight, batch.target, lines, result.body, result.bodyCut);
+          const answer = this.#countAnswer(flight, batch.target, lines, result.body, result.bodyCut);
+          resend = answer.resend;
+          // What is left of the flight is set before the rejection is reported: an observer may end the process,
+          // and the drain at exit takes it from there. The entries to send again go in a new request.
+          if (resend.length > 0) requestId = randomUUID();
+          flight.attempt =
+            resend.length > 0 ? { target: batch.target, lines: resend, requestId, after } : nextHalf(batch, after);
+          if (answer.rejection !== undefined) events.onRejected(answer.rejection);
           break;
         }
         events.onFailure(result.error, attemptStarted);
@@ -127,18 +133,18 @@ export class RequestLoop {
         }
         const delay = this.#retryDelay(result, attempts - 1, started);
         if (delay === undefined) {
-          flight.attempt = undefined;
+          flight.attempt = nextHalf(batch, after);
           return flight.failed(lines.length);
         }
         await sleep(delay, signal);
       }
       if (resend.length === 0) return;
       const delay = this.#retryDelay(RESEND, attempts - 1, started);
-      if (delay === undefined) return flight.failed(resend.length);
-      // The entries to send again are the flight's unsettled ones while it waits: a new request, with its own id.
+      if (delay === undefined) {
+        flight.attempt = nextHalf(batch, after);
+        return flight.failed(resend.length);
+      }
       lines = resend;
-      requestId = randomUUID();
-      flight.attempt = { target: batch.target, lines, requestId, after };
       await sleep(delay, signal);
     }
   }
@@ -148,6 +154,7 @@ export class RequestLoop {
     const middle = Math.ceil(batch.lines.length / 2);
     const second = batch.lines.slice(middle);
     await this.#deliver({ target: batch.target, lines: batch.lines.slice(0, middle) }, flight, [second, ...after]);
+    if (flight.signal.aborted) return;
     await this.#deliver({ target: batch.target, lines: second }, flight, after);
   }
 
@@ -156,9 +163,15 @@ export class RequestLoop {
    * failed, or to be sent again.
    * A body cut at the sender's bound is not read: it is no answer the protocol gives to this request, and the
    * status said 2xx, so every entry counts as delivered (said once, as a notice).
-   * @returns the entries to send again, in order.
+   * @returns the entries to send again, in order, and the error to report for the entries refused, if any.
    */
-  #countAnswer(flight: Flight, target: ServerTarget, lines: string[], body: string, bodyCut: boolean): string[] {
+  #countAnswer(
+    flight: Flight,
+    target: ServerTarget,
+    lines: string[],
+    body: string,
+    bodyCut: boolean,
+  ): { resend: string[]; rejection: DeliveryError | undefined } {
     const { readResponse } = this.#options.codec;
     if (bodyCut && readResponse !== undefined && !this.#cutAnswerReported) {
       this.#cutAnswerReported = true;
@@ -169,22 +182,21 @@ export class RequestLoop {
     const verdict = bodyCut ? undefined : readResponse?.(body, lines.length);
     if (verdict === undefined) {
       flight.delivered(lines.length);
-      return [];
+      return { resend: [], rejection: undefined };
     }
     const { rejected, retry, reason } = verdict;
     flight.delivered(lines.length - rejected - retry.length);
     flight.failed(rejected);
-    if (rejected > 0) {
-      this.#options.events.onRejected(
-        new DeliveryError({
-          code: 'REJECTED',
-          url: target.displayUrl,
-          entries: rejected,
-          reason: `the server rejected ${rejected} of ${lines.length} entries: ${reason ?? 'no reason given'}`,
-        }),
-      );
-    }
-    return retry.map((i) => lines[i] as string);
+    const rejection =
+      rejected === 0
+        ? undefined
+        : new DeliveryError({
+            code: 'REJECTED',
+            url: target.displayUrl,
+            entries: rejected,
+            reason: `the server rejected ${rejected} of ${lines.length} entries: ${reason ?? 'no reason given'}`,
+          });
+    return { resend: retry.map((i) => lines[i] as string), rejection };
   }
 
   /** The wait before the next attempt, or undefined when the request is given up. */
@@ -195,6 +207,12 @@ export class RequestLoop {
     if (this.#now() + delay - started > policy.maxElapsedMs) return undefined;
     return delay;
   }
+}
+
+/** The flight's attempt once `batch` is settled: the next of the later halves of its 413 split, if any is left. */
+function nextHalf(batch: Batch, after: FlightAttempt['after']): FlightAttempt | undefined {
+  const [next, ...rest] = after;
+  return next === undefined ? undefined : { target: batch.target, lines: next, requestId: randomUUID(), after: rest };
 }
 
 /** Waits `ms` unless aborted. The timer is unref'd: whether the process waits for it is up to the process hold. */

@@ -17,6 +17,11 @@ export class RetainedEntries {
   #head = 0;
   #from = 0;
 
+  /** How many entries are retained. */
+  get length(): number {
+    return (this.#slots.length - this.#head) / SLOTS;
+  }
+
   push(line: string, size: number, target: ServerTarget, acceptedAtMs: number): void {
     this.#slots.push(line, size, target, acceptedAtMs);
   }

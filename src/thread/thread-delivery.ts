@@ -200,10 +200,10 @@ export class ThreadDelivery implements Delivery, StreamClient {
 
   /**
    * At exit, when the worker did not hand its entries back in time (still starting, or stuck): delivery goes
-   * in-process from here, so that the drain at exit sends what this side kept.
+   * in-process from here, so that the drain at exit sends what this side kept (if it kept anything).
    */
   fallBackAtExit(): void {
-    if (this.#fallback !== undefined) return;
+    if (this.#fallback !== undefined || this.#retained.length === 0) return;
     this.#fallBack('the delivery thread did not answer at exit; its entries are sent from the application thread');
   }
 

@@ -6,7 +6,8 @@ import { DeliveryEngine } from '../../src/delivery/engine.js';
 import { HttpSender, type PreparedRequest, type SendResult } from '../../src/delivery/http-sender.js';
 import { REQUEST_ID_HEADER, type Sender } from '../../src/delivery/request-loop.js';
 import { parseServerUrl, type ServerTarget } from '../../src/url.js';
-import { JSON_ARRAY_CODEC, QUIET_OBSERVER, TARGET } from '../support/scripted-server.js';
+import { createElasticsearchCodec, ELASTICSEARCH_LIMITS } from '../../src/protocols/elasticsearch.js';
+import { type Answer, JSON_ARRAY_CODEC, QUIET_OBSERVER, ScriptedServer, TARGET } from '../support/scripted-server.js';
 
 /** Records each attempt's request id, fails the first `failures` attempts with `status`, then never answers. */
 class StallingSender implements Sender {
@@ -96,6 +97,36 @@ describe('drain at exit: what the engine hands over', function () {
     engine.settleAtExit(8, 8); // the split batch delivered at exit: the queue's two entries are left
     expect(engine.unsettled).to.equal(2);
     expect(engine.counts).to.include({ delivered: 8, failed: 0 });
+  });
+
+  it('an observer that ends the process on a rejection: the entries to send again, then the queue', async function () {
+    const items = [400, 429, 200, 429].map((status) => ({ create: { status } }));
+    const partly: Answer = { status: 200, body: JSON.stringify({ errors: true, items }) };
+    let atExit: string[][] | undefined;
+    const engine: DeliveryEngine = new DeliveryEngine({
+      sender: new ScriptedServer([partly, 'stall']),
+      codec: {
+        ...JSON_ARRAY_CODEC,
+        readResponse: createElasticsearchCodec({ index: 'logs' }, ELASTICSEARCH_LIMITS).readResponse,
+      },
+      batch: { maxEntries: 4, maxBytes: 1 << 20, maxDelayMs: 0 },
+      queue: { maxEntries: 1000, maxBytes: 1 << 20, overflow: 'drop-newest' },
+      retry: { minDelayMs: 60_000, maxDelayMs: 60_000, maxElapsedMs: Infinity },
+      holdProcessMs: 0,
+      backlog: false,
+      // As an onDeliveryError that calls process.exit(): the drain at exit takes the entries at once.
+      observer: {
+        ...QUIET_OBSERVER,
+        onRejected: () => (atExit ??= engine.takeForExit().batches.map((b) => [...b.lines])),
+      },
+    });
+    for (let i = 0; i < 5; i++) engine.enqueue(`e${i}`, 2, TARGET, Date.now());
+    await tick();
+    await tick();
+
+    expect(atExit).to.deep.equal([['e1', 'e3'], ['e4']]);
+    expect(engine.counts).to.include({ delivered: 1, failed: 1 });
+    expect(engine.unsettled).to.equal(3);
   });
 
   it('a request waiting to be retried is handed over with its id, and the outage says one attempt only', async function () {
