@@ -7,7 +7,7 @@
 import type { BatchLimits, EncodedRequest, RequestCodec } from '../delivery/codec.js';
 import type { ProtocolDefinition } from './shared/definition.js';
 import { JSON_HEADERS } from './shared/encoder.js';
-import type { JsonValue } from './shared/json-value.js';
+import { fieldTexts } from './shared/field-texts.js';
 import { readSnapshot, snapshotBounds } from './shared/snapshot.js';
 import { optionalSecret, optionError, secretHeader, section } from './shared/option-checks.js';
 import { unixNanoString } from './shared/timestamp.js';
@@ -63,25 +63,40 @@ const LOKI_GROWTH = { factor: 2, bytesPerEntry: 64, bytesPerRequest: 14 } as con
 export function createLokiCodec(settings: LokiSettings, batch: BatchLimits): RequestCodec {
   const { staticLabels, labelFields } = settings;
   const staticBytes = Buffer.byteLength(JSON.stringify(staticLabels));
+  /** The label fields' names as JSON texts (label names need no escaping), to find them among the fields' texts. */
+  const quotedLabelFields = labelFields.map((name) => JSON.stringify(name));
   /** The label set (as JSON) and the stream value of an entry's snapshot. */
   const streamEntry = (snapshot: string): [string, string] => {
     const { timeMs, level, fieldsJson } = readSnapshot(snapshot);
-    const fields = JSON.parse(fieldsJson) as Record<string, JsonValue>;
-    const labels: Record<string, string> = { ...staticLabels };
-    for (const name of labelFields) {
-      if (!Object.hasOwn(fields, name)) continue;
-      // The level label is the level logged at, whatever a format made of the field (colours, say).
-      const value = name === 'level' && level !== undefined ? level : fields[name];
-      delete fields[name];
-      const text = typeof value === 'string' ? value : JSON.stringify(value);
-      if (text !== '') labels[name] = text; // Loki treats an empty label as absent
+    const fields = fieldTexts(fieldsJson);
+    const labelTexts: (string | undefined)[] = [];
+    let line = '';
+    for (let i = 0; i < fields.length; i += 2) {
+      const key = fields[i] as string;
+      const value = fields[i + 1] as string;
+      const label = quotedLabelFields.indexOf(key);
+      if (label >= 0) labelTexts[label] = value;
+      else line += `${line === '' ? '' : ','}${key}:${value}`;
     }
-    return [JSON.stringify(labels), JSON.stringify([unixNanoString(timeMs), JSON.stringify(fields)])];
+    const labels: Record<string, string> = { ...staticLabels };
+    labelFields.forEach((name, i) => {
+      const value = labelTexts[i];
+      if (value === undefined) return;
+      // The level label is the level logged at, whatever a format made of the field (colours, say).
+      const text = name === 'level' && level !== undefined ? level : labelText(value);
+      if (text !== '') labels[name] = text; // Loki treats an empty label as absent
+    });
+    return [JSON.stringify(labels), `["${unixNanoString(timeMs)}",${JSON.stringify(`{${line}}`)}]`];
   };
   return {
     batch: snapshotBounds(batch, { ...LOKI_GROWTH, bytesPerEntry: LOKI_GROWTH.bytesPerEntry + staticBytes }),
     encode: (lines): EncodedRequest => ({ body: encodeStreams(lines.map(streamEntry)), headers: JSON_HEADERS }),
   };
+}
+
+/** A label's value from its field's JSON text: a string's value, or the JSON text of anything else. */
+function labelText(valueText: string): string {
+  return valueText.charCodeAt(0) === 0x22 ? (JSON.parse(valueText) as string) : valueText;
 }
 
 function encodeStreams(entries: readonly (readonly [string, string])[]): string {

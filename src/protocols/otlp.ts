@@ -9,7 +9,7 @@ import type { BatchLimits, EncodedRequest, RequestCodec, ResponseVerdict } from 
 import { readOtlpEnvironment } from './otlp-env.js';
 import type { ProtocolDefinition } from './shared/definition.js';
 import { ALL_ACCEPTED, JSON_HEADERS } from './shared/encoder.js';
-import { readFieldTexts } from './shared/field-texts.js';
+import { fieldTexts } from './shared/field-texts.js';
 import { type JsonValue, toJsonValue } from './shared/json-value.js';
 import { readSnapshot, snapshotBounds } from './shared/snapshot.js';
 import { optionalString, optionError, section, type Unchecked } from './shared/option-checks.js';
@@ -252,7 +252,7 @@ function encodeRecords(head: string, lines: readonly string[], tail: string): st
 /** The `LogRecord` of an entry's snapshot, as JSON text. */
 function encodeLogRecord(snapshot: string): string {
   const { timeMs, level, fieldsJson } = readSnapshot(snapshot);
-  const fields = readFieldTexts(fieldsJson) ?? fieldTextsOf(JSON.parse(fieldsJson) as Record<string, JsonValue>);
+  const fields = fieldTexts(fieldsJson);
   const trace = traceContextOf(fields);
   let body = '';
   let attributes = '';
@@ -289,11 +289,6 @@ function recordHead(timeMs: number, level: string | undefined): string {
     cachedHeadLevel = level;
   }
   return cachedHead;
-}
-
-/** An object's fields as {@link readFieldTexts} reads them: for JSON text that is not in `JSON.stringify`'s form. */
-function fieldTextsOf(fields: Readonly<Record<string, JsonValue>>): string[] {
-  return Object.entries(fields).flatMap(([key, value]) => [JSON.stringify(key), JSON.stringify(value)]);
 }
 
 /** A JSON value's text as the JSON text of its OTLP `AnyValue` (see {@link anyValueJson}); scalars are not parsed. */

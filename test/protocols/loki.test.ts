@@ -67,6 +67,24 @@ describe('protocols/loki', function () {
     expect(JSON.parse(body.streams[0].values[0][1]), 'promoted fields leave the line').to.deep.equal({ message: 'm' });
   });
 
+  it('reads promoted strings with escapes as their values, and builds the same body from fields JSON in another form', function () {
+    const encoder = entryEncoder(createLokiCodec({ staticLabels: {}, labelFields: ['level', 'tenant'] }, LOKI_LIMITS));
+    const tenant = 'a "quoted" \\ tenant é';
+    const body = JSON.parse(
+      encoder.encode([
+        encoder.encodeEntry({ level: 'info', tenant, message: 'm', nested: { list: [1, '}'] } }, timeMs),
+        // A snapshot whose fields JSON has whitespace (an earlier writer's spool): parsed instead.
+        `${timeMs}\u0000"info"\u0000{ "level": "info", "tenant": "t", "message": "n" }`,
+      ]).body,
+    ) as { streams: { stream: Record<string, string>; values: [string, string][] }[] };
+    expect(body.streams.map((stream) => stream.stream)).to.deep.equal([
+      { level: 'info', tenant },
+      { level: 'info', tenant: 't' },
+    ]);
+    expect(JSON.parse(body.streams[0]!.values[0]![1])).to.deep.equal({ message: 'm', nested: { list: [1, '}'] } });
+    expect(JSON.parse(body.streams[1]!.values[0]![1])).to.deep.equal({ message: 'n' });
+  });
+
   it('keeps a NUL inside an entry from splitting it (JSON escapes it)', function () {
     const encoder = entryEncoder(createLokiCodec({ staticLabels: {}, labelFields: ['level'] }, LOKI_LIMITS));
     const body = JSON.parse(

@@ -43,6 +43,20 @@ export function readFieldTexts(json: string): string[] | undefined {
   }
 }
 
+/**
+ * The fields of the JSON object `json` as {@link readFieldTexts} gives them, whatever its form: text not in
+ * `JSON.stringify`'s form is parsed and its fields written again.
+ * @throws SyntaxError when `json` is not JSON.
+ */
+export function fieldTexts(json: string): string[] {
+  const texts = readFieldTexts(json);
+  if (texts !== undefined) return texts;
+  return Object.entries(JSON.parse(json) as object).flatMap(([key, value]) => [
+    JSON.stringify(key),
+    JSON.stringify(value),
+  ]);
+}
+
 /** The index just past the string literal that opens at `open`, or -1 if it does not close. */
 function stringEnd(json: string, open: number): number {
   let from = open + 1;
