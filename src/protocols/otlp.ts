@@ -127,11 +127,10 @@ export function anyValueJson(value: JsonValue): string {
   return `{"kvlistValue":{"values":${keyValuesJson(value)}}}`;
 }
 
-/** An object's fields as the JSON text of an array of OTLP `KeyValue` attributes, in their order, but `skip`'s. */
-export function keyValuesJson(fields: Readonly<Record<string, JsonValue>>, skip?: (key: string) => boolean): string {
+/** An object's fields as the JSON text of an array of OTLP `KeyValue` attributes, in their order. */
+export function keyValuesJson(fields: Readonly<Record<string, JsonValue>>): string {
   let text = '';
   for (const key of Object.keys(fields)) {
-    if (skip?.(key) === true) continue;
     text += `${text === '' ? '{"key":' : ',{"key":'}${JSON.stringify(key)},"value":${anyValueJson(fields[key] as JsonValue)}}`;
   }
   return `[${text}]`;
@@ -331,7 +330,7 @@ interface TraceContext {
   spanId?: string;
   flags?: number;
   /** The fields taken, as JSON texts of their names: they are not attributes. */
-  fields: string[];
+  readonly fields: readonly string[];
 }
 
 const NO_TRACE_CONTEXT: TraceContext = { fields: [] };
@@ -345,17 +344,18 @@ const NO_TRACE_CONTEXT: TraceContext = { fields: [] };
 function traceContextOf(fields: readonly string[]): TraceContext {
   const traceId = plainStringOfText(fieldText(fields, '"trace_id"'));
   if (!isTraceIdentifier(traceId, TRACE_ID)) return NO_TRACE_CONTEXT;
-  const context: TraceContext = { traceId: traceId.toLowerCase(), fields: ['"trace_id"'] };
+  const taken = ['"trace_id"'];
+  const context: TraceContext = { traceId: traceId.toLowerCase(), fields: taken };
   const spanId = plainStringOfText(fieldText(fields, '"span_id"'));
   if (isTraceIdentifier(spanId, SPAN_ID)) {
     context.spanId = spanId.toLowerCase();
-    context.fields.push('"span_id"');
+    taken.push('"span_id"');
   }
   const flags = plainStringOfText(fieldText(fields, '"trace_flags"'));
   const flagBits = flags !== undefined && TRACE_FLAGS.test(flags) ? Number.parseInt(flags, 16) : undefined;
   if (flagBits !== undefined && flagBits <= 0xff) {
     context.flags = flagBits;
-    context.fields.push('"trace_flags"');
+    taken.push('"trace_flags"');
   }
   return context;
 }
