@@ -159,6 +159,10 @@ interface Measurement {
   readonly cpuUsPerEntry: number;
   /** The application thread's busy time (event-loop utilization) per entry, in µs. */
   readonly busyUsPerEntry: number | undefined;
+  /** Of the busy time, roughly, the time the thread waited for a CPU, per entry, in µs (Linux only). */
+  readonly cpuWaitUsPerEntry: number | undefined;
+  /** The busy time less that wait. */
+  readonly busyLessCpuWaitUsPerEntry: number | undefined;
   readonly requests: number;
   readonly peakRssMiB: number;
   readonly received: RunCount;
@@ -173,6 +177,8 @@ type Figure =
   | 'feedMs'
   | 'cpuUsPerEntry'
   | 'busyUsPerEntry'
+  | 'cpuWaitUsPerEntry'
+  | 'busyLessCpuWaitUsPerEntry'
   | 'requests'
   | 'peakRssMiB';
 
@@ -196,6 +202,8 @@ function summarize(variant: VariantName, entries: number, rounds: readonly Measu
     'feedMs',
     'cpuUsPerEntry',
     'busyUsPerEntry',
+    'cpuWaitUsPerEntry',
+    'busyLessCpuWaitUsPerEntry',
     'requests',
     'peakRssMiB',
   ];
@@ -263,6 +271,11 @@ async function measure(
     feedMs: result.feedMs,
     cpuUsPerEntry: (result.cpuMs * 1000) / entries,
     busyUsPerEntry: result.busyUsPerEntry,
+    cpuWaitUsPerEntry: result.cpuWaitUsPerEntry,
+    busyLessCpuWaitUsPerEntry:
+      result.busyUsPerEntry === undefined || result.cpuWaitUsPerEntry === undefined
+        ? undefined
+        : result.busyUsPerEntry - result.cpuWaitUsPerEntry,
     requests: received.requests,
     peakRssMiB: result.peakRssBytes / 2 ** 20,
     received,
@@ -352,6 +365,12 @@ const COMPARISONS: readonly Comparison[] = [
     numerator: ['batched-thread', 'busyUsPerEntry'],
     denominator: ['noop', 'busyUsPerEntry'],
     atMost: 1.3,
+  },
+  // The same less the time each thread waited for a CPU: what the figure would be on cores of their own.
+  {
+    name: 'batched-thread busy µs less CPU wait / no-op',
+    numerator: ['batched-thread', 'busyLessCpuWaitUsPerEntry'],
+    denominator: ['noop', 'busyLessCpuWaitUsPerEntry'],
   },
   {
     name: 'batched busy µs per entry / no-op',
@@ -495,6 +514,7 @@ function printTable(
     'elapsed ms',
     'client CPU µs/entry',
     'busy µs/entry',
+    'of which CPU wait',
     'requests',
     'peak RSS MiB',
     'in order',
@@ -508,6 +528,7 @@ function printTable(
     format(m.elapsedMs, 0),
     format(m.cpuUsPerEntry, 0),
     format(m.busyUsPerEntry, 2),
+    format(m.cpuWaitUsPerEntry, 2),
     variant === 'noop' ? '—' : format(m.requests, 0),
     format(m.peakRssMiB, 1),
     variant === 'noop' ? '—' : inOrder ? 'yes' : 'no',

@@ -144,6 +144,12 @@ export interface VariantResult {
    * resolved), divided by the entries; undefined for plain got and plain http.
    */
   readonly busyUsPerEntry: number | undefined;
+  /**
+   * Of that, roughly, the time the thread was ready to run but waiting for a CPU (another thread or process had
+   * it), per entry, in µs: the run-queue wait of `/proc/thread-self/schedstat` over the same span. Undefined
+   * where Linux's scheduler statistics are not available, and when `busyUsPerEntry` is.
+   */
+  readonly cpuWaitUsPerEntry: number | undefined;
   /** The process's peak resident set size, in bytes. */
   readonly peakRssBytes: number;
   /** `stats()` of this package's transport, for its variants. */

@@ -2,7 +2,7 @@
  * Runs one benchmark variant in a fresh process (so that its peak RSS is its own), started by bench/bench.ts:
  * waits for `start`, feeds the entries, waits for them to be delivered, and reports a {@link VariantResult}.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -246,6 +246,19 @@ function rawPost(url: string, body: string): Promise<void> {
   });
 }
 
+const SCHEDSTAT = '/proc/thread-self/schedstat';
+
+/**
+ * How long this thread has waited, in all, for a CPU while ready to run (Linux: the second field of its
+ * schedstat, in ns), in ms; undefined elsewhere. On two cores shared by the application, a worker thread and the
+ * receiver, part of a thread's busy time is this wait: on a machine with more cores it would not be.
+ */
+function cpuWaitMs(): number | undefined {
+  if (!existsSync(SCHEDSTAT)) return undefined;
+  const waitNs = Number(readFileSync(SCHEDSTAT, 'utf8').split(' ')[1]);
+  return Number.isFinite(waitNs) ? waitNs / 1e6 : undefined;
+}
+
 function perLogUs(ms: number | undefined, calls: number): number | undefined {
   return ms === undefined ? undefined : (ms * 1000) / calls;
 }
@@ -266,8 +279,10 @@ process.on('message', (command: VariantCommand) => {
     const startAt = epochNow();
     const cpuAtStart = process.cpuUsage();
     const eluAtStart = performance.eventLoopUtilization();
+    const cpuWaitAtStart = cpuWaitMs();
     const measured = await runVariant(command.measured);
     const busyMs = performance.eventLoopUtilization(eluAtStart).active;
+    const cpuWaitAtEnd = cpuWaitMs();
     const cpu = process.cpuUsage(cpuAtStart);
     const result: VariantResult = {
       usPerLog: perLogUs(measured.inLog?.totalMs, entries),
@@ -276,6 +291,10 @@ process.on('message', (command: VariantCommand) => {
       feedMs: measured.fedAt - startAt,
       cpuMs: (cpu.user + cpu.system) / 1000,
       busyUsPerEntry: measured.inLog === undefined ? undefined : (busyMs * 1000) / entries,
+      cpuWaitUsPerEntry:
+        measured.inLog === undefined || cpuWaitAtStart === undefined || cpuWaitAtEnd === undefined
+          ? undefined
+          : ((cpuWaitAtEnd - cpuWaitAtStart) * 1000) / entries,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       stats: measured.stats,
     };

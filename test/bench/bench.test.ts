@@ -19,6 +19,7 @@ interface Round {
   usPerLog?: number;
   usPerLogFirst?: number;
   busyUsPerEntry?: number;
+  cpuWaitUsPerEntry?: number;
   entriesPerSecond: number;
   requests: number;
   received: { entries: number; inOrder: boolean };
@@ -68,10 +69,16 @@ describe('bench (npm run bench), in a short run', function () {
       expect(round.stats?.delivered, "the ten transports' stats() add up").to.equal(1000);
     }
     for (const variant of ['noop', 'batched', 'batched-thread', 'otel-sdk']) {
-      for (const round of byName.get(variant)?.rounds ?? [])
+      for (const round of byName.get(variant)?.rounds ?? []) {
         expect(round.busyUsPerEntry, `${variant}: the application thread's busy time`).to.be.above(0);
+        // Linux's scheduler statistics: the part of it spent waiting for a CPU.
+        if (process.platform === 'linux') expect(round.cpuWaitUsPerEntry).to.be.at.least(0);
+      }
     }
-    for (const round of byName.get('plain-got')?.rounds ?? []) expect(round.busyUsPerEntry).to.equal(undefined);
+    for (const round of byName.get('plain-got')?.rounds ?? []) {
+      expect(round.busyUsPerEntry).to.equal(undefined);
+      expect(round.cpuWaitUsPerEntry).to.equal(undefined);
+    }
     expect(
       report.peerDelivery,
       'the OpenTelemetry SDK and winston Http: 1,000 entries, one batch, in order',
@@ -81,7 +88,7 @@ describe('bench (npm run bench), in a short run', function () {
       expect(round.usPerLogFirst, 'the first 100 calls, as many as a one-per-request run makes').to.be.above(0);
     }
 
-    expect(report.targets).to.have.length(20);
+    expect(report.targets).to.have.length(21);
     const bounds = new Map(report.targets.map(({ name, bound }) => [name, bound]));
     expect(bounds.get('batched-thread busy µs per entry / no-op')).to.equal('<= 1.3');
     expect(bounds.get('batched busy µs per entry / no-op'), 'for reference').to.equal(undefined);
