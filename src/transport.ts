@@ -166,54 +166,89 @@ let fallBackAtExit: (transport: LogstreamTransport) => void;
 /** How long an exit waits for the sidecar worker to answer (it may still be starting). */
 const SIDECAR_EXIT_WAIT_MS = 2000;
 
+/** One transport's part in the drain at exit. */
+interface ExitPart {
+  /** Its entries unsettled before the drain. */
+  readonly unsettled: number;
+  /** What the drain sends for it; `undefined` when it sends nothing (`exitTimeoutMs: 0`). */
+  readonly source: ExitSource | undefined;
+  /** Records what the drain did with `source`, where its entries' engine is. */
+  readonly settle: (outcome: ExitOutcome) => void;
+}
+
 /**
  * At exit: drains what is unsettled (see exit-drain.ts; thread-mode transports' entries are first taken back from
  * the sidecar worker), keeps what is still unsettled in the spools for the next run, then reports what was not
  * delivered.
  */
 function atExit(): void {
+  const fromWorker = takeFromWorkerAtExit();
+  // After that: a thread-mode transport whose worker did not answer delivers in-process from here.
+  const parts = [...inProcessExitParts(), ...fromWorker.parts];
+  const drained = parts.filter((part) => part.source !== undefined);
+  const outcomes = drainAtExit(drained.map((part) => part.source as ExitSource));
+  drained.forEach((part, i) => part.settle(outcomes[i] as ExitOutcome));
   let undelivered = 0;
-  let kept = 0;
+  for (const part of parts) undelivered += part.unsettled;
+  for (const outcome of outcomes) undelivered -= outcome.delivered;
+  let kept = fromWorker.keep();
+  for (const engine of spoolingEngines) kept += engine.keepForNextRun();
+  if (undelivered === 0) return;
+  const spooled = kept > 0 ? `; ${kept} kept in the spool for the next run` : '';
+  printNotice(`process exiting with ${undelivered} log entries not delivered${spooled}`);
+}
+
+/** The parts of the transports delivering in-process: their entries are taken from their own engines. */
+function inProcessExitParts(): ExitPart[] {
+  const parts: ExitPart[] = [];
+  for (const transport of busyTransports) {
+    if (threadStreamOf(transport) !== undefined) continue;
+    parts.push({
+      unsettled: transport.stats().queued,
+      source: exitTimeoutOf(transport) > 0 ? exitSourceOf(transport, undefined) : undefined,
+      settle: (outcome) => settleAtExit(transport, outcome),
+    });
+  }
+  return parts;
+}
+
+/** The thread-mode transports' parts in the drain at exit. */
+interface FromWorkerAtExit {
+  readonly parts: readonly ExitPart[];
+  /**
+   * After the drain: tells the worker what the drain did, and has its engines keep what is left in their spools.
+   * @returns how many entries the worker's spools kept.
+   */
+  readonly keep: () => number;
+}
+
+/**
+ * Takes the thread-mode transports' unsettled entries back from the sidecar worker. When the worker does not
+ * answer, its transports fall back to in-process delivery, from the entries they kept, and have no part here.
+ */
+function takeFromWorkerAtExit(): FromWorkerAtExit {
   const byStream = new Map<number, LogstreamTransport>();
   for (const transport of threadTransports) {
     const stream = threadStreamOf(transport);
     if (stream !== undefined) byStream.set(stream, transport);
   }
-  const taken = byStream.size === 0 ? [] : sidecar().takeAtExit([...byStream.keys()], SIDECAR_EXIT_WAIT_MS);
-  // A worker that does not answer: its transports deliver in-process from here, from the entries kept on this side.
-  if (taken === undefined) for (const transport of byStream.values()) fallBackAtExit(transport);
-  const draining: { transport: LogstreamTransport; source: ExitSource }[] = [];
-  for (const transport of busyTransports) {
-    const source = exitTimeoutOf(transport) > 0 ? exitSourceOf(transport, undefined) : undefined;
-    if (source !== undefined) draining.push({ transport, source });
+  const taken = byStream.size === 0 ? undefined : sidecar().takeAtExit([...byStream.keys()], SIDECAR_EXIT_WAIT_MS);
+  if (taken === undefined) {
+    for (const transport of byStream.values()) fallBackAtExit(transport);
+    return { parts: [], keep: () => 0 };
   }
-  const inProcess = draining.length;
-  for (const { stream, batches, failing } of taken ?? []) {
-    const transport = byStream.get(stream) as LogstreamTransport;
-    for (const batch of batches) undelivered += batch.lines.length;
-    const source = exitTimeoutOf(transport) > 0 ? exitSourceOf(transport, { batches, failing }) : undefined;
-    if (source !== undefined) draining.push({ transport, source });
-  }
-  const outcomes = drainAtExit(draining.map(({ source }) => source));
   const settled: SettledAtExit[] = [];
-  draining.forEach(({ transport }, i) => {
-    const outcome = outcomes[i] as ExitOutcome;
-    if (i < inProcess) settleAtExit(transport, outcome);
-    else settled.push({ stream: threadStreamOf(transport) as number, ...outcome });
+  const parts = taken.map(({ stream, batches, failing }): ExitPart => {
+    const transport = byStream.get(stream) as LogstreamTransport;
+    let unsettled = 0;
+    for (const batch of batches) unsettled += batch.lines.length;
+    return {
+      unsettled,
+      source: exitTimeoutOf(transport) > 0 ? exitSourceOf(transport, { batches, failing }) : undefined,
+      settle: (outcome) => settled.push({ stream, ...outcome }),
+    };
   });
-  for (const transport of busyTransports) {
-    if (threadStreamOf(transport) === undefined) undelivered += transport.stats().queued;
-  }
-  // Entries refused for good at exit are no longer queued, and were not delivered either; taken ones are counted
-  // as undelivered above, less what the drain delivered.
-  outcomes.forEach(
-    (outcome, i) => (undelivered += i < inProcess ? outcome.settled - outcome.delivered : -outcome.delivered),
-  );
-  if (taken !== undefined && byStream.size > 0) kept += sidecar().keepAtExit(settled, SIDECAR_EXIT_WAIT_MS) ?? 0;
-  for (const engine of spoolingEngines) kept += engine.keepForNextRun();
-  if (undelivered === 0) return;
-  const spooled = kept > 0 ? `; ${kept} kept in the spool for the next run` : '';
-  printNotice(`process exiting with ${undelivered} log entries not delivered${spooled}`);
+  return { parts, keep: () => sidecar().keepAtExit(settled, SIDECAR_EXIT_WAIT_MS) ?? 0 };
 }
 
 /**
