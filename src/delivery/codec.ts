@@ -9,7 +9,8 @@ import type { BatchBounds } from './entry-queue.js';
 
 /** A request body and its headers, built from entries' snapshots by a protocol's codec. */
 export interface EncodedRequest {
-  readonly body: string;
+  /** The body: text, sent as UTF-8, or its bytes already. */
+  readonly body: string | Buffer;
   readonly headers: Readonly<Record<string, string>>;
 }
 

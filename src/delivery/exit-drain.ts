@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import type { ServerTarget } from '../url.js';
-import type { RequestCodec } from './codec.js';
+import type { EncodedRequest, RequestCodec } from './codec.js';
 import type { ExitTls, ExitWireJob, ExitWireMessage, ExitWireRequest } from './exit-worker.js';
 import type { PreparedRequest } from './http-sender.js';
 import { REQUEST_ID_HEADER } from './request-loop.js';
@@ -33,7 +33,7 @@ export interface ExitSource {
   readonly codec: Pick<RequestCodec, 'encode'>;
   readonly prepare: (
     target: ServerTarget,
-    body: string,
+    body: EncodedRequest['body'],
     headers: Readonly<Record<string, string>>,
     entries: number,
   ) => PreparedRequest;

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { gzip, gzipSync } from 'node:zlib';
 import type { Agents, HttpsOptions, Response } from 'got';
 import type { ServerTarget } from '../url.js';
+import type { EncodedRequest } from './codec.js';
 import { DeliveryError } from './delivery-error.js';
 import { failureDetail, secretsOf } from './failure-detail.js';
 import { PreparedGot } from './prepared-got.js';
@@ -140,7 +141,7 @@ export class HttpSender {
    */
   async prepare(
     target: ServerTarget,
-    body: string,
+    body: EncodedRequest['body'],
     headers: Readonly<Record<string, string>>,
     entries: number,
   ): Promise<PreparedRequest> {
@@ -152,7 +153,7 @@ export class HttpSender {
   /** {@link prepare}, synchronously (with `gzipSync`): for the drain at exit, where no event loop runs. */
   prepareSync(
     target: ServerTarget,
-    body: string,
+    body: EncodedRequest['body'],
     headers: Readonly<Record<string, string>>,
     entries: number,
   ): PreparedRequest {
@@ -163,13 +164,13 @@ export class HttpSender {
 
   #assemble(
     target: ServerTarget,
-    body: string,
+    body: EncodedRequest['body'],
     headers: Readonly<Record<string, string>>,
     entries: number,
   ): PreparedRequest {
     const url = this.#explicitAuthorization ? withoutUserInfo(target.url) : target.url;
     const merged = this.#overrides === undefined ? headers : { ...headers, ...this.#overrides };
-    return { target, url, body: Buffer.from(body), headers: merged, entries };
+    return { target, url, body: typeof body === 'string' ? Buffer.from(body) : body, headers: merged, entries };
   }
 
   #compressed(request: PreparedRequest, body: Buffer): PreparedRequest {

@@ -14,6 +14,7 @@ import { type JsonValue, toJsonValue } from './shared/json-value.js';
 import { readSnapshot, snapshotBounds } from './shared/snapshot.js';
 import { optionalString, optionError, section, type Unchecked } from './shared/option-checks.js';
 import { unixNanoString } from './shared/timestamp.js';
+import { Utf8Writer } from './shared/utf8-writer.js';
 
 /** Options of `protocol: 'otlp'` (OTLP/HTTP JSON to a collector's `…/v1/logs`). */
 export interface OtlpOptions {
@@ -238,14 +239,25 @@ function isOtlpRetryableStatus(statusCode: number): boolean {
 }
 
 /**
- * A request body: the records of the entries' snapshots, comma-separated, between `head` and `tail`. Appended one
- * by one rather than joined: the body is made bytes once, when it is sent, and `join` would copy every record once
- * more before that.
+ * A request body: the records of the entries' snapshots, comma-separated, between `head` and `tail`, as UTF-8
+ * (see {@link Utf8Writer}: written record by record, not as one string).
  */
-function encodeRecords(head: string, lines: readonly string[], tail: string): string {
-  let body = head;
-  for (let i = 0; i < lines.length; i++) body += (i === 0 ? '' : ',') + encodeLogRecord(lines[i] as string);
-  return body + tail;
+function encodeRecords(head: string, lines: readonly string[], tail: string): Buffer {
+  const body = new Utf8Writer(expectedBodyBytes(head, lines, tail));
+  body.write(head);
+  for (let i = 0; i < lines.length; i++) body.write((i === 0 ? '' : ',') + encodeLogRecord(lines[i] as string));
+  body.write(tail);
+  return body.bytes();
+}
+
+/** A flat entry's record takes about 3.5 times its snapshot's length: a little more leaves room rather than a copy. */
+const EXPECTED_GROWTH = 4;
+
+/** About how many bytes the body of `lines` will take. */
+function expectedBodyBytes(head: string, lines: readonly string[], tail: string): number {
+  let length = head.length + tail.length;
+  for (const line of lines) length += line.length * EXPECTED_GROWTH;
+  return length;
 }
 
 /** The `LogRecord` of an entry's snapshot, as JSON text. */

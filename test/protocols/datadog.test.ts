@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createDatadogCodec, DATADOG_LIMITS, datadogStatus } from '../../src/protocols/datadog.js';
-import { entryEncoder } from '../support/entry-encoder.js';
+import { bodyText, entryEncoder } from '../support/entry-encoder.js';
 
 /**
  * Golden bodies written from Datadog's API reference, "Send logs" (v2, `POST /api/v2/logs`: a JSON array of
@@ -23,7 +23,7 @@ describe('protocols/datadog', function () {
       encoder.encodeEntry({ level: 'warn', message: 'slow', durationMs: 950 }, timeMs),
     ]);
     expect(request.headers['content-type']).to.equal('application/json');
-    expect(JSON.parse(request.body)).to.deep.equal([
+    expect(JSON.parse(bodyText(request))).to.deep.equal([
       {
         ddsource: 'nginx',
         ddtags: 'env:staging,version:5.1',
@@ -52,7 +52,7 @@ describe('protocols/datadog', function () {
       { level: 'error', message: { code: 1 }, service: 'billing', timestamp: 'x', status: 500 },
       timeMs,
     );
-    const [log] = JSON.parse(encoder.encode([snapshot]).body) as [Record<string, unknown>];
+    const [log] = JSON.parse(bodyText(encoder.encode([snapshot]))) as [Record<string, unknown>];
     expect(log).to.include({ service: 'billing', timestamp: 'x', message: '{"code":1}', status: 'error' });
   });
 

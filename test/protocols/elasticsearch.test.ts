@@ -4,7 +4,7 @@ import winston from 'winston';
 import { createElasticsearchCodec, ELASTICSEARCH_LIMITS } from '../../src/protocols/elasticsearch.js';
 import { LogstreamTransport } from '../../src/index.js';
 import { type ReceivedRequest, type TestReceiver, useTestReceiver } from '../support/receiver.js';
-import { entryEncoder } from '../support/entry-encoder.js';
+import { bodyText, entryEncoder } from '../support/entry-encoder.js';
 
 /** The NDJSON lines of a bulk body, checking it ends with the newline `_bulk` requires. */
 function bulkLines(body: string): string[] {
@@ -33,7 +33,7 @@ describe('protocols/elasticsearch', function () {
     ];
     const request = encoder.encode(lines);
     expect(request.headers['content-type']).to.equal('application/x-ndjson');
-    expect(request.body).to.equal(
+    expect(bodyText(request)).to.equal(
       '{"create":{"_index":"logs-app-default"}}\n' +
         '{"@timestamp":"2026-05-06T07:08:09.010Z","level":"info","message":"one","user":{"id":7}}\n' +
         '{"create":{"_index":"logs-app-default"}}\n' +
@@ -43,7 +43,7 @@ describe('protocols/elasticsearch', function () {
 
   it("keeps an entry's own @timestamp field", function () {
     const snapshot = encoder.encodeEntry({ level: 'info', message: 'm', '@timestamp': '2020-01-01T00:00:00Z' }, timeMs);
-    expect(encoder.encode([snapshot]).body.split('\n')[1]).to.equal(
+    expect(bodyText(encoder.encode([snapshot])).split('\n')[1]).to.equal(
       '{"@timestamp":"2020-01-01T00:00:00Z","level":"info","message":"m"}',
     );
   });

@@ -9,7 +9,7 @@ import {
   toLogstreamLevel,
 } from '../../src/protocols/http.js';
 import { EncodeError, type LogInfo, type Payload } from '../../src/protocols/shared/encoder.js';
-import { entryEncoder } from '../support/entry-encoder.js';
+import { bodyText, entryEncoder } from '../support/entry-encoder.js';
 import { LOGSTREAM_LEVEL_MAPPING } from '../support/entries.js';
 
 const TIME = Date.UTC(2026, 10, 27, 13, 14, 15, 16);
@@ -203,7 +203,7 @@ describe("the 'http' encoder", function () {
         });
         const asArray = array.encode(lines);
         expect(asArray.headers).to.deep.equal({ 'content-type': 'application/json' });
-        expect(JSON.parse(asArray.body)).to.deep.equal(lines.map((line) => JSON.parse(line) as unknown));
+        expect(JSON.parse(bodyText(asArray))).to.deep.equal(lines.map((line) => JSON.parse(line) as unknown));
         expect(ndjson.batch).to.include({ maxEntries: 10, maxBytes: 1000, maxDelayMs: 0 });
       });
     }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createLokiCodec, LOKI_LIMITS } from '../../src/protocols/loki.js';
-import { entryEncoder } from '../support/entry-encoder.js';
+import { bodyText, entryEncoder } from '../support/entry-encoder.js';
 
 /**
  * Golden bodies written from Loki's push API reference, "Ingest logs" (`POST /loki/api/v1/push`, JSON body):
@@ -21,7 +21,7 @@ describe('protocols/loki', function () {
     ];
     const request = encoder.encode(lines);
     expect(request.headers['content-type']).to.equal('application/json');
-    expect(JSON.parse(request.body)).to.deep.equal({
+    expect(JSON.parse(bodyText(request))).to.deep.equal({
       streams: [
         {
           stream: { app: 'shop', env: 'prod', level: 'info' },
@@ -44,7 +44,9 @@ describe('protocols/loki', function () {
       { level: 'error', tenant: 'a', message: '5' },
       { level: 'info', tenant: 'b', message: '6' },
     ];
-    const body = JSON.parse(encoder.encode(entries.map((entry, i) => encoder.encodeEntry(entry, timeMs + i))).body) as {
+    const body = JSON.parse(
+      bodyText(encoder.encode(entries.map((entry, i) => encoder.encodeEntry(entry, timeMs + i)))),
+    ) as {
       streams: { stream: Record<string, string>; values: [string, string][] }[];
     };
     expect(
@@ -61,7 +63,7 @@ describe('protocols/loki', function () {
       createLokiCodec({ staticLabels: { app: 'x' }, labelFields: ['level', 'code', 'region'] }, LOKI_LIMITS),
     );
     const body = JSON.parse(
-      encoder.encode([encoder.encodeEntry({ level: 'warn', code: 503, region: '', message: 'm' }, timeMs)]).body,
+      bodyText(encoder.encode([encoder.encodeEntry({ level: 'warn', code: 503, region: '', message: 'm' }, timeMs)])),
     );
     expect(body.streams[0].stream).to.deep.equal({ app: 'x', level: 'warn', code: '503' });
     expect(JSON.parse(body.streams[0].values[0][1]), 'promoted fields leave the line').to.deep.equal({ message: 'm' });
@@ -71,11 +73,13 @@ describe('protocols/loki', function () {
     const encoder = entryEncoder(createLokiCodec({ staticLabels: {}, labelFields: ['level', 'tenant'] }, LOKI_LIMITS));
     const tenant = 'a "quoted" \\ tenant é';
     const body = JSON.parse(
-      encoder.encode([
-        encoder.encodeEntry({ level: 'info', tenant, message: 'm', nested: { list: [1, '}'] } }, timeMs),
-        // A snapshot whose fields JSON has whitespace (an earlier writer's spool): parsed instead.
-        `${timeMs}\u0000"info"\u0000{ "level": "info", "tenant": "t", "message": "n" }`,
-      ]).body,
+      bodyText(
+        encoder.encode([
+          encoder.encodeEntry({ level: 'info', tenant, message: 'm', nested: { list: [1, '}'] } }, timeMs),
+          // A snapshot whose fields JSON has whitespace (an earlier writer's spool): parsed instead.
+          `${timeMs}\u0000"info"\u0000{ "level": "info", "tenant": "t", "message": "n" }`,
+        ]),
+      ),
     ) as { streams: { stream: Record<string, string>; values: [string, string][] }[] };
     expect(body.streams.map((stream) => stream.stream)).to.deep.equal([
       { level: 'info', tenant },
@@ -88,7 +92,7 @@ describe('protocols/loki', function () {
   it('keeps a NUL inside an entry from splitting it (JSON escapes it)', function () {
     const encoder = entryEncoder(createLokiCodec({ staticLabels: {}, labelFields: ['level'] }, LOKI_LIMITS));
     const body = JSON.parse(
-      encoder.encode([encoder.encodeEntry({ level: 'info\u0000x', message: 'a\u0000b' }, timeMs)]).body,
+      bodyText(encoder.encode([encoder.encodeEntry({ level: 'info\u0000x', message: 'a\u0000b' }, timeMs)])),
     );
     expect(body.streams[0].stream).to.deep.equal({ level: 'info\u0000x' });
     expect(JSON.parse(body.streams[0].values[0][1]).message).to.equal('a\u0000b');

@@ -9,7 +9,7 @@ import { createOtlpCodec, OTLP_LIMITS, otlpSeverityNumber } from '../../src/prot
 import { LogstreamTransport } from '../../src/index.js';
 import { TestReceiver } from '../support/receiver.js';
 import type { LogInfo } from '../../src/protocols/shared/encoder.js';
-import { entryEncoder } from '../support/entry-encoder.js';
+import { bodyText, entryEncoder } from '../support/entry-encoder.js';
 
 /** The winston npm levels and the OpenTelemetry severities the OpenTelemetry winston instrumentation gives them. */
 const NPM_SEVERITIES: Record<string, SeverityNumber> = {
@@ -77,7 +77,7 @@ describe('protocols/otlp', function () {
   const timeMs = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
   /** The one log record of a request of `info` alone, as sent. */
   const recordOf = (info: LogInfo): JsonRecord => {
-    const body = JSON.parse(encoder.encode([encoder.encodeEntry(info, timeMs)]).body) as {
+    const body = JSON.parse(bodyText(encoder.encode([encoder.encodeEntry(info, timeMs)]))) as {
       resourceLogs: [{ scopeLogs: [{ logRecords: [JsonRecord] }] }];
     };
     return body.resourceLogs[0].scopeLogs[0].logRecords[0];
@@ -144,7 +144,7 @@ describe('protocols/otlp', function () {
 
   it('builds the same record from fields JSON in another form (whitespace), as a spool of another writer may hold', function () {
     const snapshot = `${timeMs}\u0000"info"\u0000{ "message": "m", "n": 1, "list": [ true ] }`;
-    const { records } = readExport(encoder.encode([snapshot]).body);
+    const { records } = readExport(bodyText(encoder.encode([snapshot])));
     expect(records[0]).to.deep.include({
       severityText: 'info',
       body: { stringValue: 'm' },
@@ -215,7 +215,7 @@ describe('protocols/otlp', function () {
     const lines = ['a', 'b', 'c'].map((message) => encoder.encodeEntry({ level: 'info', message }, timeMs));
     const request = encoder.encode(lines);
     expect(request.headers['content-type']).to.equal('application/json');
-    const { resource, scopes, records } = readExport(request.body);
+    const { resource, scopes, records } = readExport(bodyText(request));
     expect(resource).to.deep.equal([
       { key: 'service.name', value: { stringValue: 'checkout' } },
       { key: 'host.cores', value: { intValue: '4' } },

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { bodyText } from '../support/entry-encoder.js';
 import winston from 'winston';
 import { type LogstreamTransportOptions, resolveOptions } from '../../src/options.js';
 import {
@@ -91,11 +92,12 @@ describe('snapshots: log() takes one string per entry, the request builds the pr
   it('renders hostile values as before: lone surrogates escaped, -0 as 0, 1e21, cycles and BigInt as text', function () {
     const codec = createRequestCodec(codecSpec(resolved('elasticsearch')));
     const [, surrogates, numbers, circular, bigint] = entries() as LogInfo[];
-    const documents = codec
-      .encode(
+    const documents = bodyText(
+      codec.encode(
         [surrogates, numbers, circular, bigint].map((info) => NEUTRAL_SNAPSHOTTER.snapshot(info as LogInfo, TIME)),
-      )
-      .body.split('\n')
+      ),
+    )
+      .split('\n')
       .filter((_, i) => i % 2 === 1);
     expect(documents).to.deep.equal([
       '{"@timestamp":"2026-05-06T07:08:09.010Z","level":"info","message":"lone \\ud800 \\udc00, \u2028\u2029 and \\u0000"}',
@@ -108,7 +110,7 @@ describe('snapshots: log() takes one string per entry, the request builds the pr
   it("orders a document's fields as the entry does: integer keys first, as an object puts them, and its own @timestamp in the timestamp's place", function () {
     const codec = createRequestCodec(codecSpec(resolved('elasticsearch')));
     const own = entries()[8] as LogInfo;
-    expect(codec.encode([NEUTRAL_SNAPSHOTTER.snapshot(own, TIME)]).body.split('\n')[1]).to.equal(
+    expect(bodyText(codec.encode([NEUTRAL_SNAPSHOTTER.snapshot(own, TIME)])).split('\n')[1]).to.equal(
       '{"1":"integer key","@timestamp":"mine","level":"info","message":"own"}',
     );
   });
@@ -116,7 +118,7 @@ describe('snapshots: log() takes one string per entry, the request builds the pr
   it('sends a line an earlier version kept in its spool (a record, not a snapshot) as the message of an entry', function () {
     const codec = createRequestCodec(codecSpec(resolved('splunk-hec')));
     const legacy = ['{"time":1.000,"event":{"message":"old"}}', '{"level":"info"}\u0000["1000000000","x"]'];
-    const body = codec.encode(legacy).body;
+    const body = bodyText(codec.encode(legacy));
     expect(body).to.include('"event":{"message":"{\\"time\\":1.000,\\"event\\":{\\"message\\":\\"old\\"}}"}');
     expect(body).to.include('"event":{"message":"{\\"level\\":\\"info\\"}\\u0000[\\"1000000000\\",\\"x\\"]"}');
   });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createSplunkHecCodec, SPLUNK_HEC_LIMITS } from '../../src/protocols/splunk-hec.js';
 import { parseConcatenatedJson } from '../support/responders.js';
-import { entryEncoder } from '../support/entry-encoder.js';
+import { bodyText, entryEncoder } from '../support/entry-encoder.js';
 
 /**
  * Golden bodies written from Splunk's "Format events for HTTP Event Collector" (event metadata `time` in epoch
@@ -24,7 +24,7 @@ describe('protocols/splunk-hec', function () {
       encoder.encodeEntry({ level: 'error', message: 'payment failed' }, timeMs + 7),
     ]);
     expect(request.headers['content-type']).to.equal('application/json');
-    expect(request.body).to.equal(
+    expect(bodyText(request)).to.equal(
       '{"time":1433188255.500,"host":"web-01","source":"checkout","sourcetype":"_json","index":"main",' +
         '"event":{"level":"info","message":"order placed","orderId":"o-1"}}' +
         '{"time":1433188255.507,"host":"web-01","source":"checkout","sourcetype":"_json","index":"main",' +
@@ -39,7 +39,7 @@ describe('protocols/splunk-hec', function () {
         SPLUNK_HEC_LIMITS,
       ),
     );
-    expect(encoder.encode([encoder.encodeEntry({ level: 'info', message: 'm' }, 1000)]).body).to.equal(
+    expect(bodyText(encoder.encode([encoder.encodeEntry({ level: 'info', message: 'm' }, 1000)]))).to.equal(
       '{"time":1.000,"event":{"level":"info","message":"m"}}',
     );
   });
@@ -53,7 +53,9 @@ describe('protocols/splunk-hec', function () {
     );
     const messages = ['a', 'b"}{', 'c\n{"event":1}'];
     const events = parseConcatenatedJson(
-      encoder.encode(messages.map((message, i) => encoder.encodeEntry({ level: 'info', message }, timeMs + i))).body,
+      bodyText(
+        encoder.encode(messages.map((message, i) => encoder.encodeEntry({ level: 'info', message }, timeMs + i))),
+      ),
     );
     expect(events).to.have.length(3);
     events.forEach((event, i) => {
