@@ -25,7 +25,7 @@ export class Utf8Writer {
     this.#length += this.#buffer.write(text, this.#length);
   }
 
-  /** What was written: a view of the buffer, valid until the next {@link write}. */
+  /** What was written so far: a view of the buffer, not a copy (what is written later does not show in it). */
   bytes(): Buffer {
     return this.#buffer.subarray(0, this.#length);
   }
