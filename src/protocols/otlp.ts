@@ -252,7 +252,8 @@ function encodeRecords(head: string, lines: readonly string[], tail: string): Bu
 
 /**
  * A typical record's length over its snapshot's (about 3.3 for the benchmark's entries), rounded up: a body that
- * grows more (many short fields) costs one copy of what was written, when its buffer doubles.
+ * grows more (many short fields) costs one copy of what was written, when its buffer doubles; one that grows less
+ * than half as much (long messages) is copied once to its size, so as not to hold the rest (see `Utf8Writer.bytes`).
  */
 const EXPECTED_GROWTH = 4;
 

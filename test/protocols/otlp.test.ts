@@ -224,6 +224,15 @@ describe('protocols/otlp', function () {
     expect(records.map((record) => (record.body as JsonRecord).stringValue)).to.deep.equal(['a', 'b', 'c']);
   });
 
+  it('keeps at most about twice its bytes in memory: a body held in flight, for retries or at exit', function () {
+    // Long messages: each record is little longer than its snapshot, far below the size the body's buffer expects.
+    const line = encoder.encodeEntry({ level: 'info', message: 'x'.repeat(2000) }, timeMs);
+    const lines = Array.from({ length: 100 }, () => line);
+    const body = encoder.encode(lines).body as Buffer;
+    expect(readExport(body.toString('utf8')).records).to.have.length(lines.length);
+    expect(body.buffer.byteLength, 'the memory the body keeps reachable').to.be.at.most(2 * body.length);
+  });
+
   describe('partial success answers', function () {
     it('count rejectedLogRecords (int64 as string or number) as failed, with errorMessage as the reason', function () {
       const read = encoder.readResponse as NonNullable<typeof encoder.readResponse>;

@@ -25,9 +25,16 @@ export class Utf8Writer {
     this.#length += this.#buffer.write(text, this.#length);
   }
 
-  /** What was written so far: a view of the buffer, not a copy (what is written later does not show in it). */
+  /**
+   * What was written so far: a view of the buffer (what is written later does not show in it), or a copy of it
+   * when more than half the buffer is unused. A body is held while it is sent and retried, and at exit alongside
+   * every other body: a view keeps the whole buffer allocated (counted in V8's external memory, which paces its
+   * garbage collection, though pages never written need not be resident), and for records barely longer than
+   * their snapshots (long messages) that is about four times the body.
+   */
   bytes(): Buffer {
-    return this.#buffer.subarray(0, this.#length);
+    const written = this.#buffer.subarray(0, this.#length);
+    return this.#buffer.length > 2 * this.#length ? Buffer.from(written) : written;
   }
 
   #reserve(bytes: number): void {

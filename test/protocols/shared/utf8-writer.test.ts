@@ -33,6 +33,14 @@ describe('Utf8Writer: a body written piece by piece', function () {
     expect(bytes.length).to.equal(Buffer.byteLength(expected.join('')));
   });
 
+  it('keeps at most twice what was written in memory, however much it expected', function () {
+    const writer = new Utf8Writer(1024 * 1024);
+    writer.write('x'.repeat(100 * 1024));
+    const bytes = writer.bytes();
+    expect(bytes.equals(Buffer.alloc(100 * 1024, 'x'))).to.equal(true);
+    expect(bytes.buffer.byteLength).to.be.at.most(2 * bytes.length);
+  });
+
   it('gives no bytes when nothing was written', function () {
     expect(new Utf8Writer(100).bytes().length).to.equal(0);
   });
