@@ -146,8 +146,10 @@ export interface VariantResult {
   readonly busyUsPerEntry: number | undefined;
   /**
    * Of that, roughly, the time the thread was ready to run but waiting for a CPU (another thread or process had
-   * it), per entry, in µs: the run-queue wait of `/proc/thread-self/schedstat` over the same span. Undefined
-   * where Linux's scheduler statistics are not available, and when `busyUsPerEntry` is.
+   * it), per entry, in µs: the run-queue wait of `/proc/thread-self/schedstat` over the same span. Roughly: it
+   * also holds the waits after a wake-up from the event loop's poll, which the event-loop utilization counts as
+   * idle, so busy time less this wait understates the time on a core. Undefined where Linux's scheduler
+   * statistics are not available, and when `busyUsPerEntry` is.
    */
   readonly cpuWaitUsPerEntry: number | undefined;
   /** The process's peak resident set size, in bytes. */

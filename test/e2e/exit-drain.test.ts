@@ -191,3 +191,50 @@ describeEachMode('drain at exit (exitTimeoutMs), with a real server in another p
     expect(run.stats).to.include({ delivered: 1000, queued: 0 });
   });
 });
+
+describe('drain at exit, an in-process and a thread-mode transport in one process', function () {
+  let receiver: TestReceiver;
+  useTestReceiver((started) => (receiver = started));
+
+  /** The seqs each path received, in order. */
+  async function seqsByPath(): Promise<Record<string, unknown[]>> {
+    const byPath: Record<string, unknown[]> = {};
+    for (const request of await receiver.accepted()) {
+      (byPath[request.path] ??= []).push(...seqs(parseEntries(request) as Record<string, unknown>[]));
+    }
+    return byPath;
+  }
+
+  it('both drained: everything delivered, each in its order, no line', async function () {
+    const run = await runScript('exit-mixed.ts', { url: receiver.url(), inProcess: 20, thread: 30 });
+
+    expect(run.code).to.equal(0);
+    expect(await seqsByPath()).to.deep.equal({ '/logs/in-process': range(20), '/logs/thread': range(30) });
+    expect(run.stderr).to.equal('');
+  });
+
+  it('the server down: one line counts what neither delivered', async function () {
+    await receiver.stopListening();
+    try {
+      const run = await runScript('exit-mixed.ts', { url: receiver.url(), inProcess: 20, thread: 30 });
+
+      expect(run.code).to.equal(0);
+      expect(run.stderr).to.include('process exiting with 50 log entries not delivered\n');
+    } finally {
+      await receiver.startListening();
+    }
+  });
+
+  it("one of them without a drain (exitTimeoutMs: 0): its entries are counted, the other's delivered", async function () {
+    const run = await runScript('exit-mixed.ts', {
+      url: receiver.url(),
+      inProcess: 20,
+      thread: 30,
+      inProcessOptions: { exitTimeoutMs: 0 },
+    });
+
+    expect(run.code).to.equal(0);
+    expect(await seqsByPath()).to.deep.equal({ '/logs/thread': range(30) });
+    expect(run.stderr).to.equal('winston-logstream: process exiting with 20 log entries not delivered\n');
+  });
+});
