@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import winston from 'winston';
 import { LogstreamTransport, type LogstreamTransportOptions } from '../../src/index.js';
+import { COMPRESS_MIN_BYTES } from '../../src/delivery/http-sender.js';
 import type { FaultRule, ReceivedRequest } from '../support/receiver.js';
 import { describeEachMode } from '../support/modes.js';
 import { type TestReceiver, useTestReceiver } from '../support/receiver.js';
@@ -328,11 +329,12 @@ describeEachMode('end to end: backend protocols against backend-like receivers',
 
     const requests = await receiver.requests();
     expect(stats).to.include({ delivered: 50, failed: 0 });
-    expect(
-      requests.every(
-        (request) => request.headers['content-encoding'] === 'gzip' && request.headers['dd-api-key'] === 'k-1',
-      ),
-    ).to.equal(true);
+    expect(requests.every((request) => request.headers['dd-api-key'] === 'k-1')).to.equal(true);
+    // Every body worth compressing is gzipped. (In thread mode a request leaves with what the worker has taken in:
+    // on a slow machine the first may carry an entry or two, too few to compress.)
+    const worthCompressing = requests.filter((request) => Buffer.byteLength(request.body) >= COMPRESS_MIN_BYTES);
+    expect(worthCompressing).to.have.length.above(0);
+    expect(worthCompressing.every((request) => request.headers['content-encoding'] === 'gzip')).to.equal(true);
     expect(
       requests
         .flatMap((request) => JSON.parse(request.body) as { ddsource: string; seq: number }[])
