@@ -23,13 +23,16 @@
  * batches of 1,000, the OTLP/HTTP JSON exporter) runs between `batched-otlp` and `otlp-thread` (`'otlp'` in
  * thread mode); what it fails to deliver, or delivers out of order, is reported, not failed.
  *
- *   npm run bench -- [--entries N] [--rounds R] [--json] [--only a,b] [--cpu-prof DIR]
+ *   npm run bench -- [--entries N] [--rounds R] [--warmup W] [--json] [--only a,b] [--cpu-prof DIR]
  *
  * --entries N   entries for the fast variants (default 100,000; rounded up to a multiple of 1,000 so that
  *               winston's batchCount-1000 batches are all full); the one-entry-per-request variants (this
  *               transport's, plain got's, raw node:http's) use N/40.
  * --rounds R    run every variant R times, in turn (default 3; see RUN_ORDER); the table shows each figure's
  *               median, and each target the median of its ratio within each round (with every round's ratio).
+ * --warmup W    entries logged through separate instances before each measured run (default 20,000; see
+ *               WARMUP_LOG_ENTRIES): fewer for a quick check, such as the smoke tests, at the cost of figures of
+ *               code not yet optimized.
  * --json        print one JSON object instead of the table.
  * --only a,b    run only these variants (ratios needing the others are left out).
  * --cpu-prof D  write a V8 CPU profile of each variant process into directory D.
@@ -76,6 +79,7 @@ const DESCRIPTIONS: Record<VariantName, string> = {
 interface Options {
   entries: number;
   rounds: number;
+  warmupEntries: number;
   json: boolean;
   only: readonly VariantName[];
   cpuProfDir: string | undefined;
@@ -85,6 +89,7 @@ function parseArgs(argv: readonly string[]): Options {
   const options: Options = {
     entries: DEFAULT_ENTRIES,
     rounds: DEFAULT_ROUNDS,
+    warmupEntries: WARMUP_LOG_ENTRIES,
     json: false,
     only: VARIANTS,
     cpuProfDir: undefined,
@@ -99,6 +104,7 @@ function parseArgs(argv: readonly string[]): Options {
     if (arg === '--json') options.json = true;
     else if (arg === '--entries') options.entries = Number(value());
     else if (arg === '--rounds') options.rounds = Number(value());
+    else if (arg === '--warmup') options.warmupEntries = Number(value());
     else if (arg === '--cpu-prof') options.cpuProfDir = value();
     else if (arg === '--only') {
       const names = value().split(',');
@@ -110,6 +116,8 @@ function parseArgs(argv: readonly string[]): Options {
   if (!Number.isSafeInteger(options.entries) || options.entries < 1000)
     throw new Error('--entries must be an integer >= 1000');
   if (!Number.isSafeInteger(options.rounds) || options.rounds < 1) throw new Error('--rounds must be an integer >= 1');
+  if (!Number.isSafeInteger(options.warmupEntries) || options.warmupEntries < 1)
+    throw new Error('--warmup must be an integer >= 1');
   options.entries = Math.ceil(options.entries / 1000) * 1000;
   return options;
 }
@@ -131,19 +139,23 @@ const WARMUP_REQUESTS = 500;
  * `log()` path through a batched instance (the same `log()` code) and their request path with a few hundred
  * requests: tens of thousands of requests would take minutes.
  */
-function warmups(variant: VariantName, entries: number): { variant: VariantName; entries: number }[] {
+function warmups(
+  variant: VariantName,
+  entries: number,
+  warmupEntries: number,
+): { variant: VariantName; entries: number }[] {
   const requests = Math.min(WARMUP_REQUESTS, Math.ceil(entries / 5));
   switch (variant) {
     case 'one-per-request':
       return [
-        { variant: 'batched', entries: WARMUP_LOG_ENTRIES },
+        { variant: 'batched', entries: warmupEntries },
         { variant, entries: requests },
       ];
     case 'plain-got':
     case 'plain-http':
       return [{ variant, entries: requests }];
     default:
-      return [{ variant, entries: WARMUP_LOG_ENTRIES }];
+      return [{ variant, entries: warmupEntries }];
   }
 }
 
@@ -227,9 +239,9 @@ function runVariant(
   entries: number,
   firstEntries: number,
   receiver: Receiver,
-  cpuProfDir: string | undefined,
+  options: Pick<Options, 'warmupEntries' | 'cpuProfDir'>,
 ): Promise<VariantResult> {
-  const child = fork(script('./variant-process.ts'), [], { execArgv: childExecArgv(cpuProfDir) });
+  const child = fork(script('./variant-process.ts'), [], { execArgv: childExecArgv(options.cpuProfDir) });
   // The plain variants end at their last response, without waiting for the receiver's count: its `complete`
   // can come after they have exited, and is not theirs to read then.
   const send = (command: VariantCommand): void => {
@@ -239,7 +251,9 @@ function runVariant(
     receiver.expect(name, count, (at) => send({ type: 'complete', run: name, at }));
     return { variant: runVariant, url: `http://127.0.0.1:${receiver.port}/${name}`, entries: count, firstEntries };
   };
-  const warmupRuns = warmups(variant, entries).map((w, i) => spec(`${run}-warmup${i + 1}`, w.variant, w.entries));
+  const warmupRuns = warmups(variant, entries, options.warmupEntries).map((w, i) =>
+    spec(`${run}-warmup${i + 1}`, w.variant, w.entries),
+  );
   const measured = spec(run, variant, entries);
   return new Promise((resolve, reject) => {
     let result: VariantResult | undefined;
@@ -261,7 +275,7 @@ async function measure(
   options: Options,
 ): Promise<Measurement> {
   const firstEntries = entriesFor('one-per-request', options.entries);
-  const result = await runVariant(variant, run, entries, firstEntries, receiver, options.cpuProfDir);
+  const result = await runVariant(variant, run, entries, firstEntries, receiver, options);
   const received = await receiver.count(run);
   return {
     usPerLog: result.usPerLog,
