@@ -106,7 +106,9 @@ export class RingWriter extends RingView {
     this.view.setUint8(at + 4, kind);
     this.view.setUint32(at + 5, stream);
     this.view.setFloat64(at + 9, timeMs);
-    this.bytes.write(text, at + HEADER_BYTES, bytes, 'utf8');
+    // All ASCII when the UTF-8 length is the length in UTF-16 units (anything else takes more bytes than units),
+    // and then Latin-1's one byte per unit is the same bytes, written without UTF-8's encoder.
+    this.bytes.write(text, at + HEADER_BYTES, bytes, bytes === text.length ? 'latin1' : 'utf8');
     this.#at = at + need;
     Atomics.store(this.control, WRITE, this.#at);
     if (Atomics.load(this.control, SLEEPING) === 1) {

@@ -62,6 +62,21 @@ describe('entry ring: records from the application thread to the sidecar worker 
     expect(readAll(reader), 'nothing twice').to.deep.equal([]);
   });
 
+  it('writes UTF-8 bytes whether a text is all ASCII or not (Latin-1 range, astral, a lone surrogate)', function () {
+    const { writer, reader, memory } = ring(4096);
+    const texts = ['{"m":"plain ASCII ~"}', 'é', 'ÿ\u0080', '😀', 'a\ud800b', '\u007f'];
+    for (const written of texts) expect(write(writer, written)).to.equal(true);
+
+    expect(readAll(reader).map((record) => record.text)).to.deep.equal(texts.map((t) => Buffer.from(t).toString()));
+    let at = 0;
+    const shared = Buffer.from(memory.data);
+    for (const written of texts) {
+      const bytes = Buffer.from(written);
+      expect(shared.subarray(at + HEADER_BYTES, at + HEADER_BYTES + bytes.length), written).to.deep.equal(bytes);
+      at += HEADER_BYTES + bytes.length;
+    }
+  });
+
   it('reads in several rounds what was written between them', function () {
     const { writer, reader } = ring(1024);
     write(writer, 'a');

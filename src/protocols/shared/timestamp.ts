@@ -2,14 +2,28 @@
 
 let cachedMs = Number.NaN;
 let cachedIso = '';
+/** The start of the second last formatted (ms since the epoch), and its text up to the seconds (`…T14:13:05`). */
+let secondStartMs = Number.NaN;
+let secondText = '';
+/** `.000Z` to `.999Z`, the end of every timestamp. */
+const MILLISECOND_ENDINGS = Array.from({ length: 1000 }, (_, ms) => `.${String(ms).padStart(3, '0')}Z`);
 
 /**
  * RFC 3339 UTC with milliseconds (`Date#toISOString` form). Entries logged within the same millisecond share
- * one string instead of formatting a new one each.
+ * one string; within the same second, only the milliseconds are formatted: an application logging one entry per
+ * request logs each in a new millisecond, and `toISOString()` costs about 20 times as much.
  */
 export function isoTimestamp(ms: number): string {
   if (ms !== cachedMs) {
-    cachedIso = new Date(ms).toISOString();
+    const withinSecond = ms - secondStartMs;
+    if (withinSecond >= 0 && withinSecond < 1000 && Number.isInteger(withinSecond)) {
+      cachedIso = secondText + (MILLISECOND_ENDINGS[withinSecond] as string);
+    } else {
+      cachedIso = new Date(ms).toISOString();
+      // `.mmmZ` ends it; what is before holds for the whole second (ms from Date.now() are whole).
+      secondStartMs = ms - (((ms % 1000) + 1000) % 1000);
+      secondText = cachedIso.slice(0, -5);
+    }
     cachedMs = ms;
   }
   return cachedIso;
