@@ -32,12 +32,14 @@ export interface BatchOptions {
    */
   maxBytes?: number;
   /**
-   * The longest a batch that is not full waits for more entries, in ms: requests that are not full leave at most
-   * once per `maxDelayMs`. A batch leaves at once when the previous request left at least this long ago (a quiet
-   * application's entries are not held back), else this long after it (a busy application sends few, full
-   * requests: each costs the application a fixed amount of CPU). A full batch and `finish()` never wait. `0` sends
-   * a request whenever the previous one is done, whatever it carries.
-   * @default 100
+   * The longest a batch that is not full waits for more entries, in ms. Requests that are not full are paced: one
+   * leaves at once when the previous request left at least 100 ms ago (a quiet application's entries are not held
+   * back), else when the pacing interval since the previous one has passed. The interval is 100 ms while entries
+   * arrive at up to 100 per second, and grows with the rate above that (1 ms per entry per second: 500 ms at 500
+   * entries/s) up to `maxDelayMs`, so that a busy application sends few, full requests: each costs the application a
+   * fixed amount of CPU. A full batch and `finish()` never wait. At 100 or less it is a fixed interval; `0` sends a
+   * request whenever the previous one is done, whatever it carries.
+   * @default 1000
    */
   maxDelayMs?: number;
   /** `'ndjson'` (one entry per line, `application/x-ndjson`; the default) or `'json-array'` (`application/json`). */
@@ -291,7 +293,7 @@ const MiB = 1024 * 1024;
 /** Defaults, in one place; docs/options.md's table mirrors this. */
 export const DEFAULTS = {
   timeoutMs: 5000,
-  batch: { maxEntries: 1000, maxBytes: MiB, maxDelayMs: 100, encoding: 'ndjson' },
+  batch: { maxEntries: 1000, maxBytes: MiB, maxDelayMs: 1000, encoding: 'ndjson' },
   maxQueueEntries: 100_000,
   maxQueueBytes: 64 * MiB,
   overflow: 'drop-newest',

@@ -35,7 +35,7 @@ describe('transport options', function () {
     expect(resolveOptions({ batch: true }).batch).to.deep.equal({
       maxEntries: 1000,
       maxBytes: 1024 * 1024,
-      maxDelayMs: 100,
+      maxDelayMs: 1000,
       encoding: 'ndjson',
     });
     expect(resolveOptions({ batch: { maxEntries: 10 } }).batch).to.deep.include({

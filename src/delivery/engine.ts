@@ -556,20 +556,29 @@ export class DeliveryEngine {
     if (this.unsettled === 0) this.#becomeIdle();
   }
 
-  /** Waits as {@link lingerMs} says, unless the batch is full or finish() is waiting; either also cuts it short. */
+  /**
+   * Waits as {@link lingerMs} says, asking again after each wait (the interval grows with the rate the wait showed),
+   * unless the batch is full or finish() is waiting; either also cuts it short.
+   */
   async #linger(): Promise<void> {
-    const delayMs = lingerMs(this.#options.batch.maxDelayMs, this.#lastSentMs, this.#now());
-    if (delayMs <= 0 || this.#barrier.waiting > 0 || this.#queue.holdsFullBatch(this.#options.batch)) return;
-    // Recovered entries are all there already: no request of them waits for more.
-    if (this.#recovery?.left) return;
-    await new Promise<void>((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.#wakeLinger = undefined;
-        resolve();
-      };
-      const timer = unrefTimeout(wake, delayMs);
-      this.#wakeLinger = wake;
-    });
+    const { batch } = this.#options;
+    for (;;) {
+      const delayMs = lingerMs(batch.maxDelayMs, this.#lastSentMs, this.#now(), this.#queue.length);
+      if (delayMs <= 0 || this.#barrier.waiting > 0 || this.#queue.holdsFullBatch(batch)) return;
+      // Recovered entries are all there already: no request of them waits for more.
+      if (this.#recovery?.left) return;
+      const woken = await new Promise<boolean>((resolve) => {
+        const timer = unrefTimeout(() => {
+          this.#wakeLinger = undefined;
+          resolve(false);
+        }, delayMs);
+        this.#wakeLinger = () => {
+          clearTimeout(timer);
+          this.#wakeLinger = undefined;
+          resolve(true);
+        };
+      });
+      if (woken) return;
+    }
   }
 }

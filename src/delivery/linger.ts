@@ -3,20 +3,40 @@
  *
  * Every request costs a fixed amount of CPU in the HTTP client, whatever it carries, so a busy application should
  * send few, full requests; a quiet one should not make its entries wait. The policy paces requests that are not
- * full to one per `maxDelayMs`: a request leaves at once when the previous one left at least `maxDelayMs` ago, and
- * otherwise `maxDelayMs` after it. A lone entry after a quiet spell therefore leaves at once; while entries keep
- * coming, each request carries what arrived over about `maxDelayMs` (more as the rate grows), and requests that are
- * not full leave at most `1000 / maxDelayMs` times per second. No entry waits longer than `maxDelayMs`, or than the
- * request in flight takes when that is longer. A full batch, or a `finish()` call, does not wait (the engine's part).
+ * full: a request leaves at once when the previous one left at least the quiet interval ago (100 ms, or `maxDelayMs`
+ * when that is shorter), and otherwise waits until the pacing interval since the previous one has passed. The
+ * interval is the quiet one while entries arrive at up to 100 per second, and grows with the rate above that, by 1 ms
+ * per entry per second (500 ms at 500 entries/s), up to `maxDelayMs`. A lone entry after a quiet spell therefore
+ * leaves at once, a slow application's entries wait at most the quiet interval, and a busy application's requests
+ * fill up: about one per second at 1,000 entries/s and above (full ones leave without waiting: the engine's part,
+ * as does `finish()`). No entry waits longer than `maxDelayMs`, or than the request in flight takes when that is
+ * longer.
  * @module
  */
 
+/** The pacing interval of a quiet application, in ms. */
+export const QUIET_INTERVAL_MS = 100;
+
 /**
- * How long, from `nowMs`, the next request that is not full should wait, in ms (0: send at once).
- * @param maxDelayMs - the pacing interval; 0 sends at once whenever the previous request is done.
+ * How long, from `nowMs`, the next request that is not full should wait, in ms (0: send at once). Until the quiet
+ * interval has passed since the previous request, what is left of it; after that, what is left of the interval for
+ * the rate at which entries came since, so that a caller that waits and asks again waits as long as the rate says.
+ * @param maxDelayMs - the longest wait; 0 sends at once whenever the previous request is done.
  * @param lastSentMs - when the previous request took its entries (`-Infinity` before the first).
+ * @param waiting - entries waiting now: those that came since the previous request (or a few more).
  */
-export function lingerMs(maxDelayMs: number, lastSentMs: number, nowMs: number): number {
-  // Bounded both ways: a clock set back must not make a request wait longer than maxDelayMs.
-  return Math.min(maxDelayMs, Math.max(0, lastSentMs + maxDelayMs - nowMs));
+export function lingerMs(maxDelayMs: number, lastSentMs: number, nowMs: number, waiting: number): number {
+  const quietMs = Math.min(QUIET_INTERVAL_MS, maxDelayMs);
+  const sinceMs = nowMs - lastSentMs;
+  // Bounded: a clock set back must not make a request wait longer than the quiet interval.
+  if (!(sinceMs >= quietMs)) return Math.min(quietMs, quietMs - sinceMs);
+  const perSecond = (waiting * 1000) / sinceMs;
+  const intervalMs = Math.min(maxDelayMs, Math.max(quietMs, perSecond * MS_PER_ENTRY_PER_SECOND));
+  return Math.max(0, intervalMs - sinceMs);
 }
+
+/**
+ * How much the interval grows per entry per second of arrival rate, in ms: at 100 entries/s it is the quiet
+ * interval, and a request paced at rate `r` carries about `r² / 1000` entries (1,000 at 1,000 entries/s).
+ */
+const MS_PER_ENTRY_PER_SECOND = 1;

@@ -4,26 +4,50 @@ import { DeliveryEngine } from '../../src/delivery/engine.js';
 import { lingerMs } from '../../src/delivery/linger.js';
 import { JSON_ARRAY_CODEC, QUIET_OBSERVER, ScriptedServer, TARGET } from '../support/scripted-server.js';
 
-describe('lingerMs: requests that are not full leave at most once per maxDelayMs', function () {
-  it('is 0 before the first request, and once maxDelayMs has passed since the last', function () {
-    expect(lingerMs(100, -Infinity, 0)).to.equal(0);
-    expect(lingerMs(100, 1000, 1100)).to.equal(0);
-    expect(lingerMs(100, 1000, 60_000)).to.equal(0);
+describe('lingerMs: how long a request that is not full waits', function () {
+  it('is 0 before the first request, and once the quiet interval has passed since the last with few entries', function () {
+    expect(lingerMs(1000, -Infinity, 0, 5)).to.equal(0);
+    expect(lingerMs(1000, 1000, 1100, 1)).to.equal(0);
+    expect(lingerMs(1000, 1000, 1100, 10)).to.equal(0, '100 entries/s: still quiet');
+    expect(lingerMs(1000, 1000, 60_000, 500)).to.equal(0);
   });
 
-  it('is what is left of maxDelayMs since the last request otherwise', function () {
-    expect(lingerMs(100, 1000, 1000)).to.equal(100);
-    expect(lingerMs(100, 1000, 1030)).to.equal(70);
+  it('is what is left of the quiet interval (100 ms) since the last request, however many entries wait', function () {
+    expect(lingerMs(1000, 1000, 1000, 0)).to.equal(100);
+    expect(lingerMs(1000, 1000, 1030, 900)).to.equal(70);
   });
 
-  it('is 0 with maxDelayMs 0, and never more than maxDelayMs (a clock set back)', function () {
-    expect(lingerMs(0, 1000, 1000)).to.equal(0);
-    expect(lingerMs(100, 1000, -5000)).to.equal(100);
+  it('past the quiet interval, is what is left of 1 ms per entry per second of the rate since the last request', function () {
+    expect(lingerMs(1000, 1000, 1100, 20)).to.equal(100, '200 entries/s: a 200 ms interval');
+    expect(lingerMs(1000, 1000, 1100, 50)).to.equal(400, '500 entries/s: 500 ms');
+    expect(lingerMs(1000, 1000, 1300, 150)).to.equal(200, '500 entries/s: 500 ms');
+    expect(lingerMs(1000, 1000, 1500, 250)).to.equal(0);
+  });
+
+  it('grows no further than maxDelayMs', function () {
+    expect(lingerMs(1000, 1000, 1100, 300)).to.equal(900, '3,000 entries/s');
+    expect(lingerMs(400, 1000, 1100, 300)).to.equal(300);
+    expect(lingerMs(1000, 1000, 2000, 5000)).to.equal(0);
+  });
+
+  it('is a fixed interval with maxDelayMs up to 100, and 0 with maxDelayMs 0', function () {
+    expect(lingerMs(100, 1000, 1000, 0)).to.equal(100);
+    expect(lingerMs(100, 1000, 1100, 10_000)).to.equal(0);
+    expect(lingerMs(50, 1000, 1030, 10_000)).to.equal(20);
+    expect(lingerMs(0, 1000, 1000, 10_000)).to.equal(0);
+  });
+
+  it('never waits longer than the quiet interval for a clock set back', function () {
+    expect(lingerMs(1000, 1000, -5000, 10_000)).to.equal(100);
+    expect(lingerMs(50, 1000, -5000, 0)).to.equal(50);
   });
 });
 
-describe('DeliveryEngine batching policy (maxDelayMs 100, fake timers)', function () {
+describe('DeliveryEngine batching policy (fake timers)', function () {
+  /** A fixed pacing interval (maxDelayMs up to 100). */
   const MAX_DELAY_MS = 100;
+  /** The default: the interval grows with the rate up to this. */
+  const DEFAULT_MAX_DELAY_MS = 1000;
   /** How long the scripted server takes to answer. */
   const ANSWER_MS = 2;
   let clock: FakeTimers.Clock;
@@ -43,12 +67,12 @@ describe('DeliveryEngine batching policy (maxDelayMs 100, fake timers)', functio
   });
 
   /** Each entry's line is the time it was logged, so that a request tells how long its entries waited. */
-  function start(maxEntries = 1000): void {
+  function start(maxEntries = 1000, maxDelayMs = MAX_DELAY_MS): void {
     server = new ScriptedServer([], { status: 200, delayMs: ANSWER_MS });
     engine = new DeliveryEngine({
       sender: server,
       codec: JSON_ARRAY_CODEC,
-      batch: { maxEntries, maxBytes: 1 << 20, maxDelayMs: MAX_DELAY_MS },
+      batch: { maxEntries, maxBytes: 1 << 20, maxDelayMs },
       queue: { maxEntries: 100_000, maxBytes: 1 << 30, overflow: 'drop-newest' },
       retry: false,
       holdProcessMs: 60_000,
@@ -153,6 +177,89 @@ describe('DeliveryEngine batching policy (maxDelayMs 100, fake timers)', functio
     await finished;
     expect(sent.map((request) => request.entries)).to.deep.equal([1, 5]);
     expect(sent[1]?.atMs).to.equal(ANSWER_MS + 10);
+  });
+
+  /** The gaps between consecutive requests, in ms. */
+  function gaps(): number[] {
+    return sent.slice(1).map((request, i) => request.atMs - (sent[i]?.atMs ?? 0));
+  }
+
+  describe('with the default maxDelayMs (1,000): the interval grows with the rate', function () {
+    it('under a steady 3,000 entries/s, sends full requests of 1,000, about three a second', async function () {
+      start(1000, DEFAULT_MAX_DELAY_MS);
+      await logSteadily(3, 3000);
+      await clock.tickAsync(DEFAULT_MAX_DELAY_MS + ANSWER_MS);
+
+      expect(engine.counts.delivered).to.equal(logged);
+      expect(sent[0]?.entries).to.equal(3);
+      for (const request of sent.slice(1, -1)) expect(request.entries).to.equal(1000);
+      expect(sent.length).to.be.within(10, 11);
+      for (const request of sent.slice(1, -1)) expect(request.oldestWaitMs).to.be.within(330, 340);
+      expect(sent.at(-1)?.oldestWaitMs, 'the tail, once the entries stop').to.be.at.most(DEFAULT_MAX_DELAY_MS);
+    });
+
+    it('at 500 entries/s, sends a request about every 500 ms, each with what came over that time', async function () {
+      start(1000, DEFAULT_MAX_DELAY_MS);
+      await logSteadily(1, 500); // warming up to the rate
+      const before = sent.length;
+      for (let t = 0; t < 3000; t++) {
+        if (t % 2 === 0) log();
+        await clock.tickAsync(1);
+      }
+      await clock.tickAsync(DEFAULT_MAX_DELAY_MS + ANSWER_MS);
+
+      expect(engine.counts.delivered).to.equal(logged);
+      const steady = sent.slice(before + 1, -1);
+      expect(steady.length).to.be.within(4, 6);
+      for (const request of steady) expect(request.entries).to.be.within(240, 260);
+      for (const request of steady) expect(request.oldestWaitMs).to.be.within(480, 520);
+    });
+
+    it('at a slow rate (one entry every 30 ms), still makes no entry wait longer than 100 ms', async function () {
+      start(1000, DEFAULT_MAX_DELAY_MS);
+      for (let i = 0; i < 100; i++) {
+        log();
+        await clock.tickAsync(30);
+      }
+      await clock.tickAsync(DEFAULT_MAX_DELAY_MS);
+
+      expect(engine.counts.delivered).to.equal(100);
+      expect(Math.max(...sent.map((request) => request.oldestWaitMs))).to.be.at.most(100);
+      for (const gap of gaps()) expect(gap).to.be.within(90, 130);
+    });
+
+    it('sends a lone entry after a quiet spell at once, even right after a busy one', async function () {
+      start(1000, DEFAULT_MAX_DELAY_MS);
+      await logSteadily(3, 500);
+      await clock.tickAsync(DEFAULT_MAX_DELAY_MS + ANSWER_MS);
+      await clock.tickAsync(200);
+      const before = sent.length;
+      const quietAt = Date.now();
+      log();
+      await clock.tickAsync(0);
+      expect(sent.slice(before)).to.deep.equal([{ atMs: quietAt, entries: 1, oldestWaitMs: 0 }]);
+    });
+
+    it('makes the tail of a burst wait no longer than maxDelayMs, and finish() not at all', async function () {
+      start(1000, DEFAULT_MAX_DELAY_MS);
+      log();
+      await clock.tickAsync(ANSWER_MS);
+      log(600);
+      await clock.tickAsync(DEFAULT_MAX_DELAY_MS - ANSWER_MS - 1);
+      expect(sent.map((request) => request.entries)).to.deep.equal([1]);
+      await clock.tickAsync(1);
+      expect(sent.map((request) => request.entries)).to.deep.equal([1, 600]);
+      expect(sent[1]?.oldestWaitMs).to.equal(DEFAULT_MAX_DELAY_MS - ANSWER_MS);
+
+      await clock.tickAsync(ANSWER_MS);
+      log(600);
+      await clock.tickAsync(150);
+      const finished = engine.finish(Infinity);
+      await clock.tickAsync(ANSWER_MS);
+      await finished;
+      expect(sent.map((request) => request.entries)).to.deep.equal([1, 600, 600]);
+      expect(sent[2]?.oldestWaitMs).to.equal(150);
+    });
   });
 
   it('with maxDelayMs 0, sends whenever the previous request is done', async function () {
