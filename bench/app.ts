@@ -34,8 +34,9 @@
  *                  too, so compare the profiles' shares, not the table's figures)
  * --json           print one JSON object instead of the table
  *
- * Targets: batched keeps at least 95% of the no-op's requests/s and loses no entry; one entry per request
- * either keeps up, or prints its "falling behind" line within 5 s of starting to fall behind.
+ * Targets: batched keeps at least 95% of the no-op's requests/s and loses no entry, and costs the application at
+ * most the CPU per request that winston's batched Http transport costs (median of the per-round ratios); one entry
+ * per request either keeps up, or prints its "falling behind" line within 5 s of starting to fall behind.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -403,6 +404,20 @@ function batchedVerdict(variant: AppVariant, row: Row | undefined): Verdict {
   return { name, met, detail: `ratio ${format(row.rateRatio, 3)} (rounds ${rounds}), lost ${row.lost}` };
 }
 
+/**
+ * Per round, the application's CPU per request with `variant` over that with winston's batched Http transport: at
+ * most 1 (compare at a fixed `--rate`, where both serve the same requests).
+ */
+function cpuVerdict(variant: AppVariant, row: Row | undefined, winston: Row | undefined): Verdict {
+  const name = `${variant}: CPU per request <= winston Http batched's`;
+  if (row === undefined || winston === undefined) return { name, met: undefined, detail: 'not measured' };
+  const ratios = row.rounds.map((run, i) => ratio(run.cpuUsPerRequest, winston.rounds[i]?.cpuUsPerRequest));
+  const middle = median(ratios);
+  if (middle === undefined) return { name, met: undefined, detail: 'not measured' };
+  const rounds = ratios.map((r) => format(r, 2)).join(', ');
+  return { name, met: middle <= 1, detail: `ratio ${format(middle, 2)} (rounds ${rounds})` };
+}
+
 /** Per round: kept up (never behind, nothing lost), or the notice came within NOTICE_WITHIN_MS of falling behind. */
 function onePerRequestRound(run: Measurement): { met: boolean | undefined; detail: string } {
   // Entries lost with no lasting backlog seen during the load: behind by its end at the latest.
@@ -512,6 +527,7 @@ async function main(): Promise<void> {
   const verdicts = [
     batchedVerdict('batched', byName.get('batched')),
     batchedVerdict('batched-thread', byName.get('batched-thread')),
+    cpuVerdict('batched', byName.get('batched'), byName.get('winston-http-batched')),
     onePerRequestVerdict(byName.get('one-per-request')),
   ];
   if (options.json) console.log(JSON.stringify({ machine: machine(), options, variants: rows, targets: verdicts }));

@@ -53,7 +53,7 @@ describe('application bench (npm run bench:app), in a short run', function () {
       if (row.variant === 'none') expect(round.logged).to.equal(0);
       else expect(round.logged, `${row.variant}: one entry per request`).to.be.above(100);
     }
-    expect(report.targets.map(({ name }) => name)).to.have.length(3);
+    expect(report.targets.map(({ name }) => name)).to.have.length(4);
     for (const target of report.targets) expect(target.detail, target.name).to.be.a('string').and.not.empty;
   });
 });
