@@ -3,6 +3,7 @@ import type TransportStream from 'winston-transport';
 import type { BacklogThresholds } from './delivery/backlog-monitor.js';
 import type { SpoolMode, SpoolSettings } from './delivery/spool-keeper.js';
 import type { BatchLimits } from './delivery/codec.js';
+import { DEFAULT_MAX_DELAY_MS } from './delivery/linger.js';
 import type { OverflowPolicy, QueueLimits } from './delivery/admission-queue.js';
 import type { RetryPolicy } from './delivery/retry.js';
 import type { BatchEncoding, Payload } from './protocols/shared/encoder.js';
@@ -293,7 +294,7 @@ const MiB = 1024 * 1024;
 /** Defaults, in one place; docs/options.md's table mirrors this. */
 export const DEFAULTS = {
   timeoutMs: 5000,
-  batch: { maxEntries: 1000, maxBytes: MiB, maxDelayMs: 1000, encoding: 'ndjson' },
+  batch: { maxEntries: 1000, maxBytes: MiB, maxDelayMs: DEFAULT_MAX_DELAY_MS, encoding: 'ndjson' },
   maxQueueEntries: 100_000,
   maxQueueBytes: 64 * MiB,
   overflow: 'drop-newest',

@@ -172,6 +172,8 @@ export class DeliveryEngine {
   #wakeLinger: (() => void) | undefined;
   /** When the last request took its entries from the queue: the next that is not full lingers from there. */
   #lastSentMs = -Infinity;
+  /** How many entries had been accepted then: those accepted since set the pace of the next (see lingerMs). */
+  #acceptedAtLastTake = 0;
   #outage = false;
   /** Entries taken out of the queue by {@link takeForExit}, not yet settled, in order. */
   #takenAtExit: string[] = [];
@@ -540,6 +542,7 @@ export class DeliveryEngine {
     this.#taskScheduled = false;
     if (batch === undefined) return; // abandoned while lingering
     this.#lastSentMs = this.#now();
+    this.#acceptedAtLastTake = this.#queue.accepted;
     const flight = new InFlight(firstSeq, batch.lines, acceptedAtMs, this.#abandonment.signal, this.#counts);
     this.#inFlight = flight;
     if (this.#queue.length > 0 || this.#recovery?.left) this.#scheduleTask();
@@ -563,7 +566,11 @@ export class DeliveryEngine {
   async #linger(): Promise<void> {
     const { batch } = this.#options;
     for (;;) {
-      const delayMs = lingerMs(batch.maxDelayMs, this.#lastSentMs, this.#now(), this.#queue.length);
+      const nowMs = this.#now();
+      // A clock set back: the pacing counts from now, or each wait would end before the clock caught up again.
+      if (this.#lastSentMs > nowMs) this.#lastSentMs = nowMs;
+      const arrived = this.#queue.accepted - this.#acceptedAtLastTake;
+      const delayMs = lingerMs(batch.maxDelayMs, this.#lastSentMs, nowMs, arrived);
       if (delayMs <= 0 || this.#barrier.waiting > 0 || this.#queue.holdsFullBatch(batch)) return;
       // Recovered entries are all there already: no request of them waits for more.
       if (this.#recovery?.left) return;

@@ -17,20 +17,25 @@
 /** The pacing interval of a quiet application, in ms. */
 export const QUIET_INTERVAL_MS = 100;
 
+/** `batch.maxDelayMs` by default, for `'http'` and every backend protocol alike. */
+export const DEFAULT_MAX_DELAY_MS = 1000;
+
 /**
  * How long, from `nowMs`, the next request that is not full should wait, in ms (0: send at once). Until the quiet
  * interval has passed since the previous request, what is left of it; after that, what is left of the interval for
  * the rate at which entries came since, so that a caller that waits and asks again waits as long as the rate says.
  * @param maxDelayMs - the longest wait; 0 sends at once whenever the previous request is done.
  * @param lastSentMs - when the previous request took its entries (`-Infinity` before the first).
- * @param waiting - entries waiting now: those that came since the previous request (or a few more).
+ * @param waiting - entries that came since the previous request took its entries.
  */
 export function lingerMs(maxDelayMs: number, lastSentMs: number, nowMs: number, waiting: number): number {
+  if (maxDelayMs <= 0) return 0;
   const quietMs = Math.min(QUIET_INTERVAL_MS, maxDelayMs);
   const sinceMs = nowMs - lastSentMs;
-  // Bounded: a clock set back must not make a request wait longer than the quiet interval.
+  // Bounded: a clock set back must not make a request wait longer than the quiet interval (the caller, which asks
+  // again after waiting, moves its lastSentMs back to now).
   if (!(sinceMs >= quietMs)) return Math.min(quietMs, quietMs - sinceMs);
-  const perSecond = (waiting * 1000) / sinceMs;
+  const perSecond = waiting === 0 ? 0 : (waiting * 1000) / sinceMs;
   const intervalMs = Math.min(maxDelayMs, Math.max(quietMs, perSecond * MS_PER_ENTRY_PER_SECOND));
   return Math.max(0, intervalMs - sinceMs);
 }

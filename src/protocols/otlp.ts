@@ -6,6 +6,7 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest, RequestCodec, ResponseVerdict } from '../delivery/codec.js';
+import { DEFAULT_MAX_DELAY_MS } from '../delivery/linger.js';
 import { readOtlpEnvironment } from './otlp-env.js';
 import type { ProtocolDefinition } from './shared/definition.js';
 import { ALL_ACCEPTED, JSON_HEADERS } from './shared/encoder.js';
@@ -51,7 +52,11 @@ export interface OtlpSettings {
  * Batching limits for OTLP/HTTP. The Collector's `otlphttp` receiver accepts 20 MiB per request by default
  * (`max_request_body_size`); 4 MiB also stays under the 4 MiB gRPC message limit of collectors that forward over gRPC.
  */
-export const OTLP_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 4 * 1024 * 1024, maxDelayMs: 100 };
+export const OTLP_LIMITS: BatchLimits = {
+  maxEntries: 1000,
+  maxBytes: 4 * 1024 * 1024,
+  maxDelayMs: DEFAULT_MAX_DELAY_MS,
+};
 
 /**
  * The most of an `ExportLogsServiceResponse` read. It holds one `partialSuccess` (a count and one developer-facing

@@ -4,6 +4,7 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest, RequestCodec } from '../delivery/codec.js';
+import { DEFAULT_MAX_DELAY_MS } from '../delivery/linger.js';
 import type { ProtocolDefinition } from './shared/definition.js';
 import { JSON_HEADERS } from './shared/encoder.js';
 import { optionalStrings, requiredSecret, secretHeader, section } from './shared/option-checks.js';
@@ -42,7 +43,11 @@ export interface SplunkHecSettings {
  * Batching limits for HEC: 1,000 events and just under 1 MB, the `max_content_length` of older Splunk
  * Enterprise releases and a size Splunk Cloud handles without tuning.
  */
-export const SPLUNK_HEC_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 1_000_000, maxDelayMs: 100 };
+export const SPLUNK_HEC_LIMITS: BatchLimits = {
+  maxEntries: 1000,
+  maxBytes: 1_000_000,
+  maxDelayMs: DEFAULT_MAX_DELAY_MS,
+};
 
 /**
  * The `'splunk-hec'` protocol. An entry is one event object: `time` (epoch seconds with milliseconds), the

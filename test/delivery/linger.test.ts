@@ -35,6 +35,7 @@ describe('lingerMs: how long a request that is not full waits', function () {
     expect(lingerMs(100, 1000, 1100, 10_000)).to.equal(0);
     expect(lingerMs(50, 1000, 1030, 10_000)).to.equal(20);
     expect(lingerMs(0, 1000, 1000, 10_000)).to.equal(0);
+    expect(lingerMs(0, 1000, 1000, 0)).to.equal(0);
   });
 
   it('never waits longer than the quiet interval for a clock set back', function () {
@@ -238,6 +239,32 @@ describe('DeliveryEngine batching policy (fake timers)', function () {
       log();
       await clock.tickAsync(0);
       expect(sent.slice(before)).to.deep.equal([{ atMs: quietAt, entries: 1, oldestWaitMs: 0 }]);
+    });
+
+    it('sends what a full request left behind after the quiet interval: it came before, not since', async function () {
+      start(1000, DEFAULT_MAX_DELAY_MS);
+      log();
+      await clock.tickAsync(ANSWER_MS);
+      log(1200);
+      await clock.tickAsync(0);
+      expect(sent.map(({ atMs, entries }) => ({ atMs, entries }))).to.deep.equal([
+        { atMs: 0, entries: 1 },
+        { atMs: ANSWER_MS, entries: 1000 },
+      ]);
+      await clock.tickAsync(MAX_DELAY_MS + ANSWER_MS);
+      expect(sent[2]).to.deep.include({ atMs: ANSWER_MS + MAX_DELAY_MS, entries: 200 });
+    });
+
+    it('keeps sending when the clock is set back while a request lingers', async function () {
+      start(1000, DEFAULT_MAX_DELAY_MS);
+      log();
+      await clock.tickAsync(ANSWER_MS);
+      log(5);
+      await clock.tickAsync(10);
+      clock.setSystemTime(Date.now() - 3_600_000);
+      await clock.tickAsync(2 * MAX_DELAY_MS + ANSWER_MS);
+      expect(sent.map((request) => request.entries)).to.deep.equal([1, 5]);
+      expect(engine.counts.delivered).to.equal(6);
     });
 
     it('makes the tail of a burst wait no longer than maxDelayMs, and finish() not at all', async function () {

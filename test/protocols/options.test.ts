@@ -123,6 +123,22 @@ describe('protocol options', function () {
       expect(capped?.maxBytes).to.be.below(5_000_000);
     });
 
+    it("paces every backend protocol as batched 'http' by default (maxDelayMs 1,000, growing with the rate)", function () {
+      const settings = {
+        otlp: {},
+        loki: {},
+        elasticsearch: {},
+        'splunk-hec': { splunkHec: { token: 't' } },
+        datadog: { datadog: { apiKey: 'k' } },
+      } as const;
+      const http = resolveOptions({ url: URL, batch: true }).batch?.maxDelayMs;
+      expect(http).to.equal(1000);
+      for (const [protocol, given] of Object.entries(settings)) {
+        const resolved = resolveOptions({ url: URL, protocol, ...given } as LogstreamTransportOptions);
+        expect(resolved.batch?.maxDelayMs, protocol).to.equal(http);
+      }
+    });
+
     it("keeps 'http' as it was: one entry per request unless batch is set", function () {
       expect(resolveOptions({ url: URL }).batch).to.equal(undefined);
       expect(resolveOptions({ url: URL }).protocol).to.deep.equal({ name: 'http' });

@@ -5,6 +5,8 @@ let cachedIso = '';
 /** The start of the second last formatted (ms since the epoch), and its text up to the seconds (`…T14:13:05`). */
 let secondStartMs = Number.NaN;
 let secondText = '';
+/** The latest time a Date can hold, in ms since the epoch. */
+const MAX_DATE_MS = 8.64e15;
 /** `.000Z` to `.999Z`, the end of every timestamp. */
 const MILLISECOND_ENDINGS = Array.from({ length: 1000 }, (_, ms) => `.${String(ms).padStart(3, '0')}Z`);
 
@@ -16,12 +18,14 @@ const MILLISECOND_ENDINGS = Array.from({ length: 1000 }, (_, ms) => `.${String(m
 export function isoTimestamp(ms: number): string {
   if (ms !== cachedMs) {
     const withinSecond = ms - secondStartMs;
-    if (withinSecond >= 0 && withinSecond < 1000 && Number.isInteger(withinSecond)) {
+    if (withinSecond >= 0 && withinSecond < 1000 && Number.isInteger(withinSecond) && ms <= MAX_DATE_MS) {
       cachedIso = secondText + (MILLISECOND_ENDINGS[withinSecond] as string);
     } else {
+      // Throws a RangeError for a time a Date cannot hold, as it did before this cache.
       cachedIso = new Date(ms).toISOString();
-      // `.mmmZ` ends it; what is before holds for the whole second (ms from Date.now() are whole).
-      secondStartMs = ms - (((ms % 1000) + 1000) % 1000);
+      // `.mmmZ` ends it; what is before holds for the whole second. A Date truncates a fractional ms toward zero.
+      const whole = Math.trunc(ms);
+      secondStartMs = whole - (((whole % 1000) + 1000) % 1000);
       secondText = cachedIso.slice(0, -5);
     }
     cachedMs = ms;
