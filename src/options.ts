@@ -35,11 +35,12 @@ export interface BatchOptions {
   /**
    * The longest a batch that is not full waits for more entries, in ms. Requests that are not full are paced: one
    * leaves at once when the previous request left at least 100 ms ago (a quiet application's entries are not held
-   * back), else when the pacing interval since the previous one has passed. The interval is 100 ms while entries
-   * arrive at up to 100 per second, and grows with the rate above that (1 ms per entry per second: 500 ms at 500
-   * entries/s) up to `maxDelayMs`, so that a busy application sends few, full requests: each costs the application a
-   * fixed amount of CPU. A full batch and `finish()` never wait. At 100 or less it is a fixed interval; `0` sends a
-   * request whenever the previous one is done, whatever it carries.
+   * back), else when the pacing interval since the previous one has passed or entries have stopped coming for
+   * 100 ms (the tail of a burst). The interval is 100 ms while entries arrive at up to 100 per second, and grows
+   * with the rate above that (1 ms per entry per second: 500 ms at 500 entries/s) up to `maxDelayMs`, so that a busy
+   * application sends few, full requests: each costs the application a fixed amount of CPU. A full batch and
+   * `finish()` never wait. At 100 or less it is a fixed interval; `0` sends a request whenever the previous one is
+   * done, whatever it carries.
    * @default 1000
    */
   maxDelayMs?: number;

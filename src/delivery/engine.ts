@@ -174,6 +174,8 @@ export class DeliveryEngine {
   #lastSentMs = -Infinity;
   /** How many entries had been accepted then: those accepted since set the pace of the next (see lingerMs). */
   #acceptedAtLastTake = 0;
+  /** When the last entry was accepted. */
+  #lastArrivalMs = -Infinity;
   #outage = false;
   /** Entries taken out of the queue by {@link takeForExit}, not yet settled, in order. */
   #takenAtExit: string[] = [];
@@ -363,6 +365,7 @@ export class DeliveryEngine {
     const madeWay = this.#queue.admit(line, size, target, nowMs);
     if (madeWay === REFUSED) return false;
     spool?.accepted(line, size, nowMs);
+    this.#lastArrivalMs = nowMs;
     // Dropping the oldest settles entries below any finish() target.
     if (madeWay > 0) this.#settle();
     this.#hold.workArrived();
@@ -570,7 +573,7 @@ export class DeliveryEngine {
       // A clock set back: the pacing counts from now, or each wait would end before the clock caught up again.
       if (this.#lastSentMs > nowMs) this.#lastSentMs = nowMs;
       const arrived = this.#queue.accepted - this.#acceptedAtLastTake;
-      const delayMs = lingerMs(batch.maxDelayMs, this.#lastSentMs, nowMs, arrived);
+      const delayMs = lingerMs(batch.maxDelayMs, this.#lastSentMs, nowMs, arrived, this.#lastArrivalMs);
       if (delayMs <= 0 || this.#barrier.waiting > 0 || this.#queue.holdsFullBatch(batch)) return;
       // Recovered entries are all there already: no request of them waits for more.
       if (this.#recovery?.left) return;

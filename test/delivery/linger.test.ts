@@ -6,41 +6,53 @@ import { JSON_ARRAY_CODEC, QUIET_OBSERVER, ScriptedServer, TARGET } from '../sup
 
 describe('lingerMs: how long a request that is not full waits', function () {
   it('is 0 before the first request, and once the quiet interval has passed since the last with few entries', function () {
-    expect(lingerMs(1000, -Infinity, 0, 5)).to.equal(0);
-    expect(lingerMs(1000, 1000, 1100, 1)).to.equal(0);
-    expect(lingerMs(1000, 1000, 1100, 10)).to.equal(0, '100 entries/s: still quiet');
-    expect(lingerMs(1000, 1000, 60_000, 500)).to.equal(0);
+    expect(lingerMs(1000, -Infinity, 0, 5, 0)).to.equal(0);
+    expect(lingerMs(1000, 1000, 1100, 1, 1100)).to.equal(0);
+    expect(lingerMs(1000, 1000, 1100, 10, 1100)).to.equal(0, '100 entries/s: still quiet');
+    expect(lingerMs(1000, 1000, 60_000, 500, 60_000)).to.equal(0);
   });
 
   it('is what is left of the quiet interval (100 ms) since the last request, however many entries wait', function () {
-    expect(lingerMs(1000, 1000, 1000, 0)).to.equal(100);
-    expect(lingerMs(1000, 1000, 1030, 900)).to.equal(70);
+    expect(lingerMs(1000, 1000, 1000, 0, 1000)).to.equal(100);
+    expect(lingerMs(1000, 1000, 1030, 900, 1030)).to.equal(70);
   });
 
   it('past the quiet interval, is what is left of 1 ms per entry per second of the rate since the last request', function () {
-    expect(lingerMs(1000, 1000, 1100, 20)).to.equal(100, '200 entries/s: a 200 ms interval');
-    expect(lingerMs(1000, 1000, 1100, 50)).to.equal(400, '500 entries/s: 500 ms');
-    expect(lingerMs(1000, 1000, 1300, 150)).to.equal(200, '500 entries/s: 500 ms');
-    expect(lingerMs(1000, 1000, 1500, 250)).to.equal(0);
+    expect(lingerMs(1000, 1000, 1150, 30, 1150)).to.equal(50, '200 entries/s: a 200 ms interval');
+    expect(lingerMs(1000, 1000, 1450, 225, 1450)).to.equal(50, '500 entries/s: 500 ms');
+    expect(lingerMs(1000, 1000, 1500, 250, 1500)).to.equal(0);
+  });
+
+  it('asks again after at most the quiet interval while entries keep coming', function () {
+    expect(lingerMs(1000, 1000, 1100, 50, 1100)).to.equal(100, '500 entries/s, 400 ms left');
+    expect(lingerMs(1000, 1000, 1100, 300, 1100)).to.equal(100, '3,000 entries/s, 900 ms left');
+  });
+
+  it('is 0 once entries have stopped coming for the quiet interval, else waits at most until they would have', function () {
+    expect(lingerMs(1000, 1000, 1100, 300, 1000)).to.equal(0, 'a burst right after the last request, then nothing');
+    expect(lingerMs(1000, 1000, 1100, 300, 1040)).to.equal(40, 'asked again when 100 ms have passed since the last');
+    expect(lingerMs(1000, 1000, 1300, 150, 1299)).to.equal(99);
+    expect(lingerMs(1000, 1000, 1300, 150, 1250)).to.equal(50);
+    expect(lingerMs(1000, 1000, 1450, 225, 1449)).to.equal(50, 'never past the interval');
   });
 
   it('grows no further than maxDelayMs', function () {
-    expect(lingerMs(1000, 1000, 1100, 300)).to.equal(900, '3,000 entries/s');
-    expect(lingerMs(400, 1000, 1100, 300)).to.equal(300);
-    expect(lingerMs(1000, 1000, 2000, 5000)).to.equal(0);
+    expect(lingerMs(1000, 1000, 1950, 2850, 1950)).to.equal(50, '3,000 entries/s');
+    expect(lingerMs(400, 1000, 1350, 1050, 1350)).to.equal(50);
+    expect(lingerMs(1000, 1000, 2000, 5000, 2000)).to.equal(0);
   });
 
   it('is a fixed interval with maxDelayMs up to 100, and 0 with maxDelayMs 0', function () {
-    expect(lingerMs(100, 1000, 1000, 0)).to.equal(100);
-    expect(lingerMs(100, 1000, 1100, 10_000)).to.equal(0);
-    expect(lingerMs(50, 1000, 1030, 10_000)).to.equal(20);
-    expect(lingerMs(0, 1000, 1000, 10_000)).to.equal(0);
-    expect(lingerMs(0, 1000, 1000, 0)).to.equal(0);
+    expect(lingerMs(100, 1000, 1000, 0, 1000)).to.equal(100);
+    expect(lingerMs(100, 1000, 1100, 10_000, 1100)).to.equal(0);
+    expect(lingerMs(50, 1000, 1030, 10_000, 1030)).to.equal(20);
+    expect(lingerMs(0, 1000, 1000, 10_000, 1000)).to.equal(0);
+    expect(lingerMs(0, 1000, 1000, 0, 1000)).to.equal(0);
   });
 
   it('never waits longer than the quiet interval for a clock set back', function () {
-    expect(lingerMs(1000, 1000, -5000, 10_000)).to.equal(100);
-    expect(lingerMs(50, 1000, -5000, 0)).to.equal(50);
+    expect(lingerMs(1000, 1000, -5000, 10_000, -5000)).to.equal(100);
+    expect(lingerMs(50, 1000, -5000, 0, -5000)).to.equal(50);
   });
 });
 
@@ -267,25 +279,39 @@ describe('DeliveryEngine batching policy (fake timers)', function () {
       expect(engine.counts.delivered).to.equal(6);
     });
 
-    it('makes the tail of a burst wait no longer than maxDelayMs, and finish() not at all', async function () {
+    it('sends the tail of a burst once entries have stopped for 100 ms, and finish() does not wait', async function () {
       start(1000, DEFAULT_MAX_DELAY_MS);
       log();
       await clock.tickAsync(ANSWER_MS);
       log(600);
-      await clock.tickAsync(DEFAULT_MAX_DELAY_MS - ANSWER_MS - 1);
+      await clock.tickAsync(MAX_DELAY_MS - 1);
       expect(sent.map((request) => request.entries)).to.deep.equal([1]);
       await clock.tickAsync(1);
       expect(sent.map((request) => request.entries)).to.deep.equal([1, 600]);
-      expect(sent[1]?.oldestWaitMs).to.equal(DEFAULT_MAX_DELAY_MS - ANSWER_MS);
+      expect(sent[1]?.oldestWaitMs).to.equal(MAX_DELAY_MS);
 
       await clock.tickAsync(ANSWER_MS);
-      log(600);
-      await clock.tickAsync(150);
+      for (let i = 0; i < 150; i++) {
+        log(4);
+        await clock.tickAsync(1);
+      }
       const finished = engine.finish(Infinity);
       await clock.tickAsync(ANSWER_MS);
       await finished;
       expect(sent.map((request) => request.entries)).to.deep.equal([1, 600, 600]);
       expect(sent[2]?.oldestWaitMs).to.equal(150);
+    });
+
+    it('sends at least every maxDelayMs while entries keep coming', async function () {
+      start(100_000, DEFAULT_MAX_DELAY_MS);
+      await logSteadily(5, 3500);
+      await clock.tickAsync(DEFAULT_MAX_DELAY_MS + ANSWER_MS);
+      expect(engine.counts.delivered).to.equal(logged);
+      // After the first (alone) and before the tail, which leaves 100 ms after the last entry.
+      for (const gap of gaps().slice(1, -1))
+        expect(gap).to.be.within(DEFAULT_MAX_DELAY_MS, DEFAULT_MAX_DELAY_MS + ANSWER_MS);
+      expect(gaps().length).to.be.at.least(3);
+      expect(Math.max(...sent.map((request) => request.oldestWaitMs))).to.be.at.most(DEFAULT_MAX_DELAY_MS);
     });
   });
 
