@@ -578,16 +578,15 @@ export class DeliveryEngine {
       // Recovered entries are all there already: no request of them waits for more.
       if (this.#recovery?.left) return;
       const woken = await new Promise<boolean>((resolve) => {
-        const timer = unrefTimeout(() => {
-          this.#wakeLinger = undefined;
-          resolve(false);
-        }, delayMs);
+        // Looked at again after the event loop's I/O, not in its timers phase: after a stall of the loop, the
+        // entries of the requests waiting on their sockets are logged first, and do not look like a silence.
+        const timer = unrefTimeout(() => setImmediate(() => resolve(false)), delayMs);
         this.#wakeLinger = () => {
           clearTimeout(timer);
-          this.#wakeLinger = undefined;
           resolve(true);
         };
       });
+      this.#wakeLinger = undefined;
       if (woken) return;
     }
   }
