@@ -149,6 +149,22 @@ describe('Spool', function () {
     expect(linesOf(reopen().recovered)).to.deep.equal(numbered(0, 4));
   });
 
+  it('an exit while housekeeping is in flight still deletes the released segments and writes the acknowledgement', async function () {
+    const { spool } = reopen({ segmentBytes: 64 });
+    for (let from = 0; from < 12; from += 4) {
+      appendAll(spool, numbered(from, from + 4));
+      await spool.flush(); // a segment rotates between writes
+    }
+    expect(segmentFiles(temp.dir)).to.have.length(3);
+    spool.release(12);
+    // The background cycle starts its acknowledgement write and holds the deletions behind it; the exit comes first.
+    const cycle = spool.flush();
+    spool.closeSync();
+    expect(segmentFiles(temp.dir), 'only the segment still open for writing').to.have.length(1);
+    await cycle;
+    expect(reopen().recovered, 'the acknowledgement names the end').to.deep.equal([]);
+  });
+
   it('records released before their write are never written', async function () {
     const { spool } = reopen({ syncIntervalMs: 60_000 });
     appendAll(spool, numbered(0, 5));

@@ -84,7 +84,10 @@ export class SegmentLog {
   readonly #retiredFds: number[] = [];
   #newSegmentUnsynced = false;
   #ackDirty = false;
+  /** An asynchronous acknowledgement write has not completed: an exit must write it again. */
+  #ackWriting = false;
   #ackFd: number | undefined;
+  /** Segments to delete; one leaves the list once its deletion completed, so an exit can finish one in flight. */
   #deletions: string[] = [];
   /** Recovered records not yet read by {@link readRecovered}. */
   #unread: number;
@@ -303,27 +306,42 @@ export class SegmentLog {
 
   /** Writes the acknowledgement and deletes wholly released segments. */
   async housekeep(): Promise<void> {
-    const deletions = this.#deletions.splice(0);
+    const deletions = [...this.#deletions];
     this.#asyncBusy = true;
     try {
       if (this.#ackDirty) {
         this.#ackDirty = false;
+        this.#ackWriting = true;
         await writeAsync(this.#ackDescriptor(), this.#ackBytes(), 0, ACK_BYTES, 0);
+        this.#ackWriting = false;
       }
-      for (const path of deletions) await unlinkAsync(path);
+      for (const path of deletions) {
+        await unlinkAsync(path).catch(ignoreMissing);
+        const index = this.#deletions.indexOf(path);
+        if (index >= 0) this.#deletions.splice(index, 1); // not there when an exit's housekeepSync took it meanwhile
+      }
     } finally {
       this.#asyncBusy = false;
       for (const retired of this.#retiredFds.splice(0)) closeSync(retired);
     }
   }
 
-  /** {@link housekeep}, synchronously. */
+  /**
+   * {@link housekeep}, synchronously: for a process 'exit' handler. It also finishes what an asynchronous
+   * {@link housekeep} in flight has not, since that never completes once the process exits.
+   */
   housekeepSync(): void {
-    if (this.#ackDirty) {
+    if (this.#ackDirty || this.#ackWriting) {
       this.#ackDirty = false;
       writeFully(this.#ackDescriptor(), this.#ackBytes(), 0);
     }
-    for (const path of this.#deletions.splice(0)) unlinkSync(path);
+    for (const path of this.#deletions.splice(0)) {
+      try {
+        unlinkSync(path);
+      } catch (error) {
+        ignoreMissing(error);
+      }
+    }
   }
 
   /**
@@ -365,4 +383,9 @@ async function syncDirectoryAsync(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** Rethrows `error` unless it says the file is already gone (an asynchronous deletion completed it first). */
+function ignoreMissing(error: unknown): void {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
 }
