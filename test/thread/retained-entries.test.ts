@@ -1,44 +1,93 @@
 import { expect } from 'chai';
 import { RetainedEntries } from '../../src/thread/retained-entries.js';
+import type { ServerTarget } from '../../src/url.js';
 import { TARGET } from '../support/scripted-server.js';
 
+const OTHER_TARGET: ServerTarget = { ...TARGET, url: 'http://127.0.0.1:9/other' };
+
 /** Every retained entry, as `takeAll` gives them back. */
-function takeAll(retained: RetainedEntries): [string, number, number][] {
-  const taken: [string, number, number][] = [];
-  retained.takeAll((line, size, target, acceptedAtMs) => {
-    expect(target).to.equal(TARGET);
-    taken.push([line, size, acceptedAtMs]);
-  });
+function takeAll(retained: RetainedEntries): [string, number, ServerTarget, number][] {
+  const taken: [string, number, ServerTarget, number][] = [];
+  retained.takeAll((line, size, target, acceptedAtMs) => taken.push([line, size, target, acceptedAtMs]));
   return taken;
+}
+
+/** Retains `line`, measured, for `target`, accepted at `acceptedAtMs`. */
+function push(retained: RetainedEntries, line: string, acceptedAtMs: number, target = TARGET): void {
+  retained.push(line, Buffer.byteLength(line), target, acceptedAtMs);
 }
 
 describe('RetainedEntries: what the application side keeps until the worker reports it settled', function () {
   it('gives back, in order, every entry not released, with its size, target and acceptance time', function () {
     const retained = new RetainedEntries();
-    for (let i = 0; i < 5; i++) retained.push(`e${i}`, i + 1, TARGET, 1000 + i);
+    for (let i = 0; i < 5; i++) push(retained, `{"e":${i}}`, 1000 + i);
     expect(retained.length).to.equal(5);
     retained.releaseBelow(2);
     expect(retained.length).to.equal(3);
     expect(retained.acceptedAtMs(2)).to.equal(1002);
     expect(takeAll(retained)).to.deep.equal([
-      ['e2', 3, 1002],
-      ['e3', 4, 1003],
-      ['e4', 5, 1004],
+      ['{"e":2}', 7, TARGET, 1002],
+      ['{"e":3}', 7, TARGET, 1003],
+      ['{"e":4}', 7, TARGET, 1004],
     ]);
     expect(retained.length).to.equal(0);
   });
 
-  it('numbers entries on across releases, compactions and takeAll', function () {
+  it('gives back text that is not ASCII as it was (kept as UTF-8 bytes)', function () {
     const retained = new RetainedEntries();
-    for (let i = 0; i < 100; i++) retained.push(`e${i}`, 1, TARGET, i);
-    retained.releaseBelow(90); // compacts: the released part is the larger
+    const lines = ['{"msg":"naïve ☃"}', '{"msg":"😀 emoji"}', '{"msg":"ascii"}'];
+    lines.forEach((line, i) => push(retained, line, i));
+    expect(takeAll(retained).map(([line, size]) => [line, size])).to.deep.equal(
+      lines.map((line) => [line, Buffer.byteLength(line)]),
+    );
+  });
+
+  it('keeps each entry with the target it was pushed for, across target changes and releases', function () {
+    const retained = new RetainedEntries();
+    const targets = [TARGET, TARGET, OTHER_TARGET, TARGET, OTHER_TARGET, OTHER_TARGET];
+    targets.forEach((target, i) => push(retained, `{"e":${i}}`, i, target));
+    retained.releaseBelow(3); // past the first run of TARGET and the first OTHER_TARGET
+    expect(takeAll(retained).map(([line, , target]) => [line, target])).to.deep.equal([
+      ['{"e":3}', TARGET],
+      ['{"e":4}', OTHER_TARGET],
+      ['{"e":5}', OTHER_TARGET],
+    ]);
+    push(retained, '{"e":6}', 6, OTHER_TARGET);
+    expect(takeAll(retained).map(([line, , target]) => [line, target])).to.deep.equal([['{"e":6}', OTHER_TARGET]]);
+  });
+
+  it('numbers entries on across releases and takeAll', function () {
+    const retained = new RetainedEntries();
+    for (let i = 0; i < 100; i++) push(retained, `{"e":${i}}`, i);
+    retained.releaseBelow(90);
     retained.releaseBelow(10); // already released: nothing
     expect(retained.length).to.equal(10);
     expect(retained.acceptedAtMs(95)).to.equal(95);
     takeAll(retained);
-    retained.push('e100', 1, TARGET, 100);
+    push(retained, '{"e":100}', 100);
     expect(retained.acceptedAtMs(100)).to.equal(100);
     retained.releaseBelow(101);
     expect(retained.length).to.equal(0);
+  });
+
+  it('keeps everything through growth past its first allocation, moves and shrinking, with entries of any size', function () {
+    const retained = new RetainedEntries();
+    const line = (i: number): string => `{"e":${i},"pad":"${'x'.repeat((i * 37) % 500)}${i % 7 === 0 ? 'é' : ''}"}`;
+    let next = 0;
+    let released = 0;
+    // A burst far past the first 64 KiB and 4,096 entries, then a steady flow with releases behind it, then a
+    // burst drained to a few: what is retained is always exactly what was pushed and not released.
+    for (; next < 20_000; next++) push(retained, line(next), next);
+    for (let round = 0; round < 300; round++) {
+      for (let i = 0; i < 300; i++, next++) push(retained, line(next), next);
+      released += 310;
+      retained.releaseBelow(released);
+    }
+    retained.releaseBelow(next - 3);
+    for (let i = 0; i < 3; i++, next++) push(retained, line(next), next);
+    expect(retained.acceptedAtMs(next - 6)).to.equal(next - 6);
+    const taken = takeAll(retained);
+    expect(taken.map(([text]) => text)).to.deep.equal([-6, -5, -4, -3, -2, -1].map((d) => line(next + d)));
+    expect(taken.map(([, size]) => size)).to.deep.equal(taken.map(([text]) => Buffer.byteLength(text)));
   });
 });
