@@ -6,6 +6,7 @@ import type { BatchLimits } from './delivery/codec.js';
 import { DEFAULT_MAX_DELAY_MS } from './delivery/linger.js';
 import type { OverflowPolicy, QueueLimits } from './delivery/admission-queue.js';
 import type { RetryPolicy } from './delivery/retry.js';
+import type { BackendLimits } from './protocols/shared/definition.js';
 import type { BatchEncoding, Payload } from './protocols/shared/encoder.js';
 import { exitTls } from './delivery/exit-tls.js';
 import { HEADER_NAME, HEADER_VALUE } from './headers.js';
@@ -379,9 +380,10 @@ function resolveThread(options: LogstreamTransportOptions): boolean {
 
 /**
  * The batching limits in force. With a backend protocol (`backend` given) batching is always on and its limits
- * are the ceiling: larger values given are lowered to them.
+ * are the ceiling: larger values given are lowered to them. The delay and the encoding default to those of
+ * {@link DEFAULTS}, for every protocol alike: a backend's limits hold no delay.
  */
-function resolveBatch(batch: LogstreamTransportOptions['batch'], backend?: BatchLimits): ResolvedOptions['batch'] {
+function resolveBatch(batch: LogstreamTransportOptions['batch'], backend?: BackendLimits): ResolvedOptions['batch'] {
   if (backend === undefined && (batch === undefined || batch === false)) return undefined;
   if (batch === false) {
     throw new TypeError('winston-logstream: option "batch" cannot be false with a backend protocol: it always batches');

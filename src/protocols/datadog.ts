@@ -4,8 +4,7 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest, RequestCodec } from '../delivery/codec.js';
-import { DEFAULT_MAX_DELAY_MS } from '../delivery/linger.js';
-import type { ProtocolDefinition } from './shared/definition.js';
+import type { BackendLimits, ProtocolDefinition } from './shared/definition.js';
 import { JSON_HEADERS } from './shared/encoder.js';
 import { type JsonValue, messageText } from './shared/json-value.js';
 import { readSnapshot, snapshotBounds } from './shared/snapshot.js';
@@ -41,10 +40,9 @@ export interface DatadogSettings {
 }
 
 /** The intake's documented request limits: 1,000 logs and 5 MB uncompressed, less the array's brackets and commas. */
-export const DATADOG_LIMITS: BatchLimits = {
+export const DATADOG_LIMITS: BackendLimits = {
   maxEntries: 1000,
   maxBytes: 5_000_000 - 1001,
-  maxDelayMs: DEFAULT_MAX_DELAY_MS,
 };
 
 /** winston's npm, syslog and cli levels as Datadog's statuses (the syslog severities Datadog recognises). */

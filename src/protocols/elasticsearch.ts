@@ -4,8 +4,7 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest, RequestCodec, ResponseVerdict } from '../delivery/codec.js';
-import { DEFAULT_MAX_DELAY_MS } from '../delivery/linger.js';
-import type { ProtocolDefinition } from './shared/definition.js';
+import type { BackendLimits, ProtocolDefinition } from './shared/definition.js';
 import { ALL_ACCEPTED, NDJSON_HEADERS } from './shared/encoder.js';
 import type { JsonValue } from './shared/json-value.js';
 import { readSnapshot, snapshotBounds } from './shared/snapshot.js';
@@ -39,10 +38,9 @@ export interface ElasticsearchSettings {
  * Batching limits for `_bulk`: Elastic advises bulk requests of a few MB (and caps them at `http.max_content_length`,
  * 100 MB by default); 5 MiB and 1,000 documents keep one rejected request cheap to resend.
  */
-export const ELASTICSEARCH_LIMITS: BatchLimits = {
+export const ELASTICSEARCH_LIMITS: BackendLimits = {
   maxEntries: 1000,
   maxBytes: 5 * 1024 * 1024,
-  maxDelayMs: DEFAULT_MAX_DELAY_MS,
 };
 
 /**

@@ -4,7 +4,7 @@
  * plain data) what builds requests from those snapshots.
  * @module
  */
-import type { BatchLimits, RequestCodec } from '../delivery/codec.js';
+import type { RequestCodec } from '../delivery/codec.js';
 import { httpSnapshotter } from './http.js';
 import {
   DEFINITIONS,
@@ -14,7 +14,13 @@ import {
   type ProtocolSettings,
   type SettingsOf,
 } from './registry.js';
-import { processEnvironment, type ProtocolEnvironment, type ProtocolResolution } from './shared/definition.js';
+import {
+  type BackendLimits,
+  defaultBatch,
+  processEnvironment,
+  type ProtocolEnvironment,
+  type ProtocolResolution,
+} from './shared/definition.js';
 import type { EncoderBatch, Payload, Snapshotter } from './shared/encoder.js';
 import { optionError } from './shared/option-checks.js';
 import { NEUTRAL_SNAPSHOTTER } from './shared/snapshot.js';
@@ -26,7 +32,7 @@ export { processEnvironment, type ProtocolEnvironment } from './shared/definitio
 export interface ResolvedProtocol extends ProtocolResolution<Protocol, object> {
   readonly settings: ProtocolSettings;
   /** The protocol's request limits, which `batch` may only lower; `undefined` for `'http'`, which has none. */
-  readonly limits: BatchLimits | undefined;
+  readonly limits: BackendLimits | undefined;
 }
 
 /**
@@ -62,8 +68,8 @@ export interface CodecSpec {
   readonly protocol: ProtocolSettings;
   /**
    * The batching limits in force (`encoding`, how entries share a body, applies to `'http'` only); `undefined`
-   * sends with the protocol's limits, or, for `'http'`, one entry per request. `'http'` needs no `payload`
-   * here: its snapshot is the payload itself.
+   * sends with the protocol's limits and the default delay, or, for `'http'`, one entry per request. `'http'`
+   * needs no `payload` here: its snapshot is the payload itself.
    */
   readonly batch: EncoderBatch | undefined;
 }
@@ -84,7 +90,7 @@ export function createRequestCodec(spec: CodecSpec): RequestCodec {
 /** Protocol `name`'s codec, made with its own settings. */
 function codecOf<N extends Protocol>(name: N, settings: SettingsOf<N>, batch: EncoderBatch | undefined): RequestCodec {
   const definition = DEFINITIONS[name];
-  return definition.createCodec(settings, batch ?? definition.limits);
+  return definition.createCodec(settings, batch ?? defaultBatch(definition.limits));
 }
 
 /** What {@link createSnapshotter} needs. */

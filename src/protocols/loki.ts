@@ -5,8 +5,7 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest, RequestCodec } from '../delivery/codec.js';
-import { DEFAULT_MAX_DELAY_MS } from '../delivery/linger.js';
-import type { ProtocolDefinition } from './shared/definition.js';
+import type { BackendLimits, ProtocolDefinition } from './shared/definition.js';
 import { JSON_HEADERS } from './shared/encoder.js';
 import { fieldTexts } from './shared/field-texts.js';
 import { readSnapshot, snapshotBounds } from './shared/snapshot.js';
@@ -45,7 +44,7 @@ export interface LokiSettings {
 }
 
 /** Batching limits for Loki: Promtail's defaults (1 MiB batches), well under the distributor's 4 MiB message limit. */
-export const LOKI_LIMITS: BatchLimits = { maxEntries: 1000, maxBytes: 1024 * 1024, maxDelayMs: DEFAULT_MAX_DELAY_MS };
+export const LOKI_LIMITS: BackendLimits = { maxEntries: 1000, maxBytes: 1024 * 1024 };
 
 /**
  * How much a stream entry may outgrow the snapshot it is built from: the line is the JSON of the fields as a JSON

@@ -6,9 +6,8 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest, RequestCodec, ResponseVerdict } from '../delivery/codec.js';
-import { DEFAULT_MAX_DELAY_MS } from '../delivery/linger.js';
 import { readOtlpEnvironment } from './otlp-env.js';
-import type { ProtocolDefinition } from './shared/definition.js';
+import type { BackendLimits, ProtocolDefinition } from './shared/definition.js';
 import { ALL_ACCEPTED, JSON_HEADERS } from './shared/encoder.js';
 import { fieldTexts } from './shared/field-texts.js';
 import { type JsonValue, toJsonValue } from './shared/json-value.js';
@@ -52,10 +51,9 @@ export interface OtlpSettings {
  * Batching limits for OTLP/HTTP. The Collector's `otlphttp` receiver accepts 20 MiB per request by default
  * (`max_request_body_size`); 4 MiB also stays under the 4 MiB gRPC message limit of collectors that forward over gRPC.
  */
-export const OTLP_LIMITS: BatchLimits = {
+export const OTLP_LIMITS: BackendLimits = {
   maxEntries: 1000,
   maxBytes: 4 * 1024 * 1024,
-  maxDelayMs: DEFAULT_MAX_DELAY_MS,
 };
 
 /**

@@ -4,13 +4,12 @@
  * asks for both). The protocols' settings types are derived from the registry.
  * @module
  */
-import type { BatchLimits } from '../delivery/codec.js';
 import { datadog, type DatadogOption } from './datadog.js';
 import { elasticsearch, type ElasticsearchOption } from './elasticsearch.js';
 import { http } from './http.js';
 import { loki, type LokiOption } from './loki.js';
 import { otlp, type OtlpOption } from './otlp.js';
-import type { ProtocolDefinition } from './shared/definition.js';
+import type { BackendLimits, ProtocolDefinition } from './shared/definition.js';
 import { splunkHec, type SplunkHecOption } from './splunk-hec.js';
 
 /** The wire protocols: `'http'` is plain JSON POSTs; the others speak a log backend's ingestion API. */
@@ -34,7 +33,7 @@ const REGISTRY = {
 
 /** What the type arguments of a protocol's definition are. */
 type PartsOf<D> =
-  D extends ProtocolDefinition<string, infer Option, infer Settings, infer Limits extends BatchLimits | undefined>
+  D extends ProtocolDefinition<string, infer Option, infer Settings, infer Limits extends BackendLimits | undefined>
     ? { readonly option: Option; readonly settings: Settings; readonly limits: Limits }
     : never;
 

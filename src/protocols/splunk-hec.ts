@@ -4,8 +4,7 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest, RequestCodec } from '../delivery/codec.js';
-import { DEFAULT_MAX_DELAY_MS } from '../delivery/linger.js';
-import type { ProtocolDefinition } from './shared/definition.js';
+import type { BackendLimits, ProtocolDefinition } from './shared/definition.js';
 import { JSON_HEADERS } from './shared/encoder.js';
 import { optionalStrings, requiredSecret, secretHeader, section } from './shared/option-checks.js';
 import { readSnapshot, snapshotBounds } from './shared/snapshot.js';
@@ -43,10 +42,9 @@ export interface SplunkHecSettings {
  * Batching limits for HEC: 1,000 events and just under 1 MB, the `max_content_length` of older Splunk
  * Enterprise releases and a size Splunk Cloud handles without tuning.
  */
-export const SPLUNK_HEC_LIMITS: BatchLimits = {
+export const SPLUNK_HEC_LIMITS: BackendLimits = {
   maxEntries: 1000,
   maxBytes: 1_000_000,
-  maxDelayMs: DEFAULT_MAX_DELAY_MS,
 };
 
 /**

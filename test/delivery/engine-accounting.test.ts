@@ -4,12 +4,13 @@ import { type RequestCodec } from '../../src/delivery/codec.js';
 import { type OverflowPolicy } from '../../src/delivery/admission-queue.js';
 import { DeliveryEngine } from '../../src/delivery/engine.js';
 import { createElasticsearchCodec, ELASTICSEARCH_LIMITS } from '../../src/protocols/elasticsearch.js';
+import { defaultBatch } from '../../src/protocols/shared/definition.js';
 import { type Answer, JSON_ARRAY_CODEC, QUIET_OBSERVER, ScriptedServer, TARGET } from '../support/scripted-server.js';
 
 /** Elasticsearch's reading of a bulk answer, over the same bodies. */
 const BULK_CODEC: RequestCodec = {
   ...JSON_ARRAY_CODEC,
-  readResponse: createElasticsearchCodec({ index: 'logs' }, ELASTICSEARCH_LIMITS).readResponse,
+  readResponse: createElasticsearchCodec({ index: 'logs' }, defaultBatch(ELASTICSEARCH_LIMITS)).readResponse,
 };
 
 /** A bulk answer with one item per status. */

@@ -9,12 +9,13 @@ import type { BacklogThresholds } from '../../src/delivery/backlog-monitor.js';
 import type { SpooledRecord } from '../../src/delivery/spool/index.js';
 import type { RequestCodec } from '../../src/delivery/codec.js';
 import { createElasticsearchCodec, ELASTICSEARCH_LIMITS } from '../../src/protocols/elasticsearch.js';
+import { defaultBatch } from '../../src/protocols/shared/definition.js';
 import { type Answer, JSON_ARRAY_CODEC, QUIET_OBSERVER, ScriptedServer, TARGET } from '../support/scripted-server.js';
 
 /** JSON arrays of the lines, answers read as Elasticsearch bulk answers (429 items are sent again). */
 const BULK_CODEC: RequestCodec = {
   ...JSON_ARRAY_CODEC,
-  readResponse: createElasticsearchCodec({ index: 'logs' }, ELASTICSEARCH_LIMITS).readResponse,
+  readResponse: createElasticsearchCodec({ index: 'logs' }, defaultBatch(ELASTICSEARCH_LIMITS)).readResponse,
 };
 
 describe('DeliveryEngine with a spool', function () {

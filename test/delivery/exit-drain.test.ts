@@ -7,6 +7,7 @@ import { HttpSender, type PreparedRequest, type SendResult } from '../../src/del
 import { REQUEST_ID_HEADER, type Sender } from '../../src/delivery/request-loop.js';
 import { parseServerUrl, type ServerTarget } from '../../src/url.js';
 import { createElasticsearchCodec, ELASTICSEARCH_LIMITS } from '../../src/protocols/elasticsearch.js';
+import { defaultBatch } from '../../src/protocols/shared/definition.js';
 import { type Answer, JSON_ARRAY_CODEC, QUIET_OBSERVER, ScriptedServer, TARGET } from '../support/scripted-server.js';
 
 /** Records each attempt's request id, fails the first `failures` attempts with `status`, then never answers. */
@@ -107,7 +108,7 @@ describe('drain at exit: what the engine hands over', function () {
       sender: new ScriptedServer([partly, 'stall']),
       codec: {
         ...JSON_ARRAY_CODEC,
-        readResponse: createElasticsearchCodec({ index: 'logs' }, ELASTICSEARCH_LIMITS).readResponse,
+        readResponse: createElasticsearchCodec({ index: 'logs' }, defaultBatch(ELASTICSEARCH_LIMITS)).readResponse,
       },
       batch: { maxEntries: 4, maxBytes: 1 << 20, maxDelayMs: 0 },
       queue: { maxEntries: 1000, maxBytes: 1 << 20, overflow: 'drop-newest' },

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { createDatadogCodec, DATADOG_LIMITS, datadogStatus } from '../../src/protocols/datadog.js';
+import { defaultBatch } from '../../src/protocols/shared/definition.js';
 import { bodyText, entryEncoder } from '../support/entry-encoder.js';
 
 /**
@@ -17,7 +18,7 @@ describe('protocols/datadog', function () {
   };
 
   it('writes a JSON array of logs with the reserved attributes, message, status and timestamp', function () {
-    const encoder = entryEncoder(createDatadogCodec(settings, DATADOG_LIMITS));
+    const encoder = entryEncoder(createDatadogCodec(settings, defaultBatch(DATADOG_LIMITS)));
     const request = encoder.encode([
       encoder.encodeEntry({ level: 'info', message: 'Hello World' }, timeMs),
       encoder.encodeEntry({ level: 'warn', message: 'slow', durationMs: 950 }, timeMs),
@@ -47,7 +48,7 @@ describe('protocols/datadog', function () {
   });
 
   it('lets an entry set its own service or timestamp, but never its message or status', function () {
-    const encoder = entryEncoder(createDatadogCodec(settings, DATADOG_LIMITS));
+    const encoder = entryEncoder(createDatadogCodec(settings, defaultBatch(DATADOG_LIMITS)));
     const snapshot = encoder.encodeEntry(
       { level: 'error', message: { code: 1 }, service: 'billing', timestamp: 'x', status: 500 },
       timeMs,

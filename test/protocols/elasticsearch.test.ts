@@ -2,6 +2,7 @@ import { Client } from '@elastic/elasticsearch';
 import { expect } from 'chai';
 import winston from 'winston';
 import { createElasticsearchCodec, ELASTICSEARCH_LIMITS } from '../../src/protocols/elasticsearch.js';
+import { defaultBatch } from '../../src/protocols/shared/definition.js';
 import { LogstreamTransport } from '../../src/index.js';
 import { type ReceivedRequest, type TestReceiver, useTestReceiver } from '../support/receiver.js';
 import { bodyText, entryEncoder } from '../support/entry-encoder.js';
@@ -22,7 +23,9 @@ function bulkDocuments(requests: readonly ReceivedRequest[]): Record<string, unk
 }
 
 describe('protocols/elasticsearch', function () {
-  const encoder = entryEncoder(createElasticsearchCodec({ index: 'logs-app-default' }, ELASTICSEARCH_LIMITS));
+  const encoder = entryEncoder(
+    createElasticsearchCodec({ index: 'logs-app-default' }, defaultBatch(ELASTICSEARCH_LIMITS)),
+  );
   const read = encoder.readResponse as NonNullable<typeof encoder.readResponse>;
   const timeMs = Date.UTC(2026, 4, 6, 7, 8, 9, 10);
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { createLokiCodec, LOKI_LIMITS } from '../../src/protocols/loki.js';
+import { defaultBatch } from '../../src/protocols/shared/definition.js';
 import { bodyText, entryEncoder } from '../support/entry-encoder.js';
 
 /**
@@ -13,7 +14,10 @@ describe('protocols/loki', function () {
 
   it('writes the push API body: one stream per label set, [ns string, line] values, the rest of the entry as a JSON line', function () {
     const encoder = entryEncoder(
-      createLokiCodec({ staticLabels: { app: 'shop', env: 'prod' }, labelFields: ['level'] }, LOKI_LIMITS),
+      createLokiCodec(
+        { staticLabels: { app: 'shop', env: 'prod' }, labelFields: ['level'] },
+        defaultBatch(LOKI_LIMITS),
+      ),
     );
     const lines = [
       encoder.encodeEntry({ level: 'info', message: 'order placed', orderId: 'o-1' }, timeMs),
@@ -35,7 +39,9 @@ describe('protocols/loki', function () {
   });
 
   it('groups entries by label set in the order streams first appear, keeping order within each stream', function () {
-    const encoder = entryEncoder(createLokiCodec({ staticLabels: {}, labelFields: ['level', 'tenant'] }, LOKI_LIMITS));
+    const encoder = entryEncoder(
+      createLokiCodec({ staticLabels: {}, labelFields: ['level', 'tenant'] }, defaultBatch(LOKI_LIMITS)),
+    );
     const entries = [
       { level: 'info', tenant: 'a', message: '1' },
       { level: 'error', tenant: 'a', message: '2' },
@@ -60,7 +66,10 @@ describe('protocols/loki', function () {
 
   it('writes promoted fields that are not strings as JSON, leaves out missing or empty ones (Loki reads those as absent)', function () {
     const encoder = entryEncoder(
-      createLokiCodec({ staticLabels: { app: 'x' }, labelFields: ['level', 'code', 'region'] }, LOKI_LIMITS),
+      createLokiCodec(
+        { staticLabels: { app: 'x' }, labelFields: ['level', 'code', 'region'] },
+        defaultBatch(LOKI_LIMITS),
+      ),
     );
     const body = JSON.parse(
       bodyText(encoder.encode([encoder.encodeEntry({ level: 'warn', code: 503, region: '', message: 'm' }, timeMs)])),
@@ -70,7 +79,9 @@ describe('protocols/loki', function () {
   });
 
   it('reads promoted strings with escapes as their values, and builds the same body from fields JSON in another form', function () {
-    const encoder = entryEncoder(createLokiCodec({ staticLabels: {}, labelFields: ['level', 'tenant'] }, LOKI_LIMITS));
+    const encoder = entryEncoder(
+      createLokiCodec({ staticLabels: {}, labelFields: ['level', 'tenant'] }, defaultBatch(LOKI_LIMITS)),
+    );
     const tenant = 'a "quoted" \\ tenant é';
     const body = JSON.parse(
       bodyText(
@@ -90,7 +101,9 @@ describe('protocols/loki', function () {
   });
 
   it('keeps a NUL inside an entry from splitting it (JSON escapes it)', function () {
-    const encoder = entryEncoder(createLokiCodec({ staticLabels: {}, labelFields: ['level'] }, LOKI_LIMITS));
+    const encoder = entryEncoder(
+      createLokiCodec({ staticLabels: {}, labelFields: ['level'] }, defaultBatch(LOKI_LIMITS)),
+    );
     const body = JSON.parse(
       bodyText(encoder.encode([encoder.encodeEntry({ level: 'info\u0000x', message: 'a\u0000b' }, timeMs)])),
     );

@@ -6,6 +6,7 @@ import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs
 import { expect } from 'chai';
 import winston from 'winston';
 import { createOtlpCodec, OTLP_LIMITS, otlpSeverityNumber } from '../../src/protocols/otlp.js';
+import { defaultBatch } from '../../src/protocols/shared/definition.js';
 import { LogstreamTransport } from '../../src/index.js';
 import { TestReceiver } from '../support/receiver.js';
 import type { LogInfo } from '../../src/protocols/shared/encoder.js';
@@ -71,7 +72,7 @@ describe('protocols/otlp', function () {
   const encoder = entryEncoder(
     createOtlpCodec(
       { resource: { 'service.name': 'checkout', 'host.cores': 4 }, scope: { name: 'app', version: '1.2.3' } },
-      OTLP_LIMITS,
+      defaultBatch(OTLP_LIMITS),
     ),
   );
   const timeMs = Date.UTC(2026, 0, 2, 3, 4, 5, 678);

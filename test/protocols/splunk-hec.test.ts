@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { createSplunkHecCodec, SPLUNK_HEC_LIMITS } from '../../src/protocols/splunk-hec.js';
+import { defaultBatch } from '../../src/protocols/shared/definition.js';
 import { parseConcatenatedJson } from '../support/responders.js';
 import { bodyText, entryEncoder } from '../support/entry-encoder.js';
 
@@ -16,7 +17,7 @@ describe('protocols/splunk-hec', function () {
     const encoder = entryEncoder(
       createSplunkHecCodec(
         { host: 'web-01', source: 'checkout', sourcetype: '_json', index: 'main' },
-        SPLUNK_HEC_LIMITS,
+        defaultBatch(SPLUNK_HEC_LIMITS),
       ),
     );
     const request = encoder.encode([
@@ -36,7 +37,7 @@ describe('protocols/splunk-hec', function () {
     const encoder = entryEncoder(
       createSplunkHecCodec(
         { host: undefined, source: undefined, sourcetype: undefined, index: undefined },
-        SPLUNK_HEC_LIMITS,
+        defaultBatch(SPLUNK_HEC_LIMITS),
       ),
     );
     expect(bodyText(encoder.encode([encoder.encodeEntry({ level: 'info', message: 'm' }, 1000)]))).to.equal(
@@ -48,7 +49,7 @@ describe('protocols/splunk-hec', function () {
     const encoder = entryEncoder(
       createSplunkHecCodec(
         { host: 'h', source: undefined, sourcetype: undefined, index: undefined },
-        SPLUNK_HEC_LIMITS,
+        defaultBatch(SPLUNK_HEC_LIMITS),
       ),
     );
     const messages = ['a', 'b"}{', 'c\n{"event":1}'];

@@ -3,6 +3,7 @@
  * @module
  */
 import type { BatchLimits, RequestCodec } from '../../delivery/codec.js';
+import { DEFAULT_MAX_DELAY_MS } from '../../delivery/linger.js';
 import type { ServerTarget } from '../../url.js';
 import type { EncoderBatch } from './encoder.js';
 
@@ -17,6 +18,30 @@ export interface ProtocolEnvironment {
 /** The running process's environment, read when a transport is made. */
 export function processEnvironment(): ProtocolEnvironment {
   return { env: process.env };
+}
+
+/**
+ * A backend's request limits: the most it takes in one request, which a user's `batch` may only lower. How long a
+ * request that is not full waits (`maxDelayMs`) is no property of the backend: it is a batching default, the same
+ * for every protocol (`DEFAULTS.batch.maxDelayMs`), added by {@link defaultBatch} or by `resolveOptions`.
+ */
+export type BackendLimits = Omit<BatchLimits, 'maxDelayMs'>;
+
+/**
+ * The batching limits in force when `batch` is not given, for a protocol whose request limits are `Limits`: those
+ * limits with the default delay (`BatchLimits`) for a backend; `undefined` (one entry per request) for `'http'`.
+ */
+export type DefaultBatch<Limits extends BackendLimits | undefined> = Limits extends BackendLimits
+  ? BatchLimits
+  : undefined;
+
+/**
+ * The batching limits in force when `batch` is not given: a backend's `limits` with the default delay
+ * (`DEFAULT_MAX_DELAY_MS`, as `batch.maxDelayMs` defaults to); `undefined` for `'http'`, which has no limits.
+ */
+export function defaultBatch<Limits extends BackendLimits | undefined>(limits: Limits): DefaultBatch<Limits> {
+  // A conditional type on a type parameter is not narrowed by the check on `limits`: hence the assertion.
+  return (limits === undefined ? undefined : { ...limits, maxDelayMs: DEFAULT_MAX_DELAY_MS }) as DefaultBatch<Limits>;
 }
 
 /** What one protocol's options (and, for `'otlp'`, the OpenTelemetry environment variables) come to. */
@@ -46,21 +71,22 @@ export interface ProtocolResolution<Name extends string, Settings extends object
  *   property (documented there: it becomes part of the public `ProtocolOptions`), e.g.
  *   `{ splunkHec?: SplunkHecOptions }`; `Record<never, never>` for none.
  * @typeParam Settings - what its options resolve to, and its codec is made with: plain data only.
- * @typeParam Limits - its request limits: `BatchLimits` for a backend, `undefined` when it has none (`'http'`).
+ * @typeParam Limits - its request limits: `BackendLimits` for a backend, `undefined` when it has none (`'http'`).
  */
 export interface ProtocolDefinition<
   Name extends string,
   Option extends object,
   Settings extends object,
-  Limits extends BatchLimits | undefined = BatchLimits,
+  Limits extends BackendLimits | undefined = BackendLimits,
 > {
   /** The value of the transport's `protocol` option. */
   readonly name: Name;
   /** The transport option holding its settings (`splunkHec` for `'splunk-hec'`); `undefined` when it has none. */
   readonly optionKey: (keyof Option & string) | undefined;
   /**
-   * The most the backend takes in one request, and its batching defaults: a user's `batch` limits may only lower
-   * them. A protocol with limits always batches; `undefined` (`'http'`) batches only when `batch` asks.
+   * The most the backend takes in one request, and the default of `batch.maxEntries` and `batch.maxBytes`: a user's
+   * `batch` limits may only lower them. A protocol with limits always batches; `undefined` (`'http'`) batches only
+   * when `batch` asks.
    */
   readonly limits: Limits;
   /**
@@ -77,7 +103,7 @@ export interface ProtocolDefinition<
   ): ProtocolResolution<Name, Settings>;
   /**
    * Makes its request codec, from plain data only.
-   * @param batch - the batching limits in force: the user's within `limits`, else `limits` themselves.
+   * @param batch - the batching limits in force: the user's within `limits`, else {@link defaultBatch} of `limits`.
    */
-  createCodec(settings: Settings, batch: EncoderBatch | Limits): RequestCodec;
+  createCodec(settings: Settings, batch: EncoderBatch | DefaultBatch<Limits>): RequestCodec;
 }

@@ -121,14 +121,14 @@ export interface WireGrowth {
 
 /**
  * The batching bounds, counted in snapshot bytes (what the queue measures), that keep every body within the
- * backend's `limits` in wire bytes: a request whose snapshots and framing, as counted, fit `maxBytes / factor`
- * has a body of at most `maxBytes`.
+ * `batch` limits in force in wire bytes: a request whose snapshots and framing, as counted, fit `maxBytes / factor`
+ * has a body of at most `maxBytes`. Its `maxEntries` and `maxDelayMs` are kept as they are.
  */
-export function snapshotBounds(limits: BatchLimits, growth: WireGrowth): BatchLimits {
+export function snapshotBounds(batch: BatchLimits, growth: WireGrowth): BatchLimits {
   return {
-    maxEntries: limits.maxEntries,
-    maxDelayMs: limits.maxDelayMs,
-    maxBytes: Math.floor(limits.maxBytes / growth.factor),
+    maxEntries: batch.maxEntries,
+    maxDelayMs: batch.maxDelayMs,
+    maxBytes: Math.floor(batch.maxBytes / growth.factor),
     bytesPerEntry: Math.ceil(growth.bytesPerEntry / growth.factor),
     bytesPerRequest: Math.ceil(growth.bytesPerRequest / growth.factor),
   };
