@@ -1,8 +1,10 @@
 import * as FakeTimers from '@sinonjs/fake-timers';
 import { expect } from 'chai';
+import { pbkdf2 } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Spool } from '../../src/delivery/spool/index.js';
+import { ACK_FILE, readAck } from '../../src/delivery/spool/ack-file.js';
 import { HEADER_BYTES } from '../../src/delivery/spool/record-format.js';
 import { appendAll, linesOf, openSpool, segmentFiles, tempSpoolDir } from '../support/spool.js';
 
@@ -149,20 +151,48 @@ describe('Spool', function () {
     expect(linesOf(reopen().recovered)).to.deep.equal(numbered(0, 4));
   });
 
-  it('an exit while housekeeping is in flight still deletes the released segments and writes the acknowledgement', async function () {
-    const { spool } = reopen({ segmentBytes: 64 });
-    for (let from = 0; from < 12; from += 4) {
-      appendAll(spool, numbered(from, from + 4));
-      await spool.flush(); // a segment rotates between writes
-    }
-    expect(segmentFiles(temp.dir)).to.have.length(3);
-    spool.release(12);
-    // The background cycle starts its acknowledgement write and holds the deletions behind it; the exit comes first.
-    const cycle = spool.flush();
-    spool.closeSync();
-    expect(segmentFiles(temp.dir), 'only the segment still open for writing').to.have.length(1);
-    await cycle;
-    expect(reopen().recovered, 'the acknowledgement names the end').to.deep.equal([]);
+  describe('an exit while background housekeeping is in flight (the thread pool held, so that it stays in flight)', function () {
+    /** Three segments of 4 records each, all written. */
+    const threeSegments = async () => {
+      const { spool } = reopen({ segmentBytes: 64 });
+      for (let from = 0; from < 12; from += 4) {
+        appendAll(spool, numbered(from, from + 4));
+        await spool.flush(); // a segment rotates between writes
+      }
+      expect(segmentFiles(temp.dir)).to.have.length(3);
+      return spool;
+    };
+    const ackNow = () => readAck(join(temp.dir, ACK_FILE));
+    /** The acknowledgement of every record: the end of the third (last) segment. */
+    const end = () => ({ segment: 3, offset: statSync(segmentFiles(temp.dir).at(-1) as string).size });
+
+    it('deletes the released segments and writes the acknowledgement itself', async function () {
+      const spool = await threeSegments();
+      spool.release(12);
+      const pool = holdThreadPool();
+      const cycle = spool.flush(); // its acknowledgement write waits for the pool; the deletions wait behind it
+      spool.closeSync();
+      expect(segmentFiles(temp.dir), 'only the segment still open for writing').to.have.length(1);
+      expect(ackNow(), 'the acknowledgement names the end').to.deep.equal(end());
+      await pool;
+      await cycle;
+      expect(reopen().recovered).to.deep.equal([]);
+    });
+
+    it("an older acknowledgement still in flight, landing after the exit's, is written over again", async function () {
+      const spool = await threeSegments();
+      spool.release(4);
+      const pool = holdThreadPool();
+      const cycle = spool.flush(); // acknowledges the first 4 records, once the pool is free
+      spool.release(8);
+      spool.closeSync(); // acknowledges all 12, now
+      const atExit = end();
+      expect(ackNow()).to.deep.equal(atExit);
+      await pool;
+      await cycle;
+      expect(ackNow()).to.deep.equal(atExit);
+      expect(reopen().recovered, 'released records are not replayed').to.deep.equal([]);
+    });
   });
 
   it('records released before their write are never written', async function () {
@@ -280,4 +310,15 @@ describe('Spool', function () {
 /** Deletes the lock a "crashed" spool left, as a dead owner's lock is taken over (see the lock tests). */
 function forgetLock(dir: string): void {
   truncateSync(join(dir, 'lock'), 0); // an unreadable lock guards nothing
+}
+
+/**
+ * Keeps every thread of libuv's pool busy for a while (a few hundred ms), so that asynchronous file operations
+ * started meanwhile wait; resolves once the pool is free again.
+ */
+function holdThreadPool(): Promise<unknown> {
+  const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  return Promise.all(
+    Array.from({ length: threads }, () => new Promise((resolve) => pbkdf2('x', 'y', 200_000, 32, 'sha512', resolve))),
+  );
 }

@@ -309,7 +309,8 @@ export class SegmentLog {
     const deletions = [...this.#deletions];
     this.#asyncBusy = true;
     try {
-      if (this.#ackDirty) {
+      // Again when a synchronous write came meanwhile (see housekeepSync): this one may have landed after it.
+      while (this.#ackDirty) {
         this.#ackDirty = false;
         this.#ackWriting = true;
         await writeAsync(this.#ackDescriptor(), this.#ackBytes(), 0, ACK_BYTES, 0);
@@ -332,8 +333,9 @@ export class SegmentLog {
    */
   housekeepSync(): void {
     if (this.#ackDirty || this.#ackWriting) {
-      this.#ackDirty = false;
       writeFully(this.#ackDescriptor(), this.#ackBytes(), 0);
+      // An asynchronous write in flight carries older bytes and may land after these: it then writes again.
+      this.#ackDirty = this.#ackWriting;
     }
     for (const path of this.#deletions.splice(0)) {
       try {
