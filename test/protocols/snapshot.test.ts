@@ -89,6 +89,22 @@ describe('snapshots: log() takes one string per entry, the request builds the pr
     }
   });
 
+  it("reports the exact size when the entry's own toJSON() or getter takes another snapshot meanwhile", function () {
+    const other = (): void =>
+      void NEUTRAL_SNAPSHOTTER.snapshot({ level: 'emergency', message: 'inner' }, 17, { bytes: -1 });
+    const viaToJson = { level: 'info', message: 'outer', nested: { toJSON: () => (other(), 'x') } };
+    const viaGetter = Object.defineProperty({ level: 'info', message: 'outer' }, 'field', {
+      enumerable: true,
+      get: () => (other(), 1),
+    }) as LogInfo;
+    for (const info of [viaToJson, viaGetter]) {
+      const size: EntrySize = { bytes: -1 };
+      const snapshot = NEUTRAL_SNAPSHOTTER.snapshot(info, TIME, size);
+      expect(readSnapshot(snapshot).level).to.equal('info');
+      expect(size.bytes, snapshot).to.equal(Buffer.byteLength(snapshot));
+    }
+  });
+
   it('renders hostile values as before: lone surrogates escaped, -0 as 0, 1e21, cycles and BigInt as text', function () {
     const codec = createRequestCodec(codecSpec(resolved('elasticsearch')));
     const [, surrogates, numbers, circular, bigint] = entries() as LogInfo[];

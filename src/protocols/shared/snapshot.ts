@@ -74,10 +74,12 @@ function snapshotPrefix(timeMs: number, level: string | undefined): string {
 function snapshotEntry(info: LogInfo, timeMs: number, size?: EntrySize, fieldsJson?: string): string {
   const logged = loggedLevel(info);
   const head = snapshotPrefix(timeMs, typeof logged === 'string' ? logged : undefined);
+  // Read now: serializing the fields runs the entry's getters and toJSON(), which may take another snapshot.
+  const headBytes = prefixBytes;
   const text = entryFieldsJson(info, fieldsJson);
   // An entry whose toJSON() gives no object has no fields, as the backends always treated it.
   const fields = text[0] === '{' ? text : '{}';
-  if (size !== undefined) size.bytes = prefixBytes + Buffer.byteLength(fields);
+  if (size !== undefined) size.bytes = headBytes + Buffer.byteLength(fields);
   return head + fields;
 }
 
