@@ -39,6 +39,11 @@ export class RetainedEntries {
     return (this.#fieldsEnd - this.#fieldsStart) / FIELDS;
   }
 
+  /** Bytes allocated for the retained entries now: what retaining costs in memory. */
+  get allocatedBytes(): number {
+    return this.#bytes.byteLength + this.#sizesAndTimes.byteLength;
+  }
+
   /** Retains an entry of `size` bytes (its UTF-8 length, exactly). */
   push(line: string, size: number, target: ServerTarget, acceptedAtMs: number): void {
     if (this.#bytesEnd + size > this.#bytes.length) {
@@ -81,6 +86,14 @@ export class RetainedEntries {
     for (; this.#from < last; this.#from++) {
       this.#bytesStart += this.#sizesAndTimes[this.#fieldsStart] as number;
       this.#fieldsStart += FIELDS;
+    }
+    // Nothing retained: the stores start over, and what a burst made them grow to is given back at once.
+    if (this.length === 0) {
+      this.#bytesStart = this.#bytesEnd = this.#fieldsStart = this.#fieldsEnd = 0;
+      if (this.#bytes.length > INITIAL_BYTES) this.#bytes = Buffer.allocUnsafeSlow(INITIAL_BYTES);
+      if (this.#sizesAndTimes.length > INITIAL_ENTRIES * FIELDS) {
+        this.#sizesAndTimes = new Float64Array(INITIAL_ENTRIES * FIELDS);
+      }
     }
     // A run's target is needed while its last entry is retained, which is until the next run begins.
     let runs = 0;
