@@ -37,6 +37,8 @@ export class Logstream implements ServerSetting {
   readonly #collected = new FinalizationRegistry<WeakRef<LogstreamTransport>>((ref) => this.#transports.delete(ref));
   /** The final counts of released transports, so that {@link finish} still sums them. */
   #released: DeliveryStats = sumStats([]);
+  /** What each released transport added to {@link #released}, taken off again if it rejoins. */
+  readonly #releasedStats = new WeakMap<LogstreamTransport, DeliveryStats>();
 
   /** @throws TypeError when `options.url` is not an http(s) URL. */
   constructor(options: LogstreamOptions = {}) {
@@ -96,11 +98,15 @@ export class Logstream implements ServerSetting {
   /** A transport whose server is this Logstream's. `finish()` on the Logstream finishes it too. */
   makeTransport(options: Omit<LogstreamTransportOptions, 'url' | 'logstream'> = {}): LogstreamTransport {
     const transport = new LogstreamTransport({ ...options, logstream: this });
+    this.#track(transport);
+    return transport;
+  }
+
+  #track(transport: LogstreamTransport): void {
     const ref = new WeakRef(transport);
     this.#transports.add(ref);
     this.#refs.set(transport, ref);
     this.#collected.register(transport, ref, ref);
-    return transport;
   }
 
   /**
@@ -114,7 +120,25 @@ export class Logstream implements ServerSetting {
     this.#refs.delete(transport);
     this.#transports.delete(ref);
     this.#collected.unregister(ref);
-    this.#released = sumStats([this.#released, transport.stats()]);
+    const stats = transport.stats();
+    this.#releasedStats.set(transport, stats);
+    this.#released = sumStats([this.#released, stats]);
+  }
+
+  /**
+   * Takes back a transport it released, given entries again (winston added it to a logger again).
+   * @internal
+   */
+  rejoin(transport: LogstreamTransport): void {
+    const counted = this.#releasedStats.get(transport);
+    if (counted === undefined) return;
+    this.#releasedStats.delete(transport);
+    const released = { ...this.#released };
+    for (const key of Object.keys(released) as (keyof DeliveryStats)[]) {
+      if (key !== 'oldestQueuedMs') released[key] -= counted[key];
+    }
+    this.#released = released;
+    this.#track(transport);
   }
 
   /** A winston logger with a transport made by {@link makeTransport} (after any transports given in `options`). */

@@ -322,6 +322,8 @@ export function resolveOptions(
   if (options.url !== undefined && options.logstream !== undefined) {
     throw new TypeError('winston-logstream: give either option "url" or option "logstream", not both');
   }
+  checkLogstream(options.logstream);
+  checkWinstonOptions(options);
   const headers = checkHeaders(options.headers);
   const protocol = resolveProtocol(options, headers, environment);
   const backend = protocol.limits;
@@ -453,9 +455,45 @@ function resolveCompress(compress: LogstreamTransportOptions['compress']): boole
   throw new TypeError('winston-logstream: option "compress" must be a boolean or "gzip"');
 }
 
+/** A `logstream` must be a Logstream (what `log()` reads the server from): `null` or a URL string would throw there. */
+function checkLogstream(logstream: unknown): void {
+  if (logstream === undefined) return;
+  const setting = logstream as Partial<Record<keyof ServerSetting, unknown>> | null;
+  if (
+    typeof setting !== 'object' ||
+    setting === null ||
+    typeof setting.currentTarget !== 'function' ||
+    typeof setting.release !== 'function' ||
+    typeof setting.rejoin !== 'function'
+  ) {
+    throw new TypeError(
+      'winston-logstream: option "logstream" must be a Logstream (for a server URL, use option "url")',
+    );
+  }
+}
+
+/**
+ * The options winston-transport takes, and `onDeliveryError`, which would otherwise fail late and quietly: a `format`
+ * that is no winston format throws at the first entry, a `level` that is not a string filters out every entry.
+ */
+function checkWinstonOptions(options: LogstreamTransportOptions): void {
+  const { format, level, onDeliveryError } = options as Partial<
+    Record<'format' | 'level' | 'onDeliveryError', unknown>
+  >;
+  if (format !== undefined && typeof (format as { transform?: unknown } | null)?.transform !== 'function') {
+    throw new TypeError('winston-logstream: option "format" must be a winston format, such as winston.format.json()');
+  }
+  if (level !== undefined && typeof level !== 'string') {
+    throw new TypeError('winston-logstream: option "level" must be the name of a level, such as "info"');
+  }
+  if (onDeliveryError !== undefined && typeof onDeliveryError !== 'function') {
+    throw new TypeError('winston-logstream: option "onDeliveryError" must be a function');
+  }
+}
+
 function checkHeaders(headers: LogstreamTransportOptions['headers']): Record<string, string> {
   if (headers === undefined) return {};
-  if (typeof headers !== 'object' || headers === null)
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers))
     throw new TypeError('winston-logstream: option "headers" must be an object');
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {

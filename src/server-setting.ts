@@ -23,4 +23,11 @@ export interface ServerSetting {
    * @internal
    */
   release(transport: object): void;
+  /**
+   * Takes back a transport it released, given entries again (winston added it to a logger again): its counts are
+   * then read from it again, no longer summed as released. Does nothing for one it did not release.
+   * @param transport - the transport (a `LogstreamTransport`), which calls this itself.
+   * @internal
+   */
+  rejoin(transport: object): void;
 }

@@ -276,6 +276,8 @@ export class LogstreamTransport extends TransportStream {
   readonly #entrySize: EntrySize = { bytes: -1 };
   /** Closed or ended: leaves its Logstream once nothing is unsettled. */
   #retired = false;
+  /** Retired and settled: it has left its Logstream and, in thread mode, the sidecar worker. */
+  #left = false;
   #serializationReported = false;
   #oversizeReported = false;
   /** The loggers piping into this transport (usually one), and that one when there is exactly one. */
@@ -334,6 +336,8 @@ export class LogstreamTransport extends TransportStream {
    * delivered. Only when a `'logged'` listener is registered at the time of the call.
    */
   override log(info: LogInfo, callback?: () => void): void {
+    // Given an entry after it left (closed, then used again without winston piping it again): in use again.
+    if (this.#left) this.#rejoin();
     this.#intake.logged++;
     const target = this.#logstream === undefined ? this.#options.target : this.#logstream.currentTarget();
     if (target === undefined) this.#intake.skipped++;
@@ -386,6 +390,8 @@ export class LogstreamTransport extends TransportStream {
   }
 
   #trackSource(source: FormattedSource, piped: boolean): void {
+    // Added to a logger again after winston closed it (logger.remove, then logger.add): in use again.
+    if (piped && this.#retired) this.#rejoin();
     if (piped) this.#sources.add(source);
     else this.#sources.delete(source);
     this.#soleSource = this.#sources.size === 1 ? this.#sources.values().next().value : undefined;
@@ -487,8 +493,20 @@ export class LogstreamTransport extends TransportStream {
     if (this.#engine.unsettled === 0) this.#leave();
   }
 
+  /** In use again after it was retired: back in its Logstream and, in thread mode, among the worker's transports. */
+  #rejoin(): void {
+    this.#retired = false;
+    if (!this.#left) return;
+    this.#left = false;
+    this.#logstream?.rejoin(this);
+    // Its closed stream in the worker is opened again by its next entry.
+    if (this.#engine instanceof ThreadDelivery) threadTransports.add(this);
+  }
+
   /** Retired and settled: leaves its Logstream and, in thread mode, the sidecar worker. */
   #leave(): void {
+    if (this.#left) return;
+    this.#left = true;
     this.#logstream?.release(this);
     if (this.#engine instanceof ThreadDelivery) {
       this.#engine.close();

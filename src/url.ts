@@ -45,7 +45,23 @@ export function parseServerUrl(input: unknown, what: string): ServerTarget {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new TypeError(`winston-logstream: ${what} must use http: or https:, not ${parsed.protocol}`);
   }
+  // got (and the drain at exit) decode the user info for Basic auth at every request: a "%" that starts no valid
+  // escape would make every request fail, so it is refused here. The user info itself is never echoed.
+  if (!isDecodable(parsed.username) || !isDecodable(parsed.password)) {
+    throw new TypeError(
+      `winston-logstream: ${what} has a "%" in its user name or password that starts no valid percent-escape: write "%" as "%25"`,
+    );
+  }
   return { url: parsed.href, displayUrl: redactUrl(parsed) };
+}
+
+function isDecodable(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function typeName(value: unknown): string {

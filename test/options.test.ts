@@ -59,6 +59,11 @@ describe('transport options', function () {
     ['overflow', { overflow: 'drop-all' }, 'overflow'],
     ['payload', { payload: 'xml' }, 'payload'],
     ['headers', { headers: 'Authorization: x' }, 'headers'],
+    ['headers given as an array', { headers: ['Authorization', 'tok-secret'] }, 'headers'],
+    // winston-transport would throw at the first entry, or filter out every one, or the first failure would be lost.
+    ['format', { format: 'json' }, 'format'],
+    ['level', { level: 5 }, 'level'],
+    ['onDeliveryError', { onDeliveryError: 'console.error' }, 'onDeliveryError'],
     ['a header value', { headers: { Authorization: 'Bearer tok-secret\r\nX: y' } }, 'headers.Authorization'],
     ['a header value', { headers: { Authorization: 'Bearer tok-secret-\u2603' } }, 'headers.Authorization'],
     ['a header name', { headers: { 'Bad Name': 'tok-secret' } }, 'headers'],
@@ -122,6 +127,30 @@ describe('transport options', function () {
       .to.include('"url"')
       .and.include('"logstream"');
   });
+
+  // `logstream: null` passed construction and then made every log() throw (null.currentTarget()); a value that is
+  // no Logstream threw an unhelpful "currentTarget is not a function" from inside the constructor.
+  for (const [label, logstream] of [
+    ['null', null],
+    ['a URL string', 'http://logs.example.com/logs'],
+    ['a plain object', {}],
+  ] as const) {
+    it(`rejects a logstream that is ${label} with a TypeError naming "logstream"`, function () {
+      let transport: LogstreamTransport | undefined;
+      let error: unknown;
+      try {
+        transport = new LogstreamTransport({ logstream } as unknown as LogstreamTransportOptions);
+      } catch (caught) {
+        error = caught;
+      }
+      // Before the fix, construction passed with null: log() must at least not throw.
+      if (transport !== undefined) {
+        expect(() => transport.log({ level: 'info', message: 'x' }, () => undefined)).not.to.throw();
+      }
+      expect(error).to.be.instanceOf(TypeError);
+      expect((error as TypeError).message).to.match(/^winston-logstream: option "logstream" /);
+    });
+  }
 
   it('accepts Infinity where "forever" makes sense', function () {
     expect(

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { LogstreamTransport } from '../src/index.js';
+import { Logstream, LogstreamTransport } from '../src/index.js';
 import { parseServerUrl, redactUrl } from '../src/url.js';
 
 /** The TypeError `action` throws (fails the test when it throws nothing, or something else). */
@@ -43,6 +43,27 @@ describe('server URLs', function () {
         expect(error.message).not.to.include('pw-secret');
       });
     }
+
+    // got decodes the user info with decodeURIComponent at every request: a "%" not followed by two hex digits made
+    // every request fail (ERR_GOT_REQUEST_ERROR), every entry counted as failed, long after construction.
+    for (const [label, url] of [
+      ['a password with a bare "%"', 'http://ada:50%off-pw-secret@logs.example.com/logs'],
+      ['a user name with a bare "%"', 'http://ada%zz:pw-secret@logs.example.com/logs'],
+    ]) {
+      it(`rejects ${label} (got cannot decode it) with a TypeError, never echoing the password`, function () {
+        const error = typeErrorOf(() => new LogstreamTransport({ url }));
+        expect(error.message).to.match(/^winston-logstream: option "url" /);
+        expect(error.message).to.include('%25');
+        expect(error.message).not.to.include('pw-secret');
+        expect(typeErrorOf(() => new Logstream().setServer(url)).message).not.to.include('pw-secret');
+      });
+    }
+
+    it('accepts user info whose "%" is escaped', function () {
+      expect(parseServerUrl('http://ada:50%25off@logs.example.com/logs', 'option "url"').displayUrl).to.equal(
+        'http://logs.example.com/logs',
+      );
+    });
 
     it('says what type it got for a non-string', function () {
       expect(typeErrorOf(() => parseServerUrl(42, 'option "url"')).message).to.equal(

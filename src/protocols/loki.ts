@@ -63,6 +63,8 @@ const LOKI_GROWTH = { factor: 2, bytesPerEntry: 64, bytesPerRequest: 14 } as con
 export function createLokiCodec(settings: LokiSettings, batch: BatchLimits): RequestCodec {
   const { staticLabels, labelFields } = settings;
   const staticBytes = Buffer.byteLength(JSON.stringify(staticLabels));
+  // `resolveLabels` makes sure there is a static label or a label field.
+  const hasStaticLabels = Object.keys(staticLabels).length > 0;
   /** The label fields' names as JSON texts (label names need no escaping), to find them among the fields' texts. */
   const quotedLabelFields = labelFields.map((name) => JSON.stringify(name));
   /** The label set (as JSON) and the stream value of an entry's snapshot. */
@@ -79,13 +81,18 @@ export function createLokiCodec(settings: LokiSettings, batch: BatchLimits): Req
       else line += `${line === '' ? '' : ','}${key}:${value}`;
     }
     const labels: Record<string, string> = { ...staticLabels };
+    let labelled = hasStaticLabels;
     labelFields.forEach((name, i) => {
       const value = labelTexts[i];
-      if (value === undefined) return;
-      // The level label is the level logged at, whatever a format made of the field (colours, say).
-      const text = name === 'level' && level !== undefined ? level : labelText(value);
-      if (text !== '') labels[name] = text; // Loki treats an empty label as absent
+      // The level label is the level logged at, whatever a format made of the field (colours, say), and even when
+      // the entry's fields have none (a format renamed it, or the entry's own toJSON() left it out).
+      const text = name === 'level' && level !== undefined ? level : value === undefined ? '' : labelText(value);
+      if (text === '') return; // Loki treats an empty label as absent
+      labels[name] = text;
+      labelled = true;
     });
+    // Loki refuses a stream without labels, and with it the whole request: an entry that gives none is labelled so.
+    if (!labelled) labels[labelFields[0] as string] = 'unknown';
     return [JSON.stringify(labels), `["${unixNanoString(timeMs)}",${JSON.stringify(`{${line}}`)}]`];
   };
   return {

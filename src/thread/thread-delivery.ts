@@ -56,7 +56,11 @@ export class ThreadDelivery implements Delivery, StreamClient {
   readonly #settings: EngineSettings;
   readonly #observer: DeliveryObserver;
   #sidecar: Sidecar | undefined;
-  readonly #stream: number;
+  #stream: number;
+  /** Closed (settled, and its transport closed or ended): the worker no longer has its stream. */
+  #closed = false;
+  /** The counts of the streams closed before this one: a closed transport given entries again opens a new one. */
+  #closedCounts: EngineCounts | undefined;
   #state = NO_STATE;
   /** The last target written to the ring. */
   #target: ServerTarget | undefined;
@@ -67,7 +71,7 @@ export class ThreadDelivery implements Delivery, StreamClient {
   /** Dropping now: the notice is printed once per episode. */
   #dropping = false;
   /** Entries written and not yet reported settled, numbered in the order written. */
-  readonly #retained = new RetainedEntries();
+  #retained = new RetainedEntries();
   readonly #waiters = new Map<number, Waiter>();
   #nextCall = 1;
   /** After the worker died: delivery in-process, counting on from the worker's last counts. */
@@ -83,7 +87,7 @@ export class ThreadDelivery implements Delivery, StreamClient {
   }
 
   get counts(): Readonly<EngineCounts> {
-    const counts = this.#state.counts;
+    const counts = addCounts(this.#state.counts, this.#closedCounts);
     const fallback = this.#fallback?.engine.counts;
     if (fallback === undefined) return { ...counts, dropped: counts.dropped + this.#dropped };
     const sum = { ...counts };
@@ -111,6 +115,7 @@ export class ThreadDelivery implements Delivery, StreamClient {
 
   enqueue(line: string, size: number, target: ServerTarget, nowMs: number): boolean {
     if (this.#fallback !== undefined) return this.#fallback.engine.enqueue(line, size, target, nowMs);
+    if (this.#closed) this.#reopen();
     const side = this.#sidecar as Sidecar;
     // The worker applies the queue's limits and overflow policy as it takes entries in; these bound what waits
     // for it to do so, while it is busy or stuck.
@@ -134,6 +139,8 @@ export class ThreadDelivery implements Delivery, StreamClient {
 
   finish(timeoutMs: number): Promise<void> {
     if (this.#fallback !== undefined) return this.#fallback.engine.finish(timeoutMs);
+    // Closed only once settled; and the worker no longer answers for the stream.
+    if (this.#closed) return Promise.resolve();
     // Asked even when nothing seems unsettled: the worker may hold entries not yet reported (recovered from the
     // spool as the engine was made).
     const call = this.#nextCall++;
@@ -152,7 +159,25 @@ export class ThreadDelivery implements Delivery, StreamClient {
 
   /** The transport is gone and settled: its engine in the worker is dropped. */
   close(): void {
+    if (this.#closed || this.#fallback !== undefined) return;
     this.#sidecar?.close(this.#stream);
+    this.#closed = true;
+  }
+
+  /**
+   * A closed transport is given entries again (winston added it to a logger again): a new stream, with a new engine
+   * in the worker (the current one: the one it was closed in may have stopped since), counting on from this one's.
+   */
+  #reopen(): void {
+    this.#closedCounts = addCounts(this.#state.counts, this.#closedCounts);
+    this.#state = NO_STATE;
+    this.#target = undefined;
+    this.#written = 0;
+    this.#writtenBytes = 0;
+    this.#retained = new RetainedEntries();
+    this.#closed = false;
+    this.#sidecar = sidecar();
+    this.#stream = this.#sidecar.open(this.#settings, this);
   }
 
   /** Which stream of the sidecar this is (for the drain at exit); `undefined` after the worker died. */
@@ -238,4 +263,11 @@ export class ThreadDelivery implements Delivery, StreamClient {
     this.#dropping = true;
     return false;
   }
+}
+
+/** `counts` plus `more`, when there are more. */
+function addCounts(counts: Readonly<EngineCounts>, more: Readonly<EngineCounts> | undefined): EngineCounts {
+  const sum = { ...counts };
+  if (more !== undefined) for (const key of Object.keys(sum) as (keyof EngineCounts)[]) sum[key] += more[key];
+  return sum;
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createLokiCodec, LOKI_LIMITS } from '../../src/protocols/loki.js';
 import { defaultBatch } from '../../src/protocols/shared/definition.js';
+import type { LogInfo } from '../../src/protocols/shared/encoder.js';
 import { bodyText, entryEncoder } from '../support/entry-encoder.js';
 
 /**
@@ -109,5 +110,31 @@ describe('protocols/loki', function () {
     );
     expect(body.streams[0].stream).to.deep.equal({ level: 'info\u0000x' });
     expect(JSON.parse(body.streams[0].values[0][1]).message).to.equal('a\u0000b');
+  });
+
+  // Loki refuses a stream without labels ("at least one label pair is required per stream"), and answers the whole
+  // push with a 400: every entry of the request was counted as failed. The option check refuses a configuration
+  // without labels, but an entry could still come out with none.
+  it('never writes a stream without labels: the level logged at when the field is gone, else "unknown"', function () {
+    const encoder = entryEncoder(
+      createLokiCodec({ staticLabels: {}, labelFields: ['level'] }, defaultBatch(LOKI_LIMITS)),
+    );
+    const LEVEL = Symbol.for('level');
+    const entries = [
+      // A format renamed the field (say to `severity`); winston still says what level it was logged at.
+      { [LEVEL]: 'warn', severity: 'WARNING', message: 'renamed' },
+      // An object logged as the entry itself, whose toJSON() leaves the level out.
+      { [LEVEL]: 'error', level: 'error', message: 'own toJSON', toJSON: () => ({ message: 'own toJSON' }) },
+      // No level at all (a transport.log() call of the application's own).
+      { message: 'no level' },
+    ] as unknown as LogInfo[];
+    const body = JSON.parse(
+      bodyText(encoder.encode(entries.map((entry, i) => encoder.encodeEntry(entry, timeMs + i)))),
+    ) as { streams: { stream: Record<string, string>; values: [string, string][] }[] };
+    expect(body.streams.map((stream) => [stream.stream, stream.values.length])).to.deep.equal([
+      [{ level: 'warn' }, 1],
+      [{ level: 'error' }, 1],
+      [{ level: 'unknown' }, 1],
+    ]);
   });
 });

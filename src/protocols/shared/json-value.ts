@@ -73,7 +73,8 @@ function convertObject(object: object, key: string, depth: number, ancestors: ob
   }
   if (object instanceof Map) {
     const entries: Record<string, unknown> = {};
-    for (const [k, v] of object) entries[typeof k === 'string' ? k : mapKey(convert(k, '', next, ancestors))] = v;
+    for (const [k, v] of object)
+      setOwn(entries, typeof k === 'string' ? k : mapKey(convert(k, '', next, ancestors)), v);
     return convertProperties(entries, next, ancestors);
   }
   if (object instanceof Set) {
@@ -97,9 +98,19 @@ function convertProperties(object: object, depth: number, ancestors: object[]): 
     } catch (error) {
       converted = unreadable(error);
     }
-    if (converted !== undefined) result[key] = converted;
+    if (converted !== undefined) setOwn(result, key, converted);
   }
   return result;
+}
+
+/**
+ * `record[key] = value`, as an own property even for `"__proto__"` (which an assignment would take as the object's
+ * prototype, losing the field): parsed request bodies carry that key, from prototype-pollution probes.
+ */
+function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__')
+    Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  else record[key] = value;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { isFlatRecord, MAX_DEPTH, toJsonValue } from '../../../src/protocols/shared/json-value.js';
+import { isFlatRecord, MAX_DEPTH, stringifyValue, toJsonValue } from '../../../src/protocols/shared/json-value.js';
 
 describe('toJsonValue: JSON for anything a log call may carry', function () {
   it('passes plain JSON values through', function () {
@@ -18,6 +18,14 @@ describe('toJsonValue: JSON for anything a log call may carry', function () {
       list: ['[Circular]'],
       self: '[Circular]',
     });
+  });
+
+  // Meta often carries a parsed request body, and "__proto__" is what a prototype-pollution probe sends: assigning
+  // the key set the copy's prototype instead, so the field (and the evidence) vanished from the log entry.
+  it('keeps an own "__proto__" key, as JSON.stringify writes it', function () {
+    const body = JSON.parse('{"__proto__":{"isAdmin":true},"user":"mallory"}') as object;
+    expect(stringifyValue({ body, n: 1n })).to.equal(JSON.stringify({ body, n: '1' }));
+    expect(stringifyValue(new Map([['__proto__', 1]]))).to.equal('{"__proto__":1}');
   });
 
   it('writes BigInt as a decimal string', function () {
