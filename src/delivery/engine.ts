@@ -232,6 +232,11 @@ export class DeliveryEngine {
     }
     if (options.spool !== undefined && options.recoveryTarget !== undefined) {
       [this.#spool, this.#recovery] = this.#openSpool(options.spool, options.recoveryTarget);
+      // Once the feed is in place: the hold asks whether there is work, and the task takes from the feed.
+      if (this.#recovery !== undefined) {
+        this.#hold.workArrived();
+        this.#scheduleTask();
+      }
     }
   }
 
@@ -262,8 +267,6 @@ export class DeliveryEngine {
         notice(`the spool could not be read (${e.message}); ${n} recovered log entries were skipped`);
       },
     );
-    this.#hold.workArrived();
-    this.#scheduleTask();
     return [keeper, feed];
   }
 
@@ -395,7 +398,11 @@ export class DeliveryEngine {
     this.#queue.countDropped(dropped);
     spool.countOverload(dropped);
     if (dropped > 0) this.#settle();
-    return spool.hasRoomFor(size);
+    const fits = spool.hasRoomFor(size);
+    // Every unsettled entry made way and the new one is refused all the same: nothing is left, and no request will
+    // end to say so (the send task finds the queue empty).
+    if (dropped > 0 && !fits && this.unsettled === 0) this.#becomeIdle();
+    return fits;
   }
 
   /**
@@ -443,9 +450,7 @@ export class DeliveryEngine {
    */
   #giveUpBelow(seq: number): GivenUp {
     const flight = this.#inFlight;
-    const firstSeq =
-      flight === undefined ? this.#lowestUnsettledSeq() : flight.firstSeq + flight.lines.length - flight.unsettled;
-    const given: GivenUp = { firstSeq, count: 0, fresh: [] };
+    const given: GivenUp = { firstSeq: this.#firstUnsettledSeq(), count: 0, fresh: [] };
     if (flight !== undefined && flight.firstSeq < seq) {
       const lines = flight.unsettledLines();
       given.count += lines.length;
@@ -455,6 +460,14 @@ export class DeliveryEngine {
       this.#abandonment.abort();
       this.#abandonment = new AbortController();
       this.#inFlight = undefined;
+    }
+    // At exit, what the drain took from the queue and did not settle comes next, before anything queued after it
+    // (by 'exit' listeners that ran after the drain). Only queue entries are taken, so none is a recovered one.
+    if (this.#takenAtExit.length > 0) {
+      const nowMs = this.#now();
+      const taken = this.#takenAtExit.splice(0);
+      for (const line of taken) given.fresh.push({ line, acceptedAtMs: nowMs });
+      given.count += taken.length;
     }
     if (this.#recovery !== undefined && this.#recovery.nextSeq < seq) given.count += this.#recovery.giveUp();
     given.count += this.#queue.removeBelow(seq, (line, acceptedAtMs) => given.fresh.push({ line, acceptedAtMs }));
@@ -470,14 +483,10 @@ export class DeliveryEngine {
     const spool = this.#spool;
     if (spool === undefined) return 0;
     const given = this.#giveUpBelow(Infinity);
-    // After the drain at exit: what it took from the queue and did not settle comes next, in order.
-    const nowMs = this.#now();
-    const taken = this.#takenAtExit.splice(0);
-    for (const line of taken) given.fresh.push({ line, acceptedAtMs: nowMs });
-    given.count += taken.length;
     const kept = this.#keepOrCountPending(given);
-    spool.closeSync();
+    // Before the spool is closed: what the drain at exit delivered is released, or the next run sends it again.
     this.#settle();
+    spool.closeSync();
     this.#becomeIdle();
     return kept;
   }
@@ -511,6 +520,17 @@ export class DeliveryEngine {
     const checkedAtMs = Math.max(nowMs, this.#startedAtMs);
     const oldestAtMs = Math.max(this.#oldestAcceptedAtMs(), this.#startedAtMs);
     this.#backlog.check(checkedAtMs, this.unsettled, oldestAtMs, this.#queue.accepted, delivered + failed);
+  }
+
+  /**
+   * The sequence number of the first entry not yet settled, exactly: past what the request in flight (or the drain
+   * at exit) has settled of its batch, and before what the drain at exit took from the queue and did not settle.
+   */
+  #firstUnsettledSeq(): number {
+    const flight = this.#inFlight;
+    if (flight !== undefined && flight.unsettled > 0) return flight.firstSeq + flight.lines.length - flight.unsettled;
+    if (this.#recovery?.left) return this.#recovery.nextSeq;
+    return this.#queue.headSeq - this.#takenAtExit.length;
   }
 
   #lowestUnsettledSeq(): number {

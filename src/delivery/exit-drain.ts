@@ -142,7 +142,13 @@ export function drainAtExit(sources: readonly ExitSource[]): ExitOutcome[] {
 function prepareSource(source: ExitSource, started: number): { job: ExitWireJob; bodies: Buffer[] } {
   const bodies: Buffer[] = [];
   const requests: Omit<ExitWireRequest, 'offset'>[] = [];
+  const deadline = started + source.exitTimeoutMs;
+  // Building a large backlog's requests, and handing them to the worker (a structured clone, about as costly), must
+  // not hold the exit past its budget: requests are built for half of it at most. Those not built are not sent and
+  // stay unsettled (outcomes count from the first request); they could not have been sent in time anyway.
+  const buildUntil = started + source.exitTimeoutMs / 2;
   for (const batch of source.batches) {
+    if (requests.length > 0 && Date.now() >= buildUntil) break;
     const encoded = source.codec.encode(batch.lines);
     const request = source.prepare(batch.target, encoded.body, encoded.headers, batch.lines.length);
     bodies.push(request.body);
@@ -162,7 +168,7 @@ function prepareSource(source: ExitSource, started: number): { job: ExitWireJob;
   return {
     job: {
       requests: requests as ExitWireRequest[],
-      deadline: started + source.exitTimeoutMs,
+      deadline,
       timeoutMs: source.timeoutMs,
       retryableStatuses,
       failing: source.failing,

@@ -49,6 +49,12 @@ export function secretsOf(url: string, headers: Readonly<Record<string, string>>
       }
     }
     for (const value of parsed.searchParams.values()) secrets.push(value);
+    // Each value as written too (percent-encoded, or with a '+' that searchParams reads as a space), and as a
+    // server that decodes only %XX reads it: a server echoes what it got, not what URLSearchParams makes of it.
+    for (const pair of parsed.search.slice(1).split('&')) {
+      const value = pair.slice(pair.indexOf('=') + 1);
+      secrets.push(pair, value, safeDecode(value));
+    }
   } catch {
     // Not a URL: nothing in it to add.
   }

@@ -157,11 +157,16 @@ export class ThreadDelivery implements Delivery, StreamClient {
     return settled;
   }
 
-  /** The transport is gone and settled: its engine in the worker is dropped. */
+  /**
+   * The transport is gone and settled: its engine in the worker is dropped. A `finish()` still waiting is done (the
+   * worker's answer would find no stream to go to).
+   */
   close(): void {
     if (this.#closed || this.#fallback !== undefined) return;
     this.#sidecar?.close(this.#stream);
     this.#closed = true;
+    for (const waiter of this.#waiters.values()) waiter.resolve();
+    this.#waiters.clear();
   }
 
   /**
@@ -180,9 +185,9 @@ export class ThreadDelivery implements Delivery, StreamClient {
     this.#stream = this.#sidecar.open(this.#settings, this);
   }
 
-  /** Which stream of the sidecar this is (for the drain at exit); `undefined` after the worker died. */
+  /** Which stream of the sidecar this is (for the drain at exit); `undefined` once closed or after the worker died. */
   get stream(): number | undefined {
-    return this.#fallback === undefined ? this.#stream : undefined;
+    return this.#fallback === undefined && !this.#closed ? this.#stream : undefined;
   }
 
   /** The in-process engine, once the worker died (for the drain at exit). */

@@ -351,3 +351,205 @@ describe('DeliveryEngine with a spool', function () {
     owner.keepForNextRun();
   });
 });
+
+describe('DeliveryEngine with a spool: idle, process hold and what the drain at exit leaves', function () {
+  let dir: string;
+
+  beforeEach(function () {
+    dir = mkdtempSync(join(tmpdir(), 'logstream-engine-review-'));
+  });
+  afterEach(async function () {
+    for (let waited = 0; existsSync(join(dir, 'lock')) && waited < 5000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("'always' spool, drop-oldest: an entry that empties the queue to make room and still does not fit leaves the engine idle (no process hold)", async function () {
+    const holds: boolean[] = [];
+    let idle = 0;
+    const engine = new DeliveryEngine({
+      sender: new ScriptedServer([]),
+      codec: JSON_ARRAY_CODEC,
+      batch: { maxEntries: 1000, maxBytes: 1 << 20, maxDelayMs: 0 },
+      queue: { maxEntries: 1000, maxBytes: 1 << 20, overflow: 'drop-oldest' },
+      backlog: false,
+      retry: { minDelayMs: 10, maxDelayMs: 10, maxElapsedMs: Infinity },
+      holdProcessMs: 60_000,
+      spool: { dir, mode: 'always', maxBytes: 100, syncIntervalMs: 20 },
+      recoveryTarget: TARGET,
+      observer: { ...QUIET_OBSERVER, onIdle: () => idle++ },
+      onHold: (holding) => holds.push(holding),
+    });
+    engine.enqueue('"e0"', 4, TARGET, Date.now());
+    // Logged in the same turn: larger than the spool's maxBytes, it makes e0 give way and is refused itself.
+    const big = `"${'x'.repeat(150)}"`;
+    expect(engine.enqueue(big, big.length, TARGET, Date.now())).to.equal(false);
+    expect(engine.counts.dropped).to.equal(2);
+    expect(engine.unsettled).to.equal(0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    try {
+      expect(idle, 'onIdle').to.equal(1);
+      expect(holds, 'the hold on the process is released').to.deep.equal([true, false]);
+    } finally {
+      engine.keepForNextRun();
+    }
+  });
+  it('entries recovered from the spool hold the process while they are sent, as entries logged do', async function () {
+    const make = (server: ScriptedServer, onHold?: (holding: boolean) => void): DeliveryEngine =>
+      new DeliveryEngine({
+        sender: server,
+        codec: JSON_ARRAY_CODEC,
+        batch: { maxEntries: 1000, maxBytes: 1 << 20, maxDelayMs: 0 },
+        queue: { maxEntries: 1000, maxBytes: 1 << 20, overflow: 'drop-newest' },
+        backlog: false,
+        retry: { minDelayMs: 10, maxDelayMs: 10, maxElapsedMs: Infinity },
+        holdProcessMs: 60_000,
+        spool: { dir, mode: 'exit', maxBytes: 1 << 20, syncIntervalMs: 20 },
+        recoveryTarget: TARGET,
+        observer: QUIET_OBSERVER,
+        onHold,
+      });
+    const first = make(new ScriptedServer(['stall']));
+    for (let i = 0; i < 3; i++) first.enqueue(`"e${i}"`, 4, TARGET, Date.now());
+    await first.finish(20); // abandoned: kept in the spool for the next run
+    first.keepForNextRun();
+    for (let waited = 0; existsSync(join(dir, 'lock')) && waited < 5000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+
+    const holds: boolean[] = [];
+    const server = new ScriptedServer([{ status: 200, delayMs: 30 }]);
+    const second = make(server, (holding) => holds.push(holding));
+    expect(second.unsettled).to.equal(3);
+    expect(holds, 'held from the start: the recovered entries are work').to.deep.equal([true]);
+    await second.finish(Infinity);
+    expect(server.attempts.flat()).to.deep.equal(['"e0"', '"e1"', '"e2"']);
+    expect(holds, 'released once they are delivered').to.deep.equal([true, false]);
+    second.keepForNextRun();
+  });
+  for (const mode of ['exit', 'always'] as const) {
+    it(`entries the drain at exit delivered are released from the spool, not sent again by the next run (${mode})`, async function () {
+      const make = (server: ScriptedServer): DeliveryEngine =>
+        new DeliveryEngine({
+          sender: server,
+          codec: JSON_ARRAY_CODEC,
+          batch: { maxEntries: 2, maxBytes: 1 << 20, maxDelayMs: 0 },
+          queue: { maxEntries: 1000, maxBytes: 1 << 20, overflow: 'drop-newest' },
+          backlog: false,
+          retry: { minDelayMs: 10, maxDelayMs: 10, maxElapsedMs: Infinity },
+          holdProcessMs: 60_000,
+          spool: { dir, mode, maxBytes: 1 << 20, syncIntervalMs: 20 },
+          recoveryTarget: TARGET,
+          observer: QUIET_OBSERVER,
+        });
+      const waitForLock = async (): Promise<void> => {
+        for (let waited = 0; existsSync(join(dir, 'lock')) && waited < 5000; waited += 10) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      };
+      const first = make(new ScriptedServer(['stall']));
+      for (let i = 0; i < 4; i++) first.enqueue(`"e${i}"`, 4, TARGET, Date.now());
+      await new Promise((resolve) => setTimeout(resolve, 30)); // e0, e1 in flight (stalled); in 'always', on disk
+      // The process exits: the drain delivers e0–e1 (the request in flight) and e2–e3, then the engine keeps the rest.
+      const { batches } = first.takeForExit();
+      expect(batches.map((batch) => batch.lines)).to.deep.equal([
+        ['"e0"', '"e1"'],
+        ['"e2"', '"e3"'],
+      ]);
+      first.settleAtExit(4, 4);
+      expect(first.keepForNextRun()).to.equal(0);
+      expect(first.counts).to.include({ delivered: 4, spooled: 0 });
+      await waitForLock();
+
+      const server = new ScriptedServer([]);
+      const second = make(server);
+      try {
+        expect(second.counts.recovered, 'nothing to send again').to.equal(0);
+        await second.finish(1000);
+        expect(server.attempts.flat()).to.deep.equal([]);
+      } finally {
+        second.keepForNextRun();
+      }
+    });
+
+    it(`recovered entries the drain at exit delivered are released, the rest kept once (${mode})`, async function () {
+      const make = (server: ScriptedServer): DeliveryEngine =>
+        new DeliveryEngine({
+          sender: server,
+          codec: JSON_ARRAY_CODEC,
+          batch: { maxEntries: 2, maxBytes: 1 << 20, maxDelayMs: 0 },
+          queue: { maxEntries: 1000, maxBytes: 1 << 20, overflow: 'drop-newest' },
+          backlog: false,
+          retry: { minDelayMs: 10, maxDelayMs: 10, maxElapsedMs: Infinity },
+          holdProcessMs: 60_000,
+          spool: { dir, mode, maxBytes: 1 << 20, syncIntervalMs: 20 },
+          recoveryTarget: TARGET,
+          observer: QUIET_OBSERVER,
+        });
+      const waitForLock = async (): Promise<void> => {
+        for (let waited = 0; existsSync(join(dir, 'lock')) && waited < 5000; waited += 10) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      };
+      const first = make(new ScriptedServer(['stall']));
+      for (let i = 0; i < 4; i++) first.enqueue(`"e${i}"`, 4, TARGET, Date.now());
+      await first.finish(20); // all four kept for the next run
+      first.keepForNextRun();
+      await waitForLock();
+
+      const second = make(new ScriptedServer(['stall']));
+      await new Promise((resolve) => setTimeout(resolve, 30)); // e0, e1 in flight (stalled)
+      const { batches } = second.takeForExit();
+      expect(batches.map((batch) => batch.lines)).to.deep.equal([['"e0"', '"e1"']]);
+      second.settleAtExit(2, 2); // the drain delivered them
+      second.keepForNextRun();
+      await waitForLock();
+
+      const server = new ScriptedServer([]);
+      const third = make(server);
+      try {
+        await third.finish(1000);
+        expect(server.attempts.flat(), 'e0 and e1 are not sent again').to.deep.equal(['"e2"', '"e3"']);
+      } finally {
+        third.keepForNextRun();
+      }
+    });
+  }
+  for (const mode of ['exit', 'always'] as const) {
+    it(`what the drain at exit took from the queue and did not deliver is kept, in order (${mode})`, async function () {
+      const make = (server: ScriptedServer): DeliveryEngine =>
+        new DeliveryEngine({
+          sender: server,
+          codec: JSON_ARRAY_CODEC,
+          batch: { maxEntries: 2, maxBytes: 1 << 20, maxDelayMs: 0 },
+          queue: { maxEntries: 1000, maxBytes: 1 << 20, overflow: 'drop-newest' },
+          backlog: false,
+          retry: { minDelayMs: 10, maxDelayMs: 10, maxElapsedMs: Infinity },
+          holdProcessMs: 60_000,
+          spool: { dir, mode, maxBytes: 1 << 20, syncIntervalMs: 20 },
+          recoveryTarget: TARGET,
+          observer: QUIET_OBSERVER,
+        });
+      const first = make(new ScriptedServer(['stall']));
+      for (let i = 0; i < 4; i++) first.enqueue(`"e${i}"`, 4, TARGET, Date.now());
+      // The process exits in the same turn: nothing in flight; the drain delivers e0–e1, then the server is gone.
+      expect(first.takeForExit().batches).to.have.length(2);
+      first.settleAtExit(2, 2);
+      first.enqueue('"e4"', 4, TARGET, Date.now()); // logged by a later 'exit' listener
+      expect(first.keepForNextRun()).to.equal(3);
+      for (let waited = 0; existsSync(join(dir, 'lock')) && waited < 5000; waited += 10) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+
+      const server = new ScriptedServer([]);
+      const second = make(server);
+      try {
+        await second.finish(1000);
+        expect(server.attempts.flat()).to.deep.equal(['"e2"', '"e3"', '"e4"']);
+      } finally {
+        second.keepForNextRun();
+      }
+    });
+  }
+});

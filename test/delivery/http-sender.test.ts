@@ -507,3 +507,34 @@ describe("headers: the user's win over the protocol's, except the transport's ow
     });
   }
 });
+
+describe('HttpSender: a query token the server echoes as it was sent', function () {
+  beforeEach(blockNetwork);
+  afterEach(restoreNetwork);
+
+  // Base64 tokens hold '+', '/' and '='; one written in the URL as is, or percent-encoded, among other parameters.
+  const cases: [string, string][] = [
+    ['with a literal +', 'Ab+Cd/Ef9=='],
+    ['percent-encoded', 'Ab%2BCd%2FEf9%3D%3D'],
+  ];
+  for (const [how, written] of cases) {
+    it(`never prints it (${how})`, async function () {
+      const target = parseServerUrl(`http://logs.test/logs?tenant=acme&token=${written}`, 'url');
+      nock('http://logs.test')
+        .post('/logs')
+        .query(true)
+        .reply(401, { message: `Invalid token ${written}` });
+      const sender = new HttpSender({ timeoutMs: 1000, headers: {}, compress: false, userAgent: 'winston-logstream' });
+      const request = await sender.prepare(target, '{"message":"entry"}', {}, 1);
+      const result = (await sender.send(request, {}, new AbortController().signal)) as Extract<
+        SendResult,
+        { ok: false }
+      >;
+      expect(result.ok).to.equal(false);
+      expect(result.error.message).to.not.include(written);
+      expect(result.error.message).to.equal(
+        'failed to send log entry to http://logs.test/logs: HTTP 401 Unauthorized: Invalid token [redacted]',
+      );
+    });
+  }
+});

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { expect } from 'chai';
 import type { DeliveryStats, LogstreamTransportOptions } from '../../src/index.js';
 import { REQUEST_ID_HEADER } from '../../src/delivery/request-loop.js';
@@ -236,5 +237,37 @@ describe('drain at exit, an in-process and a thread-mode transport in one proces
     expect(run.code).to.equal(0);
     expect(await seqsByPath()).to.deep.equal({ '/logs/thread': range(30) });
     expect(run.stderr).to.equal('winston-logstream: process exiting with 20 log entries not delivered\n');
+  });
+});
+
+/** A local port nothing listens on (the server is down). */
+async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}/ingest`;
+}
+
+describe('drain at exit: the deadline holds whatever the size of the backlog', function () {
+  this.timeout(60_000);
+
+  it('100,000 entries one per request, the server down, exitTimeoutMs 100: the exit is not held much past 100 ms', async function () {
+    const exitTimeoutMs = 100;
+    const run = await runScript('exit-drain.ts', {
+      url: await closedPortUrl(),
+      entries: 100_000,
+      ending: 'exit',
+      batch: false,
+      options: { exitTimeoutMs, maxQueueEntries: 100_000, fallingBehind: false },
+    });
+    const { stats, exitCalledAt, drainedAt } = lastJsonLine<{
+      stats: DeliveryStats;
+      exitCalledAt: number;
+      drainedAt: number;
+    }>(run);
+    expect(stats.delivered).to.equal(0);
+    expect(run.stderr).to.include('process exiting with 100000 log entries not delivered');
+    expect(drainedAt - exitCalledAt, 'ms from process.exit() to the end of the drain').to.be.below(exitTimeoutMs + 150);
   });
 });
