@@ -287,6 +287,20 @@ export class DeliveryEngine {
     return this.#lowestUnsettledSeq();
   }
 
+  /**
+   * The sequence number after the entries of the request in flight ({@link firstUnsettledSeq} when there is none).
+   * Entries from here up to {@link queueHeadSeq} were settled ahead of their turn: they made way for newer ones.
+   */
+  get flightEndSeq(): number {
+    const flight = this.#inFlight;
+    return flight === undefined ? this.#lowestUnsettledSeq() : flight.firstSeq + flight.lines.length;
+  }
+
+  /** The sequence number of the oldest entry still in the queue (or taken from it at exit and not yet settled). */
+  get queueHeadSeq(): number {
+    return this.#queue.headSeq - this.#takenAtExit.length;
+  }
+
   /** A request is being sent (or waits to be retried). */
   get sending(): boolean {
     return this.#inFlight !== undefined;

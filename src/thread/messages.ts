@@ -55,6 +55,11 @@ export interface StreamState {
   readonly received: number;
   /** The first `settledReceived` entries read from the ring are settled. */
   readonly settledReceived: number;
+  /**
+   * Ranges `[from, to)`, in pairs, of indexes among the entries read from the ring, settled ahead of
+   * `settledReceived` since the previous state: refused by a full queue, or made way for newer ones.
+   */
+  readonly settledAhead: readonly number[];
   /** UTF-8 bytes of the entries read from the ring. */
   readonly receivedBytes: number;
   /** The engine holds the process alive (see ProcessHold). */

@@ -16,86 +16,182 @@ export type RetainedEntry = (line: string, size: number, target: ServerTarget, a
 /** The first allocation of each store: grown by doubling as needed, and shrunk back once mostly unused. */
 const INITIAL_BYTES = 64 * 1024;
 const INITIAL_ENTRIES = 4096;
-/** Per entry in {@link RetainedEntries}' `#sizesAndTimes`: its size in bytes, then when it was accepted. */
-const FIELDS = 2;
+/** Per entry in {@link RetainedEntries}' `#fields`: its number, its size in bytes, when it was accepted. */
+const FIELDS = 3;
+const NUMBER = 0;
+const SIZE = 1;
+const ACCEPTED_AT = 2;
+/** The acceptance time of an entry discarded (settled ahead of its turn) and not yet compacted away. */
+const DISCARDED = Number.NaN;
 
-/** Entries numbered from 0 in the order pushed, released from the first on. */
+/**
+ * Entries numbered from 0 in the order pushed, released from the first on, or discarded anywhere (the worker
+ * settled them ahead of their turn: refused by a full queue, or made way for newer ones).
+ */
 export class RetainedEntries {
-  /** The retained entries' bytes, back to back. */
+  /** The entries' bytes, back to back: those retained, and those discarded since the last compaction. */
   readonly #bytes = new SlidingStore(INITIAL_BYTES, (n) => Buffer.allocUnsafeSlow(n));
-  /** {@link FIELDS} numbers per retained entry. */
-  readonly #sizesAndTimes = new SlidingStore(INITIAL_ENTRIES * FIELDS, (n) => new Float64Array(n));
-  /** The number of the first retained entry. */
-  #from = 0;
+  /** {@link FIELDS} numbers per entry in {@link #bytes}, in the same order; their numbers increase. */
+  readonly #fields = new SlidingStore(INITIAL_ENTRIES * FIELDS, (n) => new Float64Array(n));
+  /** The number the next entry pushed gets. */
+  #next = 0;
+  /** Entries retained (not discarded). */
+  #length = 0;
+  /** Entries discarded and bytes they hold, still in the stores. */
+  #discarded = 0;
+  #discardedBytes = 0;
   /** Where each run of entries with the same target begins (targets change rarely), oldest first. */
   #targets: { from: number; target: ServerTarget }[] = [];
 
   /** How many entries are retained. */
   get length(): number {
-    return this.#sizesAndTimes.length / FIELDS;
+    return this.#length;
+  }
+
+  /** The retained entries' UTF-8 bytes. */
+  get bytes(): number {
+    return this.#bytes.length - this.#discardedBytes;
   }
 
   /** Bytes allocated for the retained entries now: what retaining costs in memory. */
   get allocatedBytes(): number {
-    return this.#bytes.store.byteLength + this.#sizesAndTimes.store.byteLength;
+    return this.#bytes.store.byteLength + this.#fields.store.byteLength;
   }
 
   /** Retains an entry of `size` bytes (its UTF-8 length, exactly). */
   push(line: string, size: number, target: ServerTarget, acceptedAtMs: number): void {
     const bytes = this.#bytes;
-    const fields = this.#sizesAndTimes;
+    const fields = this.#fields;
     bytes.reserve(size);
     fields.reserve(FIELDS);
     // All ASCII when the UTF-8 length is the length in UTF-16 units: Latin-1 writes the same bytes, faster.
     bytes.store.write(line, bytes.end, size, size === line.length ? 'latin1' : 'utf8');
     bytes.end += size;
-    fields.store[fields.end] = size;
-    fields.store[fields.end + 1] = acceptedAtMs;
+    const number = this.#next++;
+    fields.store[fields.end + NUMBER] = number;
+    fields.store[fields.end + SIZE] = size;
+    fields.store[fields.end + ACCEPTED_AT] = acceptedAtMs;
     fields.end += FIELDS;
-    if (this.#targets.at(-1)?.target !== target) this.#targets.push({ from: this.#from + this.length - 1, target });
+    this.#length++;
+    if (this.#targets.at(-1)?.target !== target) this.#targets.push({ from: number, target });
   }
 
-  /** When entry number `index` (retained) was accepted. */
-  acceptedAtMs(index: number): number {
-    const fields = this.#sizesAndTimes;
-    return fields.store[fields.start + (index - this.#from) * FIELDS + 1] as number;
+  /** When entry number `number` (retained) was accepted. */
+  acceptedAtMs(number: number): number {
+    return this.#fields.store[this.#fieldOf(number) + ACCEPTED_AT] as number;
   }
 
-  /** Releases every entry numbered below `index`. */
-  releaseBelow(index: number): void {
-    const fields = this.#sizesAndTimes;
-    const last = Math.min(index, this.#from + this.length);
-    for (; this.#from < last; this.#from++) {
-      this.#bytes.start += fields.store[fields.start] as number;
+  /** Releases every entry numbered below `number`. */
+  releaseBelow(number: number): void {
+    const fields = this.#fields;
+    const store = fields.store;
+    while (fields.start < fields.end && (store[fields.start + NUMBER] as number) < number) {
+      const size = store[fields.start + SIZE] as number;
+      this.#bytes.start += size;
+      if (Number.isNaN(store[fields.start + ACCEPTED_AT])) {
+        this.#discarded--;
+        this.#discardedBytes -= size;
+      } else {
+        this.#length--;
+      }
       fields.start += FIELDS;
     }
-    // Nothing retained: the stores start over, and what a burst made them grow to is given back at once.
-    if (this.length === 0) {
-      this.#bytes.clear();
-      fields.clear();
+    this.#afterRemoval();
+  }
+
+  /**
+   * Discards the entries numbered in the ranges `[from, to)` of `ranges` (in pairs; those already discarded or
+   * released are skipped): their bytes are given up, a little later, in one move of what is left.
+   */
+  discard(ranges: readonly number[]): void {
+    const store = this.#fields.store;
+    for (let i = 0; i < ranges.length; i += 2) {
+      const to = ranges[i + 1] as number;
+      for (let field = this.#fieldOf(ranges[i] as number); field < this.#fields.end; field += FIELDS) {
+        if ((store[field + NUMBER] as number) >= to) break;
+        if (Number.isNaN(store[field + ACCEPTED_AT])) continue;
+        store[field + ACCEPTED_AT] = DISCARDED;
+        this.#length--;
+        this.#discarded++;
+        this.#discardedBytes += store[field + SIZE] as number;
+      }
     }
-    // A run's target is needed while its last entry is retained, which is until the next run begins.
-    let runs = 0;
-    while ((this.#targets[runs + 1]?.from ?? Infinity) <= this.#from) runs++;
-    if (runs > 0) this.#targets.splice(0, runs);
+    // Compacted once the discarded entries outweigh the retained ones: each entry is moved O(1) times on average.
+    if (this.#discarded > this.#length || this.#discardedBytes > this.#bytes.length - this.#discardedBytes) {
+      this.#compact();
+    }
+    this.#afterRemoval();
   }
 
   /** Calls `each` for every retained entry, in order, and releases them all. */
   takeAll(each: RetainedEntry): void {
     const bytes = this.#bytes;
-    const fields = this.#sizesAndTimes;
+    const fields = this.#fields;
     let run = 0;
     let at = bytes.start;
-    for (let index = this.#from; index < this.#from + this.length; index++) {
-      const next = this.#targets[run + 1];
-      if (next !== undefined && next.from <= index) run++;
-      const field = fields.start + (index - this.#from) * FIELDS;
-      const size = fields.store[field] as number;
-      const { target } = this.#targets[run] as { target: ServerTarget };
-      each(bytes.store.toString('utf8', at, at + size), size, target, fields.store[field + 1] as number);
+    for (let field = fields.start; field < fields.end; field += FIELDS) {
+      const number = fields.store[field + NUMBER] as number;
+      const size = fields.store[field + SIZE] as number;
+      const acceptedAtMs = fields.store[field + ACCEPTED_AT] as number;
+      while ((this.#targets[run + 1]?.from ?? Infinity) <= number) run++;
+      if (!Number.isNaN(acceptedAtMs)) {
+        const { target } = this.#targets[run] as { target: ServerTarget };
+        each(bytes.store.toString('utf8', at, at + size), size, target, acceptedAtMs);
+      }
       at += size;
     }
-    this.releaseBelow(this.#from + this.length);
+    this.releaseBelow(this.#next);
+  }
+
+  /** Where entry number `number`'s fields are, or would be: the first entry numbered `number` or more. */
+  #fieldOf(number: number): number {
+    const { store, start, end } = this.#fields;
+    let low = 0;
+    let high = (end - start) / FIELDS;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((store[start + middle * FIELDS + NUMBER] as number) < number) low = middle + 1;
+      else high = middle;
+    }
+    return start + low * FIELDS;
+  }
+
+  /** Moves the retained entries together, leaving out the discarded ones. */
+  #compact(): void {
+    const bytes = this.#bytes;
+    const fields = this.#fields;
+    let byteTo = bytes.start;
+    let fieldTo = fields.start;
+    for (let field = fields.start, at = bytes.start; field < fields.end; field += FIELDS) {
+      const size = fields.store[field + SIZE] as number;
+      if (!Number.isNaN(fields.store[field + ACCEPTED_AT])) {
+        if (at !== byteTo) bytes.store.copy(bytes.store, byteTo, at, at + size);
+        if (field !== fieldTo) fields.store.copyWithin(fieldTo, field, field + FIELDS);
+        byteTo += size;
+        fieldTo += FIELDS;
+      }
+      at += size;
+    }
+    bytes.end = byteTo;
+    fields.end = fieldTo;
+    this.#discarded = 0;
+    this.#discardedBytes = 0;
+  }
+
+  /** After entries were released or discarded: gives memory back once none is left, and drops unneeded targets. */
+  #afterRemoval(): void {
+    // Nothing retained: the stores start over, and what a burst made them grow to is given back at once.
+    if (this.#length === 0) {
+      this.#bytes.clear();
+      this.#fields.clear();
+      this.#discarded = 0;
+      this.#discardedBytes = 0;
+    }
+    // A run's target is needed while an entry of it is in the stores, which is until the next run begins.
+    const first = this.#fields.length > 0 ? (this.#fields.store[this.#fields.start + NUMBER] as number) : this.#next;
+    let runs = 0;
+    while ((this.#targets[runs + 1]?.from ?? Infinity) <= first) runs++;
+    if (runs > 0) this.#targets.splice(0, runs);
   }
 }
 

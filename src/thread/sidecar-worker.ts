@@ -33,6 +33,13 @@ class Stream {
   /** For the admitted entries from `#trimmedSeq` on, their index among the entries read from the ring. */
   #ringIndexOf: number[] = [];
   #trimmedSeq: number;
+  /**
+   * Ranges `[from, to)` of indexes among the entries read from the ring, settled ahead of their turn since the last
+   * state (refused, or made way for newer ones), in pairs: the application's side discards its copies of them.
+   */
+  #settledAhead: number[] = [];
+  /** Entries that made way for newer ones are reported up to this sequence number. */
+  #madeWayBelowSeq: number;
 
   constructor(
     readonly id: number,
@@ -48,6 +55,7 @@ class Stream {
     }).engine;
     this.#firstRingSeq = this.engine.unsettled;
     this.#trimmedSeq = this.#firstRingSeq;
+    this.#madeWayBelowSeq = this.#firstRingSeq;
   }
 
   take(record: RingRecord): void {
@@ -58,13 +66,19 @@ class Stream {
     const index = this.#received++;
     this.#receivedBytes += record.bytes;
     // A stream writes its target before its first entry; without one, the entry could go nowhere.
-    if (this.#target === undefined) return;
-    if (this.engine.enqueue(record.text, record.bytes, this.#target, record.timeMs)) this.#ringIndexOf.push(index);
+    if (this.#target !== undefined && this.engine.enqueue(record.text, record.bytes, this.#target, record.timeMs)) {
+      this.#ringIndexOf.push(index);
+    } else {
+      this.#addSettledAhead(index, index + 1);
+    }
     markChanged(this);
   }
 
   state(): StreamState {
     const now = Date.now();
+    this.#findMadeWay();
+    const settledAhead = this.#settledAhead;
+    this.#settledAhead = [];
     return {
       stream: this.id,
       counts: this.engine.counts,
@@ -73,8 +87,29 @@ class Stream {
       received: this.#received,
       receivedBytes: this.#receivedBytes,
       settledReceived: this.#settledReceived(),
+      settledAhead,
       holding: this.#holding,
     };
+  }
+
+  #addSettledAhead(from: number, to: number): void {
+    const ranges = this.#settledAhead;
+    if (ranges.at(-1) === from) ranges[ranges.length - 1] = to;
+    else ranges.push(from, to);
+  }
+
+  /**
+   * Reports the entries that made way for newer ones since the last state: those between the request in flight
+   * and the queue's head (with the entries refused among them, reported already: the range covers them again).
+   */
+  #findMadeWay(): void {
+    const from = Math.max(this.engine.flightEndSeq, this.#madeWayBelowSeq);
+    const to = this.engine.queueHeadSeq;
+    if (to <= from) return;
+    this.#madeWayBelowSeq = to;
+    const toIndex =
+      to - this.#trimmedSeq < this.#ringIndexOf.length ? this.#ringIndexOf[to - this.#trimmedSeq] : undefined;
+    this.#addSettledAhead(this.#ringIndexOf[from - this.#trimmedSeq] as number, toIndex ?? this.#received);
   }
 
   /** How many of the entries read from the ring, from the first, are settled. */

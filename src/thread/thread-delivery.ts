@@ -39,6 +39,7 @@ const NO_STATE: StreamState = {
   received: 0,
   receivedBytes: 0,
   settledReceived: 0,
+  settledAhead: [],
   holding: false,
 };
 
@@ -198,6 +199,7 @@ export class ThreadDelivery implements Delivery, StreamClient {
   onState(state: StreamState): void {
     this.#state = state;
     this.#retained.releaseBelow(state.settledReceived);
+    if (state.settledAhead.length > 0) this.#retained.discard(state.settledAhead);
     if (this.unsettled === 0 && this.#wasBusy) {
       this.#wasBusy = false;
       this.#observer.onIdle();
@@ -243,7 +245,15 @@ export class ThreadDelivery implements Delivery, StreamClient {
     this.#observer.onNotice(notice);
     // The spool's lock is still this process's: the fallback runs without it (the spool keeps its records for
     // the next run).
-    const fallback = createEngine({ ...this.#settings, spool: undefined }, this.#observer);
+    // What this side kept was accepted already (the request in flight included, which the queue's limits do not
+    // count): the fallback's queue takes it all, on top of its limits.
+    const { queue } = this.#settings;
+    const limits = {
+      ...queue,
+      maxEntries: queue.maxEntries + this.#retained.length,
+      maxBytes: queue.maxBytes + this.#retained.bytes,
+    };
+    const fallback = createEngine({ ...this.#settings, spool: undefined, queue: limits }, this.#observer);
     this.#state = { ...this.#state, unsettled: 0, holding: false };
     this.#fallback = fallback;
     this.#retained.takeAll((line, size, target, acceptedAtMs) =>

@@ -115,4 +115,80 @@ describe('RetainedEntries: what the application side keeps until the worker repo
       Array.from({ length: 10 }, (_, i) => paddedLine(next - 10 + i)),
     );
   });
+
+  it('discards entries anywhere (settled ahead of their turn): the others come back in order, with their targets', function () {
+    const retained = new RetainedEntries();
+    const targets = [TARGET, OTHER_TARGET, OTHER_TARGET, TARGET, TARGET, OTHER_TARGET, TARGET, TARGET];
+    targets.forEach((target, i) => push(retained, `{"e":${i}}`, 1000 + i, target));
+    retained.discard([1, 3, 5, 6]);
+    retained.discard([2, 4]); // 2 already discarded
+    expect(retained.length).to.equal(4);
+    retained.releaseBelow(1);
+    expect(retained.acceptedAtMs(6)).to.equal(1006);
+    expect(takeAll(retained).map(([line, , target, at]) => [line, target, at])).to.deep.equal([
+      ['{"e":4}', TARGET, 1004],
+      ['{"e":6}', TARGET, 1006],
+      ['{"e":7}', TARGET, 1007],
+    ]);
+  });
+
+  it('keeps its memory bounded by what is retained while most entries are discarded', function () {
+    const retained = new RetainedEntries();
+    // A request stuck in flight (entry 0 retained) while a full queue refuses everything after it.
+    push(retained, paddedLine(0), 0);
+    for (let i = 1; i < 100_000; i++) {
+      push(retained, paddedLine(i), i);
+      if (i % 100 === 0) retained.discard([i - 99, i + 1]);
+    }
+    expect(retained.length).to.equal(100);
+    retained.discard([99_901, 100_000]);
+    expect(retained.length).to.equal(1);
+    expect(retained.allocatedBytes).to.be.below(200 * 1024);
+    expect(takeAll(retained).map(([text]) => text)).to.deep.equal([paddedLine(0)]);
+  });
+
+  it('agrees with an array model through 200,000 random pushes, releases and discards', function () {
+    const retained = new RetainedEntries();
+    /** The model: [number, line, accepted at, target] of every entry retained. */
+    let model: [number, string, number, ServerTarget][] = [];
+    let next = 0;
+    let released = 0;
+    let seed = 12345;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let step = 0; step < 200_000; step++) {
+      const action = random(100);
+      if (action < 60) {
+        const target = random(20) === 0 ? OTHER_TARGET : TARGET;
+        push(retained, paddedLine(next), next * 2, target);
+        model.push([next, paddedLine(next), next * 2, target]);
+        next++;
+      } else if (action < 75) {
+        released = Math.min(next, released + random(40));
+        retained.releaseBelow(released);
+        model = model.filter(([number]) => number >= released);
+      } else if (action < 99) {
+        const from = released + random(Math.max(1, next - released));
+        const to = from + 1 + random(30);
+        retained.discard([from, to]);
+        model = model.filter(([number]) => number < from || number >= to);
+      } else {
+        expect(takeAll(retained)).to.deep.equal(
+          model.map(([, line, at, target]) => [line, Buffer.byteLength(line), target, at]),
+        );
+        model = [];
+        released = next;
+      }
+      if (step % 1000 === 0 && model.length > 0) {
+        const [number, , at] = model[random(model.length)] as [number, string, number, ServerTarget];
+        expect(retained.acceptedAtMs(number)).to.equal(at);
+      }
+      expect(retained.length).to.equal(model.length);
+    }
+    expect(takeAll(retained)).to.deep.equal(
+      model.map(([, line, at, target]) => [line, Buffer.byteLength(line), target, at]),
+    );
+  });
 });

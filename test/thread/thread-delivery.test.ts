@@ -1,0 +1,174 @@
+/**
+ * Thread mode's bookkeeping on the application's side (thread-delivery.ts): the fallback when the worker dies, what
+ * is kept meanwhile, and a transport closed and used again. A real node:http server in this process (the worker's
+ * requests are not seen by nock); the tests of close() run in both modes, in-process showing the expected behaviour.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import winston from 'winston';
+import { type DeliveryStats, LogstreamTransport } from '../../src/index.js';
+import { sidecar } from '../../src/thread/sidecar.js';
+import { DELIVERY_MODES } from '../support/modes.js';
+import { StderrCapture } from '../support/stderr.js';
+
+/** `logged + recovered` = every outcome plus what is still queued. */
+function addsUp(stats: DeliveryStats): boolean {
+  const outcomes = stats.delivered + stats.failed + stats.dropped + stats.skipped + stats.pending + stats.spooled;
+  return stats.logged + stats.recovered === outcomes + stats.queued;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+describe('thread mode: fallback, retained entries, close and reuse', function () {
+  let server: Server;
+  let url: string;
+  /** Requests answered 200 unless `hold` is set: then they are kept unanswered. */
+  let hold = false;
+  const held: ServerResponse[] = [];
+  const seqs: number[] = [];
+  let stderr: StderrCapture | undefined;
+
+  before(async function () {
+    this.timeout(40_000);
+    server = createServer((request: IncomingMessage, response: ServerResponse) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        for (const line of body.split('\n').filter((each) => each !== '')) {
+          const parsed = JSON.parse(line) as unknown;
+          for (const entry of Array.isArray(parsed) ? parsed : [parsed]) seqs.push((entry as { seq: number }).seq);
+        }
+        if (hold) held.push(response);
+        else response.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/logs`;
+  });
+
+  beforeEach(async function () {
+    this.timeout(40_000);
+    await sidecar().ready;
+    hold = false;
+    seqs.length = 0;
+  });
+
+  afterEach(function () {
+    hold = false;
+    for (const response of held.splice(0)) response.end();
+    stderr?.restore();
+    stderr = undefined;
+  });
+
+  after(function () {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  for (const overflow of ['drop-newest', 'drop-oldest'] as const) {
+    it(`entries the worker dropped (queue full, ${overflow}) are not counted twice: stats add up after the fallback`, async function () {
+      const transport = new LogstreamTransport({
+        url,
+        thread: true,
+        maxQueueEntries: 3,
+        overflow,
+        fallingBehind: false,
+      });
+      const logger = winston.createLogger({ transports: [transport] });
+      stderr = StderrCapture.start();
+      hold = true;
+      logger.info('entry', { seq: 0 });
+      await until(() => held.length === 1, 'the first request');
+      // One at a time, each taken in by the worker before the next: the worker's queue drops, not the hand-over.
+      for (let seq = 1; seq <= 10; seq++) {
+        logger.info('entry', { seq });
+        await sleep(50);
+      }
+      const before = transport.stats();
+      expect(before).to.include({ logged: 11, dropped: 7, queued: 4 });
+      expect(addsUp(before), JSON.stringify(before)).to.equal(true);
+
+      hold = false;
+      await sidecar().crashForTest();
+      const stats = await transport.finish({ timeoutMs: 10_000 });
+      expect(addsUp(stats), JSON.stringify(stats)).to.equal(true);
+      expect(stats).to.include({ logged: 11, delivered: 4, dropped: 7, queued: 0 });
+      // Nothing the worker had accepted is lost; the first entry, in flight when the worker died, is sent again.
+      const kept = overflow === 'drop-newest' ? [0, 1, 2, 3] : [0, 8, 9, 10];
+      expect(seqs.filter((seq, i) => seqs.indexOf(seq) === i)).to.deep.equal(kept);
+    });
+  }
+
+  for (const mode of DELIVERY_MODES) {
+    it(`[${mode.name}] finish() called around close() (logger.close(), logger.remove()) resolves once settled, not at its deadline`, async function () {
+      const transport = new LogstreamTransport({ url, ...mode.options, fallingBehind: false });
+      const logger = winston.createLogger({ transports: [transport] });
+      hold = true;
+      logger.info('entry', { seq: 0 });
+      await until(() => held.length === 1, 'the first request');
+      // Removed from its logger while its entry is being sent (winston calls close()), then flushed.
+      logger.remove(transport);
+      const started = Date.now();
+      const finished = transport.finish({ timeoutMs: 5000 });
+      held.shift()?.end();
+      const stats = await finished;
+      expect(Date.now() - started, 'ms until finish() resolved').to.be.below(2000);
+      expect(stats).to.include({ logged: 1, delivered: 1, queued: 0 });
+    });
+
+    it(`[${mode.name}] logger.configure() with the same transport (winston closes it, then adds it back): later entries are delivered`, async function () {
+      const transport = new LogstreamTransport({ url, ...mode.options, fallingBehind: false });
+      const logger = winston.createLogger({ transports: [transport] });
+      logger.info('entry', { seq: 0 });
+      expect(await transport.finish({ timeoutMs: 5000 })).to.include({ logged: 1, delivered: 1, queued: 0 });
+      // A level change at run time: winston unpipes every transport (closing the one it was made with), then pipes
+      // those given again.
+      logger.configure({ level: 'debug', transports: [transport] });
+      logger.info('entry', { seq: 1 });
+      const started = Date.now();
+      const stats = await transport.finish({ timeoutMs: 3000 });
+      expect(Date.now() - started, 'ms until finish() resolved').to.be.below(2000);
+      expect(stats).to.include({ logged: 2, delivered: 2, queued: 0 });
+      expect(seqs).to.deep.equal([0, 1]);
+    });
+  }
+
+  it('memory stays bounded while the worker drops entries (server stalled, queue full)', async function () {
+    this.timeout(60_000);
+    const transport = new LogstreamTransport({ url, thread: true, maxQueueEntries: 1000, fallingBehind: false });
+    const logger = winston.createLogger({ transports: [transport] });
+    stderr = StderrCapture.start();
+    hold = true;
+    const text = 'x'.repeat(1000);
+    let seq = 0;
+    /** Logs 500 entries, then waits for the worker to take them in. */
+    const round = async (): Promise<void> => {
+      for (let i = 0; i < 500; i++) logger.info(text, { seq: seq++ });
+      await sleep(20);
+      await until(() => transport.stats().queued <= 1001, 'the worker to take them in');
+    };
+    try {
+      for (let i = 0; i < 4; i++) await round();
+      const before = process.memoryUsage().arrayBuffers;
+      for (let i = 0; i < 40; i++) await round();
+      const grown = process.memoryUsage().arrayBuffers - before;
+      const stats = transport.stats();
+      expect(stats.dropped, JSON.stringify(stats)).to.be.at.least(20_000);
+      // 20,000 entries of 1 KB were dropped: none of them should stay in memory.
+      expect(grown, 'bytes of array buffers grown').to.be.below(4 * 1024 * 1024);
+    } finally {
+      hold = false;
+      for (const response of held.splice(0)) response.end();
+      await transport.finish({ timeoutMs: 10_000 });
+    }
+  });
+});
