@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import type { ServerTarget } from '../url.js';
 import type { EncodedRequest, RequestCodec } from './codec.js';
+import { createExitProgress, loadCounts, viewExitProgress } from './exit-progress.js';
 import type { ExitTls, ExitWireJob, ExitWireMessage, ExitWireRequest } from './exit-worker.js';
 import type { PreparedRequest } from './http-sender.js';
 import { REQUEST_ID_HEADER } from './request-loop.js';
@@ -120,19 +121,17 @@ export function drainAtExit(sources: readonly ExitSource[]): ExitOutcome[] {
       });
       return { ...job, requests };
     });
-    const state = new Int32Array(new SharedArrayBuffer(4 * (1 + 2 * sources.length)));
-    const message: ExitWireMessage = { jobs, bodies, state: state.buffer as SharedArrayBuffer };
+    const memory = createExitProgress(sources.length);
+    const progress = viewExitProgress(memory);
+    const message: ExitWireMessage = { jobs, bodies, progress: memory };
     worker.postMessage(message, [bodies]);
     const deadline = Math.max(...jobs.map((job) => job.deadline));
-    while (Atomics.load(state, 0) === 0) {
+    while (Atomics.load(progress.done, 0) === 0) {
       const left = deadline - Date.now();
       if (left <= 0) break;
-      Atomics.wait(state, 0, 0, left);
+      Atomics.wait(progress.done, 0, 0, left);
     }
-    return sources.map((_, i) => ({
-      delivered: Atomics.load(state, 1 + 2 * i),
-      settled: Atomics.load(state, 2 + 2 * i),
-    }));
+    return sources.map((_, i) => loadCounts(progress, i));
   } catch {
     return sources.map(() => NOTHING);
   }

@@ -10,6 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type ExitAnswer, type ExitEndpoint, ExitHttpClient, type ExitTls, endpointOf } from './exit-http.js';
 import { isRetryableErrorCode } from './retry.js';
+import { type ExitProgress, storeCounts, viewExitProgress } from './exit-progress.js';
 
 export type { ExitTls } from './exit-http.js';
 
@@ -42,10 +43,10 @@ export interface ExitWireMessage {
   readonly jobs: readonly ExitWireJob[];
   readonly bodies: ArrayBuffer;
   /**
-   * Int32 slots: [0] 1 once every job is over; for job i, [1 + 2i] entries delivered (2xx) and [2 + 2i] entries
-   * settled (delivered or refused for good), both counting requests from the first, in order.
+   * The drain's progress (see exit-progress.ts): done once every job is over; for job i, the entries delivered (2xx)
+   * and settled (delivered or refused for good), both counting requests from the first, in order.
    */
-  readonly state: SharedArrayBuffer;
+  readonly progress: SharedArrayBuffer;
 }
 
 /** Backoff between attempts at exit: short, the budget is small. */
@@ -57,10 +58,15 @@ type Outcome = 'delivered' | 'refused' | 'stop';
 
 /**
  * Sends one transport's requests in order, each retried until it is answered for good or the job stops, and
- * stores the counts of entries delivered and settled (from the first request) in `state[slot]` and
- * `state[slot + 1]` after each request.
+ * stores the counts of entries delivered and settled (from the first request) as transport `transport`'s in
+ * `progress` after each request.
  */
-export async function runJob(job: ExitWireJob, bodies: Buffer, state: Int32Array, slot: number): Promise<void> {
+export async function runJob(
+  job: ExitWireJob,
+  bodies: Buffer,
+  progress: ExitProgress,
+  transport: number,
+): Promise<void> {
   const client = new ExitHttpClient(job.tls);
   const endpoints = new Map<string, ExitEndpoint>();
   let delivered = 0;
@@ -74,8 +80,7 @@ export async function runJob(job: ExitWireJob, bodies: Buffer, state: Int32Array
       if (outcome === 'stop') break;
       if (outcome === 'delivered') delivered += request.entries;
       settled += request.entries;
-      Atomics.store(state, slot, delivered);
-      Atomics.store(state, slot + 1, settled);
+      storeCounts(progress, transport, delivered, settled);
     }
   } finally {
     client.close();
@@ -103,13 +108,13 @@ async function deliver(job: ExitWireJob, attempt: (timeoutMs: number) => Promise
 const port = parentPort;
 if (port !== null) {
   port.on('message', (message: ExitWireMessage) => {
-    const state = new Int32Array(message.state);
+    const progress = viewExitProgress(message.progress);
     const bodies = Buffer.from(message.bodies);
     const finish = (): void => {
-      Atomics.store(state, 0, 1);
-      Atomics.notify(state, 0);
+      Atomics.store(progress.done, 0, 1);
+      Atomics.notify(progress.done, 0);
     };
-    Promise.all(message.jobs.map((job, i) => runJob(job, bodies, state, 1 + 2 * i))).then(finish, finish);
+    Promise.all(message.jobs.map((job, i) => runJob(job, bodies, progress, i))).then(finish, finish);
   });
   const readiness = new Int32Array((workerData as { readiness: SharedArrayBuffer }).readiness);
   Atomics.store(readiness, 0, 1);

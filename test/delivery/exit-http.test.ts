@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import * as FakeTimers from '@sinonjs/fake-timers';
 import { expect } from 'chai';
 import { endpointOf, ExitHttpClient } from '../../src/delivery/exit-http.js';
+import { createExitProgress, loadCounts, viewExitProgress } from '../../src/delivery/exit-progress.js';
 import { type ExitWireJob, type ExitWireRequest, runJob } from '../../src/delivery/exit-worker.js';
 
 /** The real setTimeout, whatever a test fakes: the servers write answers in pieces a millisecond apart. */
@@ -268,9 +269,10 @@ describe('runJob (the exit worker’s loop), against real local servers', functi
       tls: undefined,
       ...options,
     };
-    const state = new Int32Array(3);
-    await runJob(job, bodies, state, 1);
-    return [state[1] as number, state[2] as number];
+    const progress = viewExitProgress(createExitProgress(1));
+    await runJob(job, bodies, progress, 0);
+    const { delivered, settled } = loadCounts(progress, 0);
+    return [delivered, settled];
   }
 
   it('connections closed mid-way (before an answer, after one with `Connection: close`) and a 503: resent, every entry in order', async function () {
