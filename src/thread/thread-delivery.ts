@@ -243,10 +243,9 @@ export class ThreadDelivery implements Delivery, StreamClient {
   #fallBack(notice: string): void {
     this.#sidecar = undefined;
     this.#observer.onNotice(notice);
-    // The spool's lock is still this process's: the fallback runs without it (the spool keeps its records for
-    // the next run).
     // What this side kept was accepted already (the request in flight included, which the queue's limits do not
-    // count): the fallback's queue takes it all, on top of its limits.
+    // count): the fallback's queue takes it all, on top of its limits. The spool's lock is still this process's:
+    // the fallback runs without it (the spool keeps its records for the next run).
     const { queue } = this.#settings;
     const limits = {
       ...queue,
@@ -254,7 +253,16 @@ export class ThreadDelivery implements Delivery, StreamClient {
       maxBytes: queue.maxBytes + this.#retained.bytes,
     };
     const fallback = createEngine({ ...this.#settings, spool: undefined, queue: limits }, this.#observer);
-    this.#state = { ...this.#state, unsettled: 0, holding: false };
+    // The worker's unsettled entries that this side did not keep were recovered from the spool: they stay there,
+    // for the next run.
+    const leftInSpool = Math.max(0, this.#state.unsettled - (this.#retained.length - this.#inTransit));
+    const { counts } = this.#state;
+    this.#state = {
+      ...this.#state,
+      counts: { ...counts, spooled: counts.spooled + leftInSpool },
+      unsettled: 0,
+      holding: false,
+    };
     this.#fallback = fallback;
     this.#retained.takeAll((line, size, target, acceptedAtMs) =>
       fallback.engine.enqueue(line, size, target, acceptedAtMs),

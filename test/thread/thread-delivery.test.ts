@@ -3,13 +3,16 @@
  * is kept meanwhile, and a transport closed and used again. A real node:http server in this process (the worker's
  * requests are not seen by nock); the tests of close() run in both modes, in-process showing the expected behaviour.
  */
+import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import winston from 'winston';
 import { type DeliveryStats, LogstreamTransport } from '../../src/index.js';
 import { sidecar } from '../../src/thread/sidecar.js';
 import { DELIVERY_MODES } from '../support/modes.js';
+import { appendAll, openSpool, tempSpoolDir } from '../support/spool.js';
 import { StderrCapture } from '../support/stderr.js';
 
 /** `logged + recovered` = every outcome plus what is still queued. */
@@ -107,6 +110,38 @@ describe('thread mode: fallback, retained entries, close and reuse', function ()
       expect(seqs.filter((seq, i) => seqs.indexOf(seq) === i)).to.deep.equal(kept);
     });
   }
+
+  it('entries recovered from the spool and not yet sent when the worker dies stay there, counted as spooled', async function () {
+    const { dir, cleanup } = tempSpoolDir();
+    try {
+      const { spool } = openSpool({ dir });
+      appendAll(
+        spool,
+        [0, 1, 2, 3, 4].map((seq) => JSON.stringify({ level: 'info', message: 'earlier run', seq })),
+      );
+      await spool.close();
+      stderr = StderrCapture.start();
+      hold = true;
+      const transport = new LogstreamTransport({ url, thread: true, spool: { dir }, fallingBehind: false });
+      await until(() => held.length === 1, 'the first recovered entry sent');
+      await sidecar().crashForTest();
+      hold = false;
+      held.shift()?.end();
+      const stats = await transport.finish({ timeoutMs: 5000 });
+      expect(addsUp(stats), JSON.stringify(stats)).to.equal(true);
+      expect(stats).to.include({ logged: 0, recovered: 5, delivered: 0, spooled: 5, queued: 0 });
+      // The next run finds them all (the request in flight may have arrived too: at least once). This process
+      // still holds the spool's lock, as a process whose worker died does until it ends.
+      rmSync(join(dir, 'lock'));
+      const next = openSpool({ dir });
+      expect(next.recovered.map(({ line }) => (JSON.parse(line) as { seq: number }).seq)).to.deep.equal([
+        0, 1, 2, 3, 4,
+      ]);
+      await next.spool.close();
+    } finally {
+      cleanup();
+    }
+  });
 
   for (const mode of DELIVERY_MODES) {
     it(`[${mode.name}] finish() called around close() (logger.close(), logger.remove()) resolves once settled, not at its deadline`, async function () {
