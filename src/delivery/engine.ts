@@ -410,8 +410,9 @@ export class DeliveryEngine {
       dropped++;
     }
     this.#queue.countDropped(dropped);
-    spool.countOverload(dropped);
+    // Settled first: what made way may free enough to end an overload, and this one's count must not end it.
     if (dropped > 0) this.#settle();
+    spool.countOverload(dropped);
     const fits = spool.hasRoomFor(size);
     // Every unsettled entry made way and the new one is refused all the same: nothing is left, and no request will
     // end to say so (the send task finds the queue empty).

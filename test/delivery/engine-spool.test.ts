@@ -367,6 +367,7 @@ describe('DeliveryEngine with a spool: idle, process hold and what the drain at 
 
   it("'always' spool, drop-oldest: an entry that empties the queue to make room and still does not fit leaves the engine idle (no process hold)", async function () {
     const holds: boolean[] = [];
+    const notices: string[] = [];
     let idle = 0;
     const engine = new DeliveryEngine({
       sender: new ScriptedServer([]),
@@ -378,7 +379,7 @@ describe('DeliveryEngine with a spool: idle, process hold and what the drain at 
       holdProcessMs: 60_000,
       spool: { dir, mode: 'always', maxBytes: 100, syncIntervalMs: 20 },
       recoveryTarget: TARGET,
-      observer: { ...QUIET_OBSERVER, onIdle: () => idle++ },
+      observer: { ...QUIET_OBSERVER, onIdle: () => idle++, onNotice: (notice) => notices.push(notice) },
       onHold: (holding) => holds.push(holding),
     });
     engine.enqueue('"e0"', 4, TARGET, Date.now());
@@ -386,6 +387,8 @@ describe('DeliveryEngine with a spool: idle, process hold and what the drain at 
     const big = `"${'x'.repeat(150)}"`;
     expect(engine.enqueue(big, big.length, TARGET, Date.now())).to.equal(false);
     expect(engine.counts.dropped).to.equal(2);
+    // One overload, told once (it was told, said over, and told again).
+    expect(notices).to.deep.equal(['spool full, dropping log entries']);
     expect(engine.unsettled).to.equal(0);
     await new Promise((resolve) => setTimeout(resolve, 20));
     try {
