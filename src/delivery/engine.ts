@@ -129,6 +129,20 @@ class InFlight implements Flight {
     return lines.slice(lines.length - this.unsettled);
   }
 
+  /**
+   * Where the entries not yet settled are in its batch, in order, as {@link unsettledLines} finds them: those of
+   * the batch not among them are settled (a 413 split's earlier halves, or those of a 2xx answer not asked for
+   * again).
+   */
+  unsettledPositions(): readonly number[] {
+    if (this.unsettled === 0) return [];
+    const attempt = this.attempt;
+    if (attempt === undefined)
+      return Array.from({ length: this.unsettled }, (_, i) => this.lines.length - this.unsettled + i);
+    const positions = [...attempt.positions, ...attempt.afterPositions.flat()];
+    return positions.slice(positions.length - this.unsettled);
+  }
+
   delivered(entries: number): void {
     this.#counts.delivered += entries;
     this.unsettled -= entries;
@@ -294,6 +308,16 @@ export class DeliveryEngine {
   get flightEndSeq(): number {
     const flight = this.#inFlight;
     return flight === undefined ? this.#lowestUnsettledSeq() : flight.firstSeq + flight.lines.length;
+  }
+
+  /**
+   * The request in flight, if any: its first sequence number, its entries, and where those not yet settled are
+   * among them, in order (see {@link InFlight.unsettledPositions}).
+   */
+  get flight(): { firstSeq: number; length: number; unsettled: readonly number[] } | undefined {
+    const flight = this.#inFlight;
+    if (flight === undefined) return undefined;
+    return { firstSeq: flight.firstSeq, length: flight.lines.length, unsettled: flight.unsettledPositions() };
   }
 
   /** The sequence number of the oldest entry still in the queue (or taken from it at exit and not yet settled). */

@@ -38,6 +38,12 @@ export interface FlightAttempt {
   readonly requestId: string;
   /** The later halves of a 413 split, to be sent after this request, in order. */
   readonly after: readonly (readonly string[])[];
+  /**
+   * Where each entry of `lines`, then of `after`, is in the flight's batch: the entries of the batch not among them
+   * are settled (a 413 split's earlier halves, or those of a 2xx answer not asked for again).
+   */
+  readonly positions: readonly number[];
+  readonly afterPositions: readonly (readonly number[])[];
 }
 
 /** What the loop reports besides the outcomes of entries. */
@@ -90,20 +96,26 @@ export class RequestLoop {
 
   /** Sends `batch` until each of its entries is counted on `flight` as delivered or failed, or the flight is abandoned. */
   deliver(batch: Batch, flight: Flight): Promise<void> {
-    return this.#deliver(batch, flight, []);
+    const positions = batch.lines.map((_, i) => i);
+    return this.#deliver(batch, positions, flight, { after: [], afterPositions: [] });
   }
 
-  /** {@link deliver}, with `after` the entries of the flight to send after `batch` (see {@link FlightAttempt}). */
-  async #deliver(batch: Batch, flight: Flight, after: FlightAttempt['after']): Promise<void> {
+  /**
+   * {@link deliver}, with `batchPositions` those of `batch`'s entries in the flight's, and `later` the entries of the
+   * flight to send after `batch` (see {@link FlightAttempt}).
+   */
+  async #deliver(batch: Batch, batchPositions: readonly number[], flight: Flight, later: Later): Promise<void> {
     const { sender, codec, events } = this.#options;
     const { signal } = flight;
+    const { after, afterPositions } = later;
     const started = this.#now();
     let lines = batch.lines;
+    let positions = batchPositions;
     let requestId = randomUUID();
     /** Attempts made for these entries so far: every one after the first is a retry, and sets the backoff. */
     let attempts = 0;
     while (lines.length > 0) {
-      flight.attempt = { target: batch.target, lines, requestId, after };
+      flight.attempt = { target: batch.target, lines, requestId, after, positions, afterPositions };
       const encoded = codec.encode(lines);
       const request = await sender.prepare(batch.target, encoded.body, encoded.headers, lines.length);
       const idHeaders = { [REQUEST_ID_HEADER]: requestId };
@@ -120,20 +132,25 @@ export class RequestLoop {
           resend = answer.resend;
           // What is left of the flight is set before the rejection is reported: an observer may end the process,
           // and the drain at exit takes it from there. The entries to send again go in a new request.
-          if (resend.length > 0) requestId = randomUUID();
+          if (resend.length > 0) {
+            requestId = randomUUID();
+            positions = answer.retry.map((i) => positions[i] as number);
+          }
           flight.attempt =
-            resend.length > 0 ? { target: batch.target, lines: resend, requestId, after } : nextHalf(batch, after);
+            resend.length > 0
+              ? { target: batch.target, lines: resend, requestId, after, positions, afterPositions }
+              : nextHalf(batch, later);
           if (answer.rejection !== undefined) events.onRejected(answer.rejection);
           break;
         }
         events.onFailure(result.error, attemptStarted);
         if (result.error.statusCode === 413 && lines.length > 1) {
-          await this.#sendHalves({ target: batch.target, lines }, flight, after);
+          await this.#sendHalves({ target: batch.target, lines }, positions, flight, later);
           return;
         }
         const delay = this.#retryDelay(result, attempts - 1, started);
         if (delay === undefined) {
-          flight.attempt = nextHalf(batch, after);
+          flight.attempt = nextHalf(batch, later);
           return flight.failed(lines.length);
         }
         await sleep(delay, signal);
@@ -141,7 +158,7 @@ export class RequestLoop {
       if (resend.length === 0) return;
       const delay = this.#retryDelay(RESEND, attempts - 1, started);
       if (delay === undefined) {
-        flight.attempt = nextHalf(batch, after);
+        flight.attempt = nextHalf(batch, later);
         return flight.failed(resend.length);
       }
       lines = resend;
@@ -150,12 +167,21 @@ export class RequestLoop {
   }
 
   /** A 413 for a batch: send each half as its own request, first half first. */
-  async #sendHalves(batch: Batch, flight: Flight, after: FlightAttempt['after']): Promise<void> {
+  async #sendHalves(batch: Batch, positions: readonly number[], flight: Flight, later: Later): Promise<void> {
     const middle = Math.ceil(batch.lines.length / 2);
     const second = batch.lines.slice(middle);
-    await this.#deliver({ target: batch.target, lines: batch.lines.slice(0, middle) }, flight, [second, ...after]);
+    const secondPositions = positions.slice(middle);
+    await this.#deliver(
+      { target: batch.target, lines: batch.lines.slice(0, middle) },
+      positions.slice(0, middle),
+      flight,
+      {
+        after: [second, ...later.after],
+        afterPositions: [secondPositions, ...later.afterPositions],
+      },
+    );
     if (flight.signal.aborted) return;
-    await this.#deliver({ target: batch.target, lines: second }, flight, after);
+    await this.#deliver({ target: batch.target, lines: second }, secondPositions, flight, later);
   }
 
   /**
@@ -171,7 +197,7 @@ export class RequestLoop {
     lines: string[],
     body: string,
     bodyCut: boolean,
-  ): { resend: string[]; rejection: DeliveryError | undefined } {
+  ): { resend: string[]; retry: readonly number[]; rejection: DeliveryError | undefined } {
     const { readResponse } = this.#options.codec;
     if (bodyCut && readResponse !== undefined && !this.#cutAnswerReported) {
       this.#cutAnswerReported = true;
@@ -182,7 +208,7 @@ export class RequestLoop {
     const verdict = bodyCut ? undefined : readResponse?.(body, lines.length);
     if (verdict === undefined) {
       flight.delivered(lines.length);
-      return { resend: [], rejection: undefined };
+      return { resend: [], retry: [], rejection: undefined };
     }
     const { rejected, retry, reason } = verdict;
     flight.delivered(lines.length - rejected - retry.length);
@@ -196,7 +222,7 @@ export class RequestLoop {
             entries: rejected,
             reason: `the server rejected ${rejected} of ${lines.length} entries: ${reason ?? 'no reason given'}`,
           });
-    return { resend: retry.map((i) => lines[i] as string), rejection };
+    return { resend: retry.map((i) => lines[i] as string), retry, rejection };
   }
 
   /** The wait before the next attempt, or undefined when the request is given up. */
@@ -209,10 +235,22 @@ export class RequestLoop {
   }
 }
 
+/** The entries of a flight to send after a request, and their positions (see {@link FlightAttempt}). */
+type Later = Pick<FlightAttempt, 'after' | 'afterPositions'>;
+
 /** The flight's attempt once `batch` is settled: the next of the later halves of its 413 split, if any is left. */
-function nextHalf(batch: Batch, after: FlightAttempt['after']): FlightAttempt | undefined {
-  const [next, ...rest] = after;
-  return next === undefined ? undefined : { target: batch.target, lines: next, requestId: randomUUID(), after: rest };
+function nextHalf(batch: Batch, later: Later): FlightAttempt | undefined {
+  const [next, ...after] = later.after;
+  const [positions, ...afterPositions] = later.afterPositions;
+  if (next === undefined) return undefined;
+  return {
+    target: batch.target,
+    lines: next,
+    requestId: randomUUID(),
+    after,
+    positions: positions ?? [],
+    afterPositions,
+  };
 }
 
 /** Waits `ms` unless aborted. The timer is unref'd: whether the process waits for it is up to the process hold. */

@@ -76,7 +76,9 @@ class Stream {
 
   state(): StreamState {
     const now = Date.now();
+    const flight = this.engine.flight;
     this.#findMadeWay();
+    this.#findSettledInFlight(flight);
     const settledAhead = this.#settledAhead;
     this.#settledAhead = [];
     return {
@@ -86,7 +88,7 @@ class Stream {
       oldestAcceptedAtMs: now - this.engine.oldestAgeMs(now),
       received: this.#received,
       receivedBytes: this.#receivedBytes,
-      settledReceived: this.#settledReceived(),
+      settledReceived: this.#settledReceived(flight),
       settledAhead,
       holding: this.#holding,
     };
@@ -112,10 +114,33 @@ class Stream {
     this.#addSettledAhead(this.#ringIndexOf[from - this.#trimmedSeq] as number, toIndex ?? this.#received);
   }
 
+  /**
+   * Reports the entries of the request in flight settled after its first unsettled one: a 2xx answer settles all
+   * but those it asks for again (those before the first unsettled one are settled in order, see
+   * {@link #settledReceived}).
+   */
+  #findSettledInFlight(flight: DeliveryEngine['flight']): void {
+    if (flight === undefined || flight.firstSeq < this.#firstRingSeq) return;
+    const { firstSeq, unsettled } = flight;
+    for (let i = 0; i < unsettled.length; i++) {
+      const from = (unsettled[i] as number) + 1;
+      const to = i + 1 < unsettled.length ? (unsettled[i + 1] as number) : flight.length;
+      if (from < to) this.#addSettledAhead(this.#ringIndexAt(firstSeq + from), this.#ringIndexAt(firstSeq + to));
+    }
+  }
+
+  /** The index among the entries read from the ring of the entry admitted with sequence number `seq`, or after the last. */
+  #ringIndexAt(seq: number): number {
+    return this.#ringIndexOf[seq - this.#trimmedSeq] ?? this.#received;
+  }
+
   /** How many of the entries read from the ring, from the first, are settled. */
-  #settledReceived(): number {
+  #settledReceived(flight: DeliveryEngine['flight']): number {
     if (this.engine.unsettled === 0) return this.#received;
-    const seq = this.engine.firstUnsettledSeq;
+    // Within the request in flight, its entries before the first unsettled one are settled (a 413 split's earlier
+    // halves, or entries of a 2xx answer that asked for later ones again).
+    const seq =
+      flight === undefined ? this.engine.firstUnsettledSeq : flight.firstSeq + (flight.unsettled[0] ?? flight.length);
     if (seq < this.#firstRingSeq) return 0;
     const position = seq - this.#trimmedSeq;
     if (position >= this.#ringIndexOf.length) return this.#received;

@@ -34,10 +34,18 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
 describe('thread mode: fallback, retained entries, close and reuse', function () {
   let server: Server;
   let url: string;
-  /** Requests answered 200 unless `hold` is set: then they are kept unanswered. */
-  let hold = false;
+  /**
+   * Answers each request: given the seqs it holds, a status (or a status and a body), or 'hold' to keep it
+   * unanswered until the test ends it.
+   */
+  type Answer = (seqs: number[]) => number | [number, string] | 'hold';
+  const ok: Answer = () => 200;
+  const holdAll: Answer = () => 'hold';
+  let answer = ok;
   const held: ServerResponse[] = [];
+  /** The seqs of every request received, in order, and of those answered 2xx. */
   const seqs: number[] = [];
+  const delivered: number[] = [];
   let stderr: StderrCapture | undefined;
 
   before(async function () {
@@ -46,12 +54,22 @@ describe('thread mode: fallback, retained entries, close and reuse', function ()
       let body = '';
       request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
       request.on('end', () => {
+        const received: number[] = [];
         for (const line of body.split('\n').filter((each) => each !== '')) {
           const parsed = JSON.parse(line) as unknown;
-          for (const entry of Array.isArray(parsed) ? parsed : [parsed]) seqs.push((entry as { seq: number }).seq);
+          for (const entry of Array.isArray(parsed) ? parsed : [parsed]) {
+            // Elasticsearch's action lines hold no seq.
+            const { seq } = entry as { seq?: number };
+            if (typeof seq === 'number') received.push(seq);
+          }
         }
-        if (hold) held.push(response);
-        else response.end();
+        seqs.push(...received);
+        const given = answer(received);
+        if (given === 'hold') return void held.push(response);
+        const [status, answerBody] = typeof given === 'number' ? [given, ''] : given;
+        if (status < 300) delivered.push(...received);
+        response.statusCode = status;
+        response.end(answerBody);
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -61,12 +79,13 @@ describe('thread mode: fallback, retained entries, close and reuse', function ()
   beforeEach(async function () {
     this.timeout(40_000);
     await sidecar().ready;
-    hold = false;
+    answer = ok;
     seqs.length = 0;
+    delivered.length = 0;
   });
 
   afterEach(function () {
-    hold = false;
+    answer = ok;
     for (const response of held.splice(0)) response.end();
     stderr?.restore();
     stderr = undefined;
@@ -88,7 +107,7 @@ describe('thread mode: fallback, retained entries, close and reuse', function ()
       });
       const logger = winston.createLogger({ transports: [transport] });
       stderr = StderrCapture.start();
-      hold = true;
+      answer = holdAll;
       logger.info('entry', { seq: 0 });
       await until(() => held.length === 1, 'the first request');
       // One at a time, each taken in by the worker before the next: the worker's queue drops, not the hand-over.
@@ -100,7 +119,7 @@ describe('thread mode: fallback, retained entries, close and reuse', function ()
       expect(before).to.include({ logged: 11, dropped: 7, queued: 4 });
       expect(addsUp(before), JSON.stringify(before)).to.equal(true);
 
-      hold = false;
+      answer = ok;
       await sidecar().crashForTest();
       const stats = await transport.finish({ timeoutMs: 10_000 });
       expect(addsUp(stats), JSON.stringify(stats)).to.equal(true);
@@ -121,11 +140,11 @@ describe('thread mode: fallback, retained entries, close and reuse', function ()
       );
       await spool.close();
       stderr = StderrCapture.start();
-      hold = true;
+      answer = holdAll;
       const transport = new LogstreamTransport({ url, thread: true, spool: { dir }, fallingBehind: false });
       await until(() => held.length === 1, 'the first recovered entry sent');
       await sidecar().crashForTest();
-      hold = false;
+      answer = ok;
       held.shift()?.end();
       const stats = await transport.finish({ timeoutMs: 5000 });
       expect(addsUp(stats), JSON.stringify(stats)).to.equal(true);
@@ -143,11 +162,78 @@ describe('thread mode: fallback, retained entries, close and reuse', function ()
     }
   });
 
+  it('a 413 split whose first half was delivered: stats add up after the fallback (the half is not counted twice)', async function () {
+    const transport = new LogstreamTransport({
+      url,
+      thread: true,
+      batch: { maxEntries: 4, maxDelayMs: 50 },
+      fallingBehind: false,
+    });
+    const logger = winston.createLogger({ transports: [transport] });
+    stderr = StderrCapture.start();
+    // 4 entries: 413, then the first half delivered, the second half held (the worker dies while it is sent).
+    // A first request, alone: the next one lingers (its predecessor left less than 100 ms before), so it takes
+    // the four entries at once.
+    logger.info('entry', { seq: -1 });
+    await until(() => delivered.length === 1, 'the first request');
+    answer = (received) => (received.length > 2 ? 413 : received[0] === 0 ? 200 : 'hold');
+    for (let seq = 0; seq < 4; seq++) logger.info('entry', { seq });
+    await until(() => held.length === 1, 'the second half sent');
+    // One more entry: the worker reports its state as it takes it in (the half delivered is counted there).
+    logger.info('entry', { seq: 4 });
+    await until(() => transport.stats().delivered === 3, 'the first half counted');
+    expect(transport.stats()).to.include({ logged: 6, delivered: 3, queued: 3 });
+
+    answer = ok;
+    await sidecar().crashForTest();
+    const stats = await transport.finish({ timeoutMs: 10_000 });
+    expect(addsUp(stats), JSON.stringify(stats)).to.equal(true);
+    expect(stats).to.include({ logged: 6, delivered: 6, queued: 0 });
+    // Nothing is lost: every entry reached the server (the request in flight at the crash may arrive twice).
+    expect([...new Set(delivered)].sort((a, b) => a - b)).to.deep.equal([-1, 0, 1, 2, 3, 4]);
+  });
+
+  it('an Elasticsearch answer that asks for one entry again: stats add up after the fallback (the others are not counted twice)', async function () {
+    const transport = new LogstreamTransport({
+      url,
+      thread: true,
+      protocol: 'elasticsearch',
+      batch: { maxEntries: 4, maxDelayMs: 50 },
+      fallingBehind: false,
+    });
+    const logger = winston.createLogger({ transports: [transport] });
+    stderr = StderrCapture.start();
+    logger.info('entry', { seq: -1 });
+    await until(() => delivered.length === 1, 'the first request');
+    // 4 entries: the first is asked for again (429), the others are created; the request sending it again is held.
+    const created = JSON.stringify({ create: { status: 201 } });
+    const tooMany = JSON.stringify({ create: { status: 429, error: { type: 'es_rejected_execution_exception' } } });
+    answer = (received) => {
+      if (received.length === 4)
+        return [200, `{"errors":true,"items":[${[tooMany, created, created, created].join(',')}]}`];
+      return 'hold';
+    };
+    for (let seq = 0; seq < 4; seq++) logger.info('entry', { seq });
+    await until(() => held.length === 1, 'the first entry sent again');
+    // One more entry: the worker reports its state as it takes it in (the three created are counted there).
+    logger.info('entry', { seq: 4 });
+    await until(() => transport.stats().delivered === 4, 'the three created counted');
+    expect(transport.stats()).to.include({ logged: 6, delivered: 4, queued: 2 });
+
+    answer = ok;
+    await sidecar().crashForTest();
+    const stats = await transport.finish({ timeoutMs: 10_000 });
+    expect(addsUp(stats), JSON.stringify(stats)).to.equal(true);
+    expect(stats).to.include({ logged: 6, delivered: 6, queued: 0 });
+    // Nothing is lost: every entry reached the server (the request in flight at the crash may arrive twice).
+    expect([...new Set(delivered)].sort((a, b) => a - b)).to.deep.equal([-1, 0, 1, 2, 3, 4]);
+  });
+
   for (const mode of DELIVERY_MODES) {
     it(`[${mode.name}] finish() called around close() (logger.close(), logger.remove()) resolves once settled, not at its deadline`, async function () {
       const transport = new LogstreamTransport({ url, ...mode.options, fallingBehind: false });
       const logger = winston.createLogger({ transports: [transport] });
-      hold = true;
+      answer = holdAll;
       logger.info('entry', { seq: 0 });
       await until(() => held.length === 1, 'the first request');
       // Removed from its logger while its entry is being sent (winston calls close()), then flushed.
@@ -182,7 +268,7 @@ describe('thread mode: fallback, retained entries, close and reuse', function ()
     const transport = new LogstreamTransport({ url, thread: true, maxQueueEntries: 1000, fallingBehind: false });
     const logger = winston.createLogger({ transports: [transport] });
     stderr = StderrCapture.start();
-    hold = true;
+    answer = holdAll;
     const text = 'x'.repeat(1000);
     let seq = 0;
     /** Logs 500 entries, then waits for the worker to take them in. */
@@ -201,7 +287,7 @@ describe('thread mode: fallback, retained entries, close and reuse', function ()
       // 20,000 entries of 1 KB were dropped: none of them should stay in memory.
       expect(grown, 'bytes of array buffers grown').to.be.below(4 * 1024 * 1024);
     } finally {
-      hold = false;
+      answer = ok;
       for (const response of held.splice(0)) response.end();
       await transport.finish({ timeoutMs: 10_000 });
     }
