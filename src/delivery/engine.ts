@@ -52,10 +52,12 @@ export interface DeliveryEngineOptions {
   readonly backlog: BacklogThresholds | false;
   /**
    * Keep entries on disk (see {@link SpoolSettings}); what an earlier run left is sent first, to `recoveryTarget`.
-   * Without a `recoveryTarget`, no spool is opened.
    */
   readonly spool?: SpoolSettings | undefined;
-  /** Where entries recovered from the spool go: the server in force at construction. */
+  /**
+   * Where entries recovered from the spool go: the server in force at construction. Without one, they go to the
+   * server of the first entry queued; a `finish()` called before that keeps them in the spool for the next run.
+   */
   readonly recoveryTarget?: ServerTarget | undefined;
   /** Notices one-line reports; see {@link DeliveryObserver}. */
   readonly observer: DeliveryObserver;
@@ -244,10 +246,10 @@ export class DeliveryEngine {
     if (options.backlog !== false) {
       this.#backlog = new BacklogMonitor(options.backlog, options.observer, this.#startedAtMs);
     }
-    if (options.spool !== undefined && options.recoveryTarget !== undefined) {
+    if (options.spool !== undefined) {
       [this.#spool, this.#recovery] = this.#openSpool(options.spool, options.recoveryTarget);
       // Once the feed is in place: the hold asks whether there is work, and the task takes from the feed.
-      if (this.#recovery !== undefined) {
+      if (this.#recovery !== undefined && !this.#recovery.waitingForTarget) {
         this.#hold.workArrived();
         this.#scheduleTask();
       }
@@ -258,7 +260,7 @@ export class DeliveryEngine {
    * Opens the spool; what an earlier run left is sent before anything newer, read from the spool as it goes (see
    * {@link RecoveryFeed}): it takes the first sequence numbers.
    */
-  #openSpool(settings: SpoolSettings, target: ServerTarget): [SpoolKeeper?, RecoveryFeed?] {
+  #openSpool(settings: SpoolSettings, target: ServerTarget | undefined): [SpoolKeeper?, RecoveryFeed?] {
     const notice = (message: string): void => this.#options.observer.onNotice(message);
     const opened = SpoolKeeper.open(settings, notice);
     if (opened === undefined) return [];
@@ -388,7 +390,9 @@ export class DeliveryEngine {
 
   /** How long the oldest entry in memory (queued or in flight) has waited at `nowMs`, in ms; 0 when there is none. */
   oldestAgeMs(nowMs: number): number {
-    return this.unsettled === 0 ? 0 : Math.max(0, nowMs - this.#oldestAcceptedAtMs());
+    // Recovered entries waiting for a server are all that is unsettled, and they are on disk, not in memory.
+    if (this.unsettled === 0 || this.#recovery?.waitingForTarget) return 0;
+    return Math.max(0, nowMs - this.#oldestAcceptedAtMs());
   }
 
   /**
@@ -397,6 +401,7 @@ export class DeliveryEngine {
    * @returns false when the entry itself was dropped (drop-newest).
    */
   enqueue(line: string, size: number, target: ServerTarget, nowMs: number): boolean {
+    if (this.#recovery?.waitingForTarget) this.#recovery.sendTo(target);
     const spool = this.#spool;
     if (spool !== undefined && !spool.hasRoomFor(size) && !this.#makeSpoolRoom(spool, size)) {
       this.#queue.countDropped(1);
@@ -454,11 +459,26 @@ export class DeliveryEngine {
    * @param timeoutMs - `Infinity` waits as long as it takes.
    */
   finish(timeoutMs: number): Promise<void> {
+    if (this.#recovery?.waitingForTarget) this.#keepRecoveredWithoutServer();
     const seq = this.#queue.accepted;
     if (this.#lowestUnsettledSeq() >= seq) return Promise.resolve();
     const settled = this.#barrier.wait(seq, timeoutMs);
     this.#wakeLinger?.();
     return settled;
+  }
+
+  /**
+   * No server was known when the engine was made, and no entry has named one since: the recovered entries stay in
+   * the spool for the next run, rather than hold up a `finish()` that nothing could satisfy.
+   */
+  #keepRecoveredWithoutServer(): void {
+    const given = this.#giveUpBelow((this.#recovery as RecoveryFeed).end);
+    const kept = this.#keepOrCountPending(given);
+    this.#options.observer.onNotice(
+      `${kept} log entries recovered from the spool stay there for the next run: no server to send them to`,
+    );
+    this.#settle();
+    if (this.unsettled === 0) this.#becomeIdle();
   }
 
   /**

@@ -15,7 +15,8 @@ const READ_BYTES = 1024 * 1024;
  */
 export class RecoveryFeed {
   readonly #keeper: SpoolKeeper;
-  readonly #target: ServerTarget;
+  /** Undefined until a server is known (see {@link sendTo}). */
+  #target: ServerTarget | undefined;
   readonly #read: BatchBounds;
   /** What was read and not yet taken. */
   readonly #buffer = new EntryQueue();
@@ -26,7 +27,7 @@ export class RecoveryFeed {
 
   /**
    * @param records - how many entries the spool recovered.
-   * @param target - where they go: the server in force at construction.
+   * @param target - where they go: the server in force at construction, if any (else see {@link sendTo}).
    * @param batch - a request's bounds: a read holds at least one request's worth...
    * @param queue - ...within the queue's bounds.
    * @param onUnreadable - the spool's files could not be read (they changed under it): the `count` entries left
@@ -35,7 +36,7 @@ export class RecoveryFeed {
   constructor(
     keeper: SpoolKeeper,
     records: number,
-    target: ServerTarget,
+    target: ServerTarget | undefined,
     batch: BatchBounds,
     queue: BatchBounds,
     onUnreadable: (count: number, error: Error) => void,
@@ -49,6 +50,16 @@ export class RecoveryFeed {
       maxBytes: Math.min(Math.max(batch.maxBytes, READ_BYTES), queue.maxBytes),
     };
     this.#onUnreadable = onUnreadable;
+  }
+
+  /** Whether the entries wait for a server to be sent to: none was in force when the transport was made. */
+  get waitingForTarget(): boolean {
+    return this.#target === undefined && this.#left > 0;
+  }
+
+  /** Sends the entries to `target`: the first server this process sends to, when none was known at construction. */
+  sendTo(target: ServerTarget): void {
+    this.#target = target;
   }
 
   /** Recovered entries not yet taken for a request. */
@@ -99,11 +110,12 @@ export class RecoveryFeed {
   }
 
   #fill(): void {
-    if (this.#buffer.length > 0 || this.#left === 0) return;
+    const target = this.#target;
+    if (this.#buffer.length > 0 || this.#left === 0 || target === undefined) return;
     try {
       const { maxEntries, maxBytes } = this.#read;
       for (const { line, acceptedAtMs } of this.#keeper.readRecovered(maxEntries, maxBytes)) {
-        this.#buffer.push(line, Buffer.byteLength(line), this.#target, acceptedAtMs);
+        this.#buffer.push(line, Buffer.byteLength(line), target, acceptedAtMs);
       }
     } catch (error) {
       const count = this.giveUp();

@@ -85,7 +85,7 @@ export class SpoolKeeper {
       onError: (error) => onNotice(`the spool stopped writing (${errorCode(error)}); entries are kept in memory only`),
     });
     if (result.kind !== 'opened') {
-      onNotice(`${result.message}; running without a spool`);
+      onNotice(result.message);
       return undefined;
     }
     const keeper = new SpoolKeeper(result.spool, settings.mode, result.recovered, onNotice);

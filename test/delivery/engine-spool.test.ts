@@ -10,7 +10,10 @@ import type { SpooledRecord } from '../../src/delivery/spool/index.js';
 import type { RequestCodec } from '../../src/delivery/codec.js';
 import { createElasticsearchCodec, ELASTICSEARCH_LIMITS } from '../../src/protocols/elasticsearch.js';
 import { defaultBatch } from '../../src/protocols/shared/definition.js';
+import { parseServerUrl } from '../../src/url.js';
 import { type Answer, JSON_ARRAY_CODEC, QUIET_OBSERVER, ScriptedServer, TARGET } from '../support/scripted-server.js';
+
+const OTHER_TARGET = parseServerUrl('http://other.test/ingest', 'test');
 
 /** JSON arrays of the lines, answers read as Elasticsearch bulk answers (429 items are sent again). */
 const BULK_CODEC: RequestCodec = {
@@ -40,6 +43,8 @@ describe('DeliveryEngine with a spool', function () {
     backlog?: BacklogThresholds;
     /** How requests are built and answers read; a JSON array of the lines, all accepted on a 2xx, by default. */
     codec?: RequestCodec;
+    /** No server is known when the engine is made (a Logstream with none set yet). */
+    withoutServer?: boolean;
   }
 
   function engineFor(server: ScriptedServer, mode: SpoolMode, maxBytes = 1 << 20, bounds: Bounds = {}): DeliveryEngine {
@@ -49,6 +54,7 @@ describe('DeliveryEngine with a spool', function () {
       batchEntries = 1000,
       backlog = false,
       codec = JSON_ARRAY_CODEC,
+      withoutServer = false,
     } = bounds;
     // This test's notices: a background write of an earlier test's engine may still end (and fail) later.
     const sink = notices;
@@ -61,7 +67,7 @@ describe('DeliveryEngine with a spool', function () {
       retry: { minDelayMs: 10, maxDelayMs: 10, maxElapsedMs: Infinity },
       holdProcessMs: 60_000,
       spool: { dir, mode, maxBytes, syncIntervalMs: 20 },
-      recoveryTarget: TARGET,
+      recoveryTarget: withoutServer ? undefined : TARGET,
       observer: {
         ...QUIET_OBSERVER,
         onNotice: (message) => sink.push(message),
@@ -340,13 +346,62 @@ describe('DeliveryEngine with a spool', function () {
       expect(third.counts).to.include({ recovered: 48, delivered: 48 });
       third.keepForNextRun();
     });
+    it(`without a server at construction, recovered entries go first to the server of the first entry logged (${mode})`, async function () {
+      const first = engineFor(new ScriptedServer(['stall']), mode);
+      log(first, 0, 3);
+      expect(await exitWith(first)).to.equal(3);
+
+      const server = new ScriptedServer([]);
+      const second = engineFor(server, mode, 1 << 20, { withoutServer: true });
+      expect(second.counts).to.include({ recovered: 3 });
+      expect(second.unsettled).to.equal(3);
+      // On disk, waiting: nothing is sent, and nothing in memory has an age.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(server.attempts).to.deep.equal([]);
+      expect(second.oldestAgeMs(Date.now() + 1000)).to.equal(0);
+
+      second.enqueue('e3', 3, OTHER_TARGET, Date.now());
+      await second.finish(Infinity);
+      expect(server.attempts.flat()).to.deep.equal(['e0', 'e1', 'e2', 'e3']);
+      expect(new Set(server.urls)).to.deep.equal(new Set([OTHER_TARGET.url]));
+      expect(second.counts).to.include({ recovered: 3, delivered: 4, spooled: 0 });
+      await exitWith(second);
+      expect(engineFor(new ScriptedServer([]), mode).counts.recovered, 'delivered entries are not replayed').to.equal(
+        0,
+      );
+    });
+
+    it(`without a server at construction, finish() before any entry keeps the recovered ones for the next run at once (${mode})`, async function () {
+      const first = engineFor(new ScriptedServer(['stall']), mode);
+      log(first, 0, 2);
+      expect(await exitWith(first)).to.equal(2);
+
+      const second = engineFor(new ScriptedServer([]), mode, 1 << 20, { withoutServer: true });
+      const started = Date.now();
+      await second.finish(5000);
+      expect(Date.now() - started, 'ms until finish() resolved').to.be.below(1000);
+      expect(second.counts).to.include({ recovered: 2, delivered: 0, spooled: 2, pending: 0 });
+      expect(second.unsettled).to.equal(0);
+      expect(notices).to.deep.equal([
+        '2 log entries recovered from the spool stay there for the next run: no server to send them to',
+      ]);
+      expect(await exitWith(second)).to.equal(0);
+
+      const server = new ScriptedServer([]);
+      const third = engineFor(server, mode);
+      await third.finish(Infinity);
+      expect(server.attempts.flat()).to.deep.equal(['e0', 'e1']);
+      third.keepForNextRun();
+    });
   }
 
   it('a second engine on the same directory runs without a spool, and says so once', function () {
     const owner = engineFor(new ScriptedServer([]), 'exit');
     const second = engineFor(new ScriptedServer([]), 'exit');
     expect(notices).to.have.length(1);
-    expect(notices[0]).to.match(/running without a spool$/);
+    expect(notices[0]).to.match(
+      /^spool: .+ is in use by process \d+ on .+; running without a spool \(if that process is gone, delete .+lock\)$/,
+    );
     expect(second.keepForNextRun()).to.equal(0);
     owner.keepForNextRun();
   });

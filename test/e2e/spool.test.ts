@@ -35,6 +35,7 @@ describeEachMode('end to end: the disk spool (scripts in their own processes)', 
     maxQueueEntries?: number;
     maxQueueBytes?: number;
     sampleRss?: boolean;
+    serverLater?: 'set' | 'never';
   }
 
   /** The fixture's argument for `args`, in this delivery mode. */
@@ -76,6 +77,22 @@ describeEachMode('end to end: the disk spool (scripts in their own processes)', 
       expect(spoolFiles(), 'every record released').to.deep.equal([]);
     });
   }
+
+  it('a Logstream with no server when the transport is made: recovered entries go to the first server set, first', async function () {
+    await receiver.stopListening();
+    expect(statsOf(await run({ from: 0, count: 5, ending: 'exit' }))).to.include({ spooled: 5 });
+    await receiver.startListening();
+
+    const never = await run({ from: 5, count: 0, ending: 'finish', serverLater: 'never' });
+    expect(statsOf(never)).to.include({ recovered: 5, spooled: 5, delivered: 0, queued: 0 });
+    expect(never.stderrLines).to.deep.equal([
+      'winston-logstream: 5 log entries recovered from the spool stay there for the next run: no server to send them to',
+    ]);
+    const later = await run({ from: 5, count: 3, ending: 'finish', serverLater: 'set' });
+    expect(statsOf(later)).to.include({ logged: 3, recovered: 5, delivered: 8, queued: 0, spooled: 0 });
+    expect((await receiver.entries()).map((entry) => entry.seq)).to.deep.equal([...Array(8).keys()]);
+    expect(spoolFiles(), 'every record released').to.deep.equal([]);
+  });
 
   it('a spool far larger than the queue: every entry arrives, in order, before the new ones, in bounded memory', async function () {
     this.timeout(120_000);
@@ -202,7 +219,9 @@ describeEachMode('end to end: the disk spool (scripts in their own processes)', 
       expect(holder.exitCode, 'the holder is running').to.equal(null);
       const second = await run({ from: 0, count: 3, ending: 'finish' });
       expect(second.stderrLines).to.have.length(1);
-      expect(second.stderrLines[0]).to.match(/^winston-logstream: .*running without a spool$/);
+      expect(second.stderrLines[0]).to.match(
+        /^winston-logstream: spool: .+ is in use by process \d+ on .+; running without a spool \(if that process is gone, delete .+\)$/,
+      );
       expect(statsOf(second)).to.include({ delivered: 3 });
     } finally {
       holder.kill('SIGKILL');

@@ -29,6 +29,8 @@ export const JSON_ARRAY_CODEC: RequestCodec = {
 export class ScriptedServer implements Sender {
   /** The entries of every attempt, in order. */
   readonly attempts: string[][] = [];
+  /** The URL of every attempt, in order. */
+  readonly urls: string[] = [];
   /** Called at every attempt, before it is answered. */
   onAttempt: () => void = () => undefined;
   readonly #script: Answer[];
@@ -46,6 +48,7 @@ export class ScriptedServer implements Sender {
 
   send(request: PreparedRequest, _extraHeaders: unknown, signal: AbortSignal): Promise<SendResult> {
     this.attempts.push(JSON.parse(request.body.toString()) as string[]);
+    this.urls.push(request.url);
     this.onAttempt();
     const answer = this.#script.shift() ?? this.#fallback;
     const aborted = (): SendResult => failure(request, 'ABORT_ERR', undefined);
