@@ -162,72 +162,59 @@ describe('thread mode: fallback, retained entries, close and reuse', function ()
     }
   });
 
-  it('a 413 split whose first half was delivered: stats add up after the fallback (the half is not counted twice)', async function () {
-    const transport = new LogstreamTransport({
-      url,
-      thread: true,
-      batch: { maxEntries: 4, maxDelayMs: 50 },
-      fallingBehind: false,
-    });
-    const logger = winston.createLogger({ transports: [transport] });
-    stderr = StderrCapture.start();
-    // 4 entries: 413, then the first half delivered, the second half held (the worker dies while it is sent).
-    // A first request, alone: the next one lingers (its predecessor left less than 100 ms before), so it takes
-    // the four entries at once.
-    logger.info('entry', { seq: -1 });
-    await until(() => delivered.length === 1, 'the first request');
-    answer = (received) => (received.length > 2 ? 413 : received[0] === 0 ? 200 : 'hold');
-    for (let seq = 0; seq < 4; seq++) logger.info('entry', { seq });
-    await until(() => held.length === 1, 'the second half sent');
-    // One more entry: the worker reports its state as it takes it in (the half delivered is counted there).
-    logger.info('entry', { seq: 4 });
-    await until(() => transport.stats().delivered === 3, 'the first half counted');
-    expect(transport.stats()).to.include({ logged: 6, delivered: 3, queued: 3 });
-
-    answer = ok;
-    await sidecar().crashForTest();
-    const stats = await transport.finish({ timeoutMs: 10_000 });
-    expect(addsUp(stats), JSON.stringify(stats)).to.equal(true);
-    expect(stats).to.include({ logged: 6, delivered: 6, queued: 0 });
-    // Nothing is lost: every entry reached the server (the request in flight at the crash may arrive twice).
-    expect([...new Set(delivered)].sort((a, b) => a - b)).to.deep.equal([-1, 0, 1, 2, 3, 4]);
-  });
-
-  it('an Elasticsearch answer that asks for one entry again: stats add up after the fallback (the others are not counted twice)', async function () {
-    const transport = new LogstreamTransport({
-      url,
-      thread: true,
+  const created = JSON.stringify({ create: { status: 201 } });
+  const tooMany = JSON.stringify({ create: { status: 429, error: { type: 'es_rejected_execution_exception' } } });
+  /** Requests of 4 entries partly settled, then the rest held while the worker dies. */
+  const partlySettled: { what: string; protocol: 'http' | 'elasticsearch'; answer: Answer; settled: number }[] = [
+    {
+      what: 'a 413 split whose first half was delivered',
+      protocol: 'http',
+      answer: (received) => (received.length > 2 ? 413 : received[0] === 0 ? 200 : 'hold'),
+      settled: 2,
+    },
+    {
+      what: 'an Elasticsearch answer that asked for its first entry again (429) and created the others',
       protocol: 'elasticsearch',
-      batch: { maxEntries: 4, maxDelayMs: 50 },
-      fallingBehind: false,
-    });
-    const logger = winston.createLogger({ transports: [transport] });
-    stderr = StderrCapture.start();
-    logger.info('entry', { seq: -1 });
-    await until(() => delivered.length === 1, 'the first request');
-    // 4 entries: the first is asked for again (429), the others are created; the request sending it again is held.
-    const created = JSON.stringify({ create: { status: 201 } });
-    const tooMany = JSON.stringify({ create: { status: 429, error: { type: 'es_rejected_execution_exception' } } });
-    answer = (received) => {
-      if (received.length === 4)
-        return [200, `{"errors":true,"items":[${[tooMany, created, created, created].join(',')}]}`];
-      return 'hold';
-    };
-    for (let seq = 0; seq < 4; seq++) logger.info('entry', { seq });
-    await until(() => held.length === 1, 'the first entry sent again');
-    // One more entry: the worker reports its state as it takes it in (the three created are counted there).
-    logger.info('entry', { seq: 4 });
-    await until(() => transport.stats().delivered === 4, 'the three created counted');
-    expect(transport.stats()).to.include({ logged: 6, delivered: 4, queued: 2 });
+      answer: (received) =>
+        received.length === 4
+          ? [200, `{"errors":true,"items":[${[tooMany, created, created, created].join(',')}]}`]
+          : 'hold',
+      settled: 3,
+    },
+  ];
 
-    answer = ok;
-    await sidecar().crashForTest();
-    const stats = await transport.finish({ timeoutMs: 10_000 });
-    expect(addsUp(stats), JSON.stringify(stats)).to.equal(true);
-    expect(stats).to.include({ logged: 6, delivered: 6, queued: 0 });
-    // Nothing is lost: every entry reached the server (the request in flight at the crash may arrive twice).
-    expect([...new Set(delivered)].sort((a, b) => a - b)).to.deep.equal([-1, 0, 1, 2, 3, 4]);
-  });
+  for (const { what, protocol, answer: partly, settled } of partlySettled) {
+    it(`the worker dies after ${what}: stats add up after the fallback (those settled are not counted twice)`, async function () {
+      const transport = new LogstreamTransport({
+        url,
+        thread: true,
+        protocol,
+        batch: { maxEntries: 4, maxDelayMs: 50 },
+        fallingBehind: false,
+      });
+      const logger = winston.createLogger({ transports: [transport] });
+      stderr = StderrCapture.start();
+      // A first request, alone: the next one lingers (its predecessor left less than 100 ms before), so it takes
+      // the four entries at once.
+      logger.info('entry', { seq: -1 });
+      await until(() => delivered.length === 1, 'the first request');
+      answer = partly;
+      for (let seq = 0; seq < 4; seq++) logger.info('entry', { seq });
+      await until(() => held.length === 1, 'the unsettled entries sent again');
+      // One more entry: the worker reports its state as it takes it in (what it settled is counted there).
+      logger.info('entry', { seq: 4 });
+      await until(() => transport.stats().delivered === 1 + settled, 'the settled entries counted');
+      expect(transport.stats()).to.include({ logged: 6, delivered: 1 + settled, queued: 5 - settled });
+
+      answer = ok;
+      await sidecar().crashForTest();
+      const stats = await transport.finish({ timeoutMs: 10_000 });
+      expect(addsUp(stats), JSON.stringify(stats)).to.equal(true);
+      expect(stats).to.include({ logged: 6, delivered: 6, queued: 0 });
+      // Nothing is lost: every entry reached the server (the request in flight at the crash may arrive twice).
+      expect([...new Set(delivered)].sort((a, b) => a - b)).to.deep.equal([-1, 0, 1, 2, 3, 4]);
+    });
+  }
 
   for (const mode of DELIVERY_MODES) {
     it(`[${mode.name}] finish() called around close() (logger.close(), logger.remove()) resolves once settled, not at its deadline`, async function () {
