@@ -57,8 +57,10 @@ const LOKI_GROWTH = { factor: 2, bytesPerEntry: 64, bytesPerRequest: 14 } as con
 /**
  * The `'loki'` protocol. Entries are grouped by label set; the value's line is the JSON of every field not
  * promoted to a label. Streams appear in the order of their first entry, and entries keep their order within a
- * stream. A `level` label is the level the entry was logged at (`loggedLevel`); a `level` left in the line
- * has no terminal colour codes.
+ * stream; entries of a stream logged in the same millisecond get timestamps 1 ns apart, in order, since Loki keeps
+ * only one of a stream's entries with the same timestamp and line (and orders equal timestamps as it likes). A
+ * `level` label is the level the entry was logged at (`loggedLevel`); a `level` left in the line has no terminal
+ * colour codes.
  */
 export function createLokiCodec(settings: LokiSettings, batch: BatchLimits): RequestCodec {
   const { staticLabels, labelFields } = settings;
@@ -67,8 +69,8 @@ export function createLokiCodec(settings: LokiSettings, batch: BatchLimits): Req
   const hasStaticLabels = Object.keys(staticLabels).length > 0;
   /** The label fields' names as JSON texts (label names need no escaping), to find them among the fields' texts. */
   const quotedLabelFields = labelFields.map((name) => JSON.stringify(name));
-  /** The label set (as JSON) and the stream value of an entry's snapshot. */
-  const streamEntry = (snapshot: string): [string, string] => {
+  /** The label set (as JSON), the time and the line (as JSON) of an entry's snapshot. */
+  const streamEntry = (snapshot: string): StreamEntry => {
     const { timeMs, level, fieldsJson } = readSnapshot(snapshot);
     const fields = fieldTexts(fieldsJson);
     const labelTexts: (string | undefined)[] = [];
@@ -93,7 +95,7 @@ export function createLokiCodec(settings: LokiSettings, batch: BatchLimits): Req
     });
     // Loki refuses a stream without labels, and with it the whole request: an entry that gives none is labelled so.
     if (!labelled) labels[labelFields[0] as string] = 'unknown';
-    return [JSON.stringify(labels), `["${unixNanoString(timeMs)}",${JSON.stringify(`{${line}}`)}]`];
+    return { labels: JSON.stringify(labels), timeMs, line: JSON.stringify(`{${line}}`) };
   };
   return {
     batch: snapshotBounds(batch, { ...LOKI_GROWTH, bytesPerEntry: LOKI_GROWTH.bytesPerEntry + staticBytes }),
@@ -101,20 +103,42 @@ export function createLokiCodec(settings: LokiSettings, batch: BatchLimits): Req
   };
 }
 
-/** A label's value from its field's JSON text: a string's value, or the JSON text of anything else. */
+/**
+ * A label's value from its field's JSON text: a string's value, or the JSON text of anything else. A lone surrogate
+ * (a string cut inside an emoji) becomes U+FFFD: Loki refuses its escape in a label, and with it the whole request.
+ */
 function labelText(valueText: string): string {
-  return valueText.charCodeAt(0) === 0x22 ? (JSON.parse(valueText) as string) : valueText;
+  return valueText.charCodeAt(0) === 0x22 ? (JSON.parse(valueText) as string).toWellFormed() : valueText;
 }
 
-function encodeStreams(entries: readonly (readonly [string, string])[]): string {
-  const streams = new Map<string, string[]>();
-  for (const [labels, value] of entries) {
-    const values = streams.get(labels);
-    if (values === undefined) streams.set(labels, [value]);
-    else values.push(value);
+/** One entry of a stream: its label set and line as JSON texts, and when it was logged. */
+interface StreamEntry {
+  readonly labels: string;
+  readonly timeMs: number;
+  readonly line: string;
+}
+
+/** A stream being built: its values, and its last entry's millisecond and how many entries it holds so far. */
+interface StreamValues {
+  readonly values: string[];
+  lastMs: number;
+  inLastMs: number;
+}
+
+function encodeStreams(entries: readonly StreamEntry[]): string {
+  const streams = new Map<string, StreamValues>();
+  for (const { labels, timeMs, line } of entries) {
+    let stream = streams.get(labels);
+    if (stream === undefined) {
+      stream = { values: [], lastMs: Number.NaN, inLastMs: 0 };
+      streams.set(labels, stream);
+    }
+    if (timeMs === stream.lastMs) stream.inLastMs++;
+    else [stream.lastMs, stream.inLastMs] = [timeMs, 0];
+    stream.values.push(`["${unixNanoString(timeMs, stream.inLastMs)}",${line}]`);
   }
   const parts: string[] = [];
-  for (const [labels, values] of streams) parts.push(`{"stream":${labels},"values":[${values.join(',')}]}`);
+  for (const [labels, { values }] of streams) parts.push(`{"stream":${labels},"values":[${values.join(',')}]}`);
   return `{"streams":[${parts.join(',')}]}`;
 }
 
@@ -132,7 +156,8 @@ function resolveLabels(labels: unknown): LokiSettings {
   for (const [label, value] of Object.entries(section<Record<string, string>>(given.static, 'loki.labels.static'))) {
     if (!LABEL_NAME.test(label)) throw optionError(`option "loki.labels.static" has an invalid label name "${label}"`);
     if (typeof value !== 'string') throw optionError(`option "loki.labels.static.${label}" must be a string`);
-    staticLabels[label] = value;
+    // Loki treats an empty label as absent; a lone surrogate would make it refuse every request.
+    if (value !== '') staticLabels[label] = value.toWellFormed();
   }
   const labelFields = given.fields ?? ['level'];
   if (!isLabelNames(labelFields))

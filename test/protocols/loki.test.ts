@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { createLokiCodec, LOKI_LIMITS } from '../../src/protocols/loki.js';
-import { defaultBatch } from '../../src/protocols/shared/definition.js';
+import { createLokiCodec, loki, LOKI_LIMITS } from '../../src/protocols/loki.js';
+import { defaultBatch, processEnvironment } from '../../src/protocols/shared/definition.js';
 import type { LogInfo } from '../../src/protocols/shared/encoder.js';
 import { bodyText, entryEncoder } from '../support/entry-encoder.js';
 
@@ -136,5 +136,46 @@ describe('protocols/loki', function () {
       [{ level: 'error' }, 1],
       [{ level: 'unknown' }, 1],
     ]);
+  });
+  it('gives entries of a stream logged in the same millisecond timestamps 1 ns apart, in order (Loki keeps one of equal pairs)', function () {
+    // grafana/loki pkg/chunkenc/unordered.go: entries of a stream with the same timestamp and line are one entry.
+    const encoder = entryEncoder(
+      createLokiCodec({ staticLabels: {}, labelFields: ['level'] }, defaultBatch(LOKI_LIMITS)),
+    );
+    const entry = { level: 'warn', message: 'cache miss' };
+    const times = [timeMs, timeMs, timeMs + 1, timeMs + 1, timeMs + 1];
+    const lines = times.map((time, i) =>
+      encoder.encodeEntry(i === 2 ? { level: 'info', message: 'other' } : entry, time),
+    );
+    const body = JSON.parse(bodyText(encoder.encode(lines))) as { streams: { values: [string, string][] }[] };
+    expect(body.streams.map((stream) => stream.values.map(([ns]) => ns))).to.deep.equal([
+      // Counted per stream: the entry of another stream in between does not start the next millisecond's over.
+      ['1570818238000000000', '1570818238000000001', '1570818238001000000', '1570818238001000001'],
+      ['1570818238001000000'],
+    ]);
+  });
+
+  it('writes a lone surrogate in a label value as U+FFFD (Loki refuses its escape in a label, and the whole request)', function () {
+    const encoder = entryEncoder(
+      createLokiCodec({ staticLabels: { app: 'shop' }, labelFields: ['level', 'user'] }, defaultBatch(LOKI_LIMITS)),
+    );
+    // A string cut inside an emoji, as `.slice()` does.
+    const user = '😀bob'.slice(1);
+    const body = bodyText(encoder.encode([encoder.encodeEntry({ level: 'info', message: 'cut', user }, timeMs)]));
+    expect(body).to.not.match(/\\u[dD][89a-fA-F]/);
+    const { streams } = JSON.parse(body) as { streams: { stream: Record<string, string> }[] };
+    expect(streams[0]?.stream).to.deep.equal({ app: 'shop', level: 'info', user: '\ufffdbob' });
+  });
+
+  it('leaves out empty static labels, as Loki does: an entry with no other label is labelled "unknown"', function () {
+    const resolve = (labels: unknown) => loki.resolve({ labels }, {}, processEnvironment()).settings;
+    const { name: _name, ...settings } = resolve({ static: { env: '', app: 'shop\ud800' }, fields: ['tenant'] });
+    expect(settings).to.deep.equal({ staticLabels: { app: 'shop\ufffd' }, labelFields: ['tenant'] });
+    const encoder = entryEncoder(
+      createLokiCodec({ staticLabels: {}, labelFields: ['tenant'] }, defaultBatch(LOKI_LIMITS)),
+    );
+    const body = JSON.parse(bodyText(encoder.encode([encoder.encodeEntry({ message: 'm' }, timeMs)])));
+    expect(body.streams[0].stream).to.deep.equal({ tenant: 'unknown' });
+    expect(() => resolve({ static: { env: '' }, fields: [] })).to.throw(TypeError, /at least one label/);
   });
 });

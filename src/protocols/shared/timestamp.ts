@@ -33,9 +33,12 @@ export function isoTimestamp(ms: number): string {
   return cachedIso;
 }
 
-/** Nanoseconds since the Unix epoch as a decimal string (OTLP, Loki), from a millisecond time. */
-export function unixNanoString(ms: number): string {
-  return `${Math.trunc(ms)}000000`;
+/**
+ * Nanoseconds since the Unix epoch as a decimal string (OTLP, Loki), from a millisecond time, plus `extraNs`
+ * (0 to 999,999; for a time since the epoch, not before it).
+ */
+export function unixNanoString(ms: number, extraNs = 0): string {
+  return extraNs === 0 ? `${Math.trunc(ms)}000000` : `${Math.trunc(ms)}${String(extraNs).padStart(6, '0')}`;
 }
 
 /** Seconds since the Unix epoch with exactly three decimals (`1433188255.500`), from a millisecond time (Splunk HEC). */
