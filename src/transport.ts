@@ -238,10 +238,8 @@ function takeFromWorkerAtExit(): FromWorkerAtExit {
     return { parts: [], keep: () => 0 };
   }
   const settled: SettledAtExit[] = [];
-  const parts = taken.map(({ stream, batches, failing }): ExitPart => {
+  const parts = taken.map(({ stream, batches, failing, unsettled }): ExitPart => {
     const transport = byStream.get(stream) as LogstreamTransport;
-    let unsettled = 0;
-    for (const batch of batches) unsettled += batch.lines.length;
     return {
       unsettled,
       source: exitTimeoutOf(transport) > 0 ? exitSourceOf(transport, { batches, failing }) : undefined,

@@ -71,6 +71,11 @@ export interface TakenAtExit {
   readonly stream: number;
   readonly batches: readonly ExitBatch[];
   readonly failing: boolean;
+  /**
+   * Every entry of the stream not yet settled: those of `batches`, and any left for the spool (recovered ones not
+   * yet sent, and those queued behind them).
+   */
+  readonly unsettled: number;
 }
 
 /** What the drain at exit did with a stream's taken entries (see `DeliveryEngine.settleAtExit`). */

@@ -56,6 +56,8 @@ class Stream {
     this.#firstRingSeq = this.engine.unsettled;
     this.#trimmedSeq = this.#firstRingSeq;
     this.#madeWayBelowSeq = this.#firstRingSeq;
+    // Reported at once: what an earlier run left in the spool may wait for a server, and no request tell of it.
+    markChanged(this);
   }
 
   take(record: RingRecord): void {
@@ -271,7 +273,9 @@ async function takeAtExit(message: Extract<ToSidecar, { type: 'exit-take' }>): P
   }
   const taken = message.streams.flatMap((id) => {
     const engine = streams.get(id)?.engine;
-    return engine === undefined ? [] : [{ stream: id, ...engine.takeForExit() }];
+    if (engine === undefined) return [];
+    const { batches, failing } = engine.takeForExit();
+    return [{ stream: id, batches, failing, unsettled: engine.unsettled }];
   });
   const keepPosted = Atomics.load(exitReplies, KEEP_POSTED);
   replyAtExit({ type: 'taken', taken });

@@ -61,6 +61,11 @@ export class Sidecar {
   readonly #overflow: RingRecord[] = [];
   #overflowTimer: NodeJS.Timeout | undefined;
   /**
+   * Messages that must reach the worker after the records waiting in `#overflow` (a `finish` covers them, a `close`
+   * follows them): posted once those are in the ring.
+   */
+  readonly #afterOverflow: ToSidecar[] = [];
+  /**
    * Resolves once the worker has loaded its module (or died trying). Nothing waits for it: entries and messages
    * wait in the ring and the port meanwhile.
    */
@@ -116,12 +121,12 @@ export class Sidecar {
   /** The stream is gone and settled. */
   close(stream: number): void {
     if (!this.#clients.delete(stream)) return;
-    this.#post({ type: 'close', stream });
+    this.#postAfterOverflow({ type: 'close', stream });
   }
 
   /** Resolves `call` of the stream's client once what it wrote is settled, or at `timeoutMs`. */
   finish(stream: number, call: number, timeoutMs: number): void {
-    this.#post({ type: 'finish', stream, call, timeoutMs });
+    this.#postAfterOverflow({ type: 'finish', stream, call, timeoutMs });
   }
 
   /** Hands a record to the worker, in order with every earlier one. */
@@ -187,6 +192,12 @@ export class Sidecar {
     if (!this.#lost) this.#worker.postMessage(message);
   }
 
+  /** Posts `message` once every record written before it is in the ring: the worker reads the ring first. */
+  #postAfterOverflow(message: ToSidecar): void {
+    if (this.#overflow.length === 0) this.#post(message);
+    else this.#afterOverflow.push(message);
+  }
+
   #writeOverflow(): void {
     this.#overflowTimer = undefined;
     let written = 0;
@@ -196,6 +207,7 @@ export class Sidecar {
     }
     this.#overflow.splice(0, written);
     if (this.#overflow.length > 0) this.#overflowTimer = setTimeout(() => this.#writeOverflow(), OVERFLOW_RETRY_MS);
+    else for (const message of this.#afterOverflow.splice(0)) this.#post(message);
   }
 
   #receive(message: FromSidecar): void {
@@ -220,6 +232,7 @@ export class Sidecar {
     this.#lost = true;
     clearTimeout(this.#overflowTimer);
     this.#overflow.length = 0;
+    this.#afterOverflow.length = 0;
     if (current === this) current = undefined;
     for (const client of this.#clients.values()) client.onWorkerLost();
     this.#clients.clear();

@@ -94,6 +94,27 @@ describeEachMode('end to end: the disk spool (scripts in their own processes)', 
     expect(spoolFiles(), 'every record released').to.deep.equal([]);
   });
 
+  it('an exit with recovered entries still unsent: the exit line counts them, and the entries behind them', async function () {
+    await receiver.stopListening();
+    try {
+      expect(statsOf(await run({ from: 0, count: 5, ending: 'exit' }))).to.include({ spooled: 5 });
+      // The server still down: the recovered entries fail first, and the 3 logged wait behind them.
+      const down = await run({ from: 5, count: 3, ending: 'exit' });
+      expect(statsOf(down)).to.include({ logged: 3, recovered: 5, spooled: 8 });
+      expect(down.stderrLines).to.deep.equal([
+        'winston-logstream: process exiting with 8 log entries not delivered; 8 kept in the spool for the next run',
+      ]);
+      // No server at all: the recovered entries wait for one (the entry logged meanwhile is skipped).
+      const none = await run({ from: 8, count: 1, ending: 'exit', serverLater: 'never' });
+      expect(statsOf(none)).to.include({ skipped: 1, recovered: 8, spooled: 8 });
+      expect(none.stderrLines).to.deep.equal([
+        'winston-logstream: process exiting with 8 log entries not delivered; 8 kept in the spool for the next run',
+      ]);
+    } finally {
+      await receiver.startListening();
+    }
+  });
+
   it('a spool far larger than the queue: every entry arrives, in order, before the new ones, in bounded memory', async function () {
     this.timeout(120_000);
     // 64 MiB of entries of 2 KiB, as the transport writes them; the queue holds 1 MiB.

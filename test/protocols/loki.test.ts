@@ -174,7 +174,7 @@ describe('protocols/loki', function () {
     const encoder = entryEncoder(
       createLokiCodec({ staticLabels: {}, labelFields: ['tenant'] }, defaultBatch(LOKI_LIMITS)),
     );
-    const body = JSON.parse(bodyText(encoder.encode([encoder.encodeEntry({ message: 'm' }, timeMs)])));
+    const body = JSON.parse(bodyText(encoder.encode([encoder.encodeEntry({ level: 'info', message: 'm' }, timeMs)])));
     expect(body.streams[0].stream).to.deep.equal({ tenant: 'unknown' });
     expect(() => resolve({ static: { env: '' }, fields: [] })).to.throw(TypeError, /at least one label/);
   });

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import winston from 'winston';
-import { type DeliveryStats, LogstreamTransport } from '../../src/index.js';
+import { type DeliveryStats, Logstream, LogstreamTransport } from '../../src/index.js';
 import { sidecar } from '../../src/thread/sidecar.js';
 import { DELIVERY_MODES } from '../support/modes.js';
 import { appendAll, openSpool, tempSpoolDir } from '../support/spool.js';
@@ -217,6 +217,47 @@ describe('thread mode: fallback, retained entries, close and reuse', function ()
   }
 
   for (const mode of DELIVERY_MODES) {
+    it(`[${mode.name}] logger.end() right after logging ten times what the worker's ring holds: 'finish' comes once all is delivered`, async function () {
+      this.timeout(30_000);
+      // 400 entries of 100 KB: 40 MB, within maxQueueBytes (64 MiB), ten times the ring (4 MiB). What does not fit
+      // in the ring waits on the application's thread: the finish must cover it too.
+      const transport = new LogstreamTransport({ url, ...mode.options, batch: true, fallingBehind: false });
+      const logger = winston.createLogger({ transports: [transport] });
+      const pad = 'p'.repeat(100_000);
+      for (let seq = 0; seq < 400; seq++) logger.info(pad, { seq });
+      await new Promise((resolve) => logger.on('finish', resolve).end());
+      expect(transport.stats()).to.include({ logged: 400, delivered: 400, queued: 0 });
+      expect(seqs).to.deep.equal(Array.from({ length: 400 }, (_, seq) => seq));
+    });
+
+    it(`[${mode.name}] entries recovered from the spool, waiting for a server, count from the start; finish() keeps them after close()`, async function () {
+      const { dir, cleanup } = tempSpoolDir();
+      try {
+        const { spool } = openSpool({ dir });
+        appendAll(
+          spool,
+          [0, 1].map((seq) => JSON.stringify({ level: 'info', message: 'earlier run', seq })),
+        );
+        await spool.close();
+        const logstream = new Logstream();
+        const transport = logstream.makeTransport({ ...mode.options, spool: { dir } });
+        const logger = winston.createLogger({ transports: [transport] });
+        stderr = StderrCapture.start();
+        await until(() => transport.stats().recovered === 2, 'the recovered entries counted');
+        expect(transport.stats()).to.include({ recovered: 2, queued: 2 });
+        // Removed from its logger (winston calls close()) with its recovered entries unsettled: it stays in its
+        // Logstream, whose finish() keeps them for the next run and says so.
+        logger.remove(transport);
+        const stats = await logstream.finish({ timeoutMs: 2000 });
+        expect(stats).to.include({ recovered: 2, spooled: 2, queued: 0 });
+        expect(stderr.lines()).to.deep.equal([
+          'winston-logstream: 2 log entries recovered from the spool stay there for the next run: no server to send them to',
+        ]);
+      } finally {
+        cleanup();
+      }
+    });
+
     it(`[${mode.name}] finish() called around close() (logger.close(), logger.remove()) resolves once settled, not at its deadline`, async function () {
       const transport = new LogstreamTransport({ url, ...mode.options, fallingBehind: false });
       const logger = winston.createLogger({ transports: [transport] });
