@@ -82,7 +82,10 @@ export class Logstream implements ServerSetting {
     return this.#target !== undefined;
   }
 
-  /** The current server URL as set (it may hold credentials: do not log it), or `undefined`. */
+  /**
+   * The current server URL as set, normalized as `new URL()` writes it (it may hold credentials: do not log it), or
+   * `undefined`.
+   */
   getServer(): string | undefined {
     return this.#target?.url;
   }

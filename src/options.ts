@@ -35,9 +35,9 @@ export interface BatchOptions {
   maxBytes?: number;
   /**
    * The longest a batch that is not full waits for more entries, in ms. Requests that are not full are paced: one
-   * leaves at once when the previous request left at least 100 ms ago (a quiet application's entries are not held
-   * back), else when the pacing interval since the previous one has passed or entries have stopped coming for
-   * 100 ms (the tail of a burst). The interval is 100 ms while entries arrive at up to 100 per second, and grows
+   * leaves once at least 100 ms have passed since the previous request left, and either the pacing interval has
+   * passed too or entries have stopped coming for 100 ms (the tail of a burst); a lone entry after a quiet spell
+   * leaves at once. The interval is 100 ms while entries arrive at up to 100 per second, and grows
    * with the rate above that (1 ms per entry per second: 500 ms at 500 entries/s) up to `maxDelayMs`, so that a busy
    * application sends few, full requests: each costs the application a fixed amount of CPU. A full batch and
    * `finish()` never wait. At 100 or less it is a fixed interval; `0` sends a request whenever the previous one is
@@ -488,6 +488,12 @@ function checkWinstonOptions(options: LogstreamTransportOptions): void {
   }
   if (onDeliveryError !== undefined && typeof onDeliveryError !== 'function') {
     throw new TypeError('winston-logstream: option "onDeliveryError" must be a function');
+  }
+  for (const name of ['silent', 'handleExceptions', 'handleRejections'] as const) {
+    const value = (options as Partial<Record<typeof name, unknown>>)[name];
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new TypeError(`winston-logstream: option "${name}" must be a boolean`);
+    }
   }
 }
 

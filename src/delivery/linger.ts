@@ -3,15 +3,14 @@
  *
  * Every request costs a fixed amount of CPU in the HTTP client, whatever it carries, so a busy application should
  * send few, full requests; a quiet one should not make its entries wait. The policy paces requests that are not
- * full: a request leaves at once when the previous one left at least the quiet interval ago (100 ms, or `maxDelayMs`
- * when that is shorter), and otherwise waits until the pacing interval since the previous one has passed. The
- * interval is the quiet one while entries arrive at up to 100 per second, and grows with the rate above that, by 1 ms
- * per entry per second (500 ms at 500 entries/s), up to `maxDelayMs`; a request also leaves once entries have
- * stopped coming for a quiet interval. A lone entry after a quiet spell therefore leaves at once, a slow
- * application's entries and a burst's tail wait about the quiet interval, and a busy application's requests fill
- * up: about one per second at 1,000 entries/s, and full ones above that (they leave without waiting: the engine's
- * part, as does `finish()`). No entry waits longer than `maxDelayMs`, or than the request in flight takes when that
- * is longer.
+ * full: a request leaves once at least the quiet interval (100 ms, or `maxDelayMs` when that is shorter) has passed
+ * since the previous one left, and either the pacing interval has passed too or entries have stopped coming for a
+ * quiet interval. The pacing interval is the quiet one while entries arrive at up to 100 per second, and grows with
+ * the rate above that, by 1 ms per entry per second (500 ms at 500 entries/s), up to `maxDelayMs`. A lone entry
+ * after a quiet spell therefore leaves at once, a slow application's entries and a burst's tail wait about the quiet
+ * interval, and a busy application's requests fill up: about one per second at 1,000 entries/s, and full ones above
+ * that (they leave without waiting: the engine's part, as does `finish()`). No entry waits longer than
+ * `maxDelayMs`, or than the request in flight takes when that is longer.
  * @module
  */
 

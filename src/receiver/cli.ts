@@ -26,9 +26,11 @@ Options:
   -v, --version          print the version
 
 Bodies: a JSON object or array (Content-Type: application/json), or NDJSON
-(application/x-ndjson), optionally gzip-compressed (Content-Encoding: gzip).
+(application/x-ndjson, application/jsonl), optionally compressed (Content-Encoding:
+gzip or deflate).
 Answers: 200 {"accepted": N}; 400 for bad JSON or JSON nested over ${MAX_JSON_DEPTH} levels;
-413 over --max-body (at once when Content-Length says so) or --max-entries.
+413 over --max-body (at once when Content-Length says so) or --max-entries;
+415 for another content type or encoding.
 Ctrl-C (SIGINT) or SIGTERM prints a summary line and exits 0.
 `;
 

@@ -62,9 +62,9 @@ export class Sidecar {
   #overflowTimer: NodeJS.Timeout | undefined;
   /**
    * Messages that must reach the worker after the records waiting in `#overflow` (a `finish` covers them, a `close`
-   * follows them): posted once those are in the ring.
+   * follows them): made and posted once those are in the ring.
    */
-  readonly #afterOverflow: ToSidecar[] = [];
+  readonly #afterOverflow: (() => ToSidecar)[] = [];
   /**
    * Resolves once the worker has loaded its module (or died trying). Nothing waits for it: entries and messages
    * wait in the ring and the port meanwhile.
@@ -121,12 +121,14 @@ export class Sidecar {
   /** The stream is gone and settled. */
   close(stream: number): void {
     if (!this.#clients.delete(stream)) return;
-    this.#postAfterOverflow({ type: 'close', stream });
+    this.#postAfterOverflow(() => ({ type: 'close', stream }));
   }
 
   /** Resolves `call` of the stream's client once what it wrote is settled, or at `timeoutMs`. */
   finish(stream: number, call: number, timeoutMs: number): void {
-    this.#postAfterOverflow({ type: 'finish', stream, call, timeoutMs });
+    const deadline = Date.now() + timeoutMs;
+    // The deadline counts from the call, however long the records before it wait for room in the ring.
+    this.#postAfterOverflow(() => ({ type: 'finish', stream, call, timeoutMs: Math.max(0, deadline - Date.now()) }));
   }
 
   /** Hands a record to the worker, in order with every earlier one. */
@@ -192,9 +194,9 @@ export class Sidecar {
     if (!this.#lost) this.#worker.postMessage(message);
   }
 
-  /** Posts `message` once every record written before it is in the ring: the worker reads the ring first. */
-  #postAfterOverflow(message: ToSidecar): void {
-    if (this.#overflow.length === 0) this.#post(message);
+  /** Posts `message()` once every record written before it is in the ring: the worker reads the ring first. */
+  #postAfterOverflow(message: () => ToSidecar): void {
+    if (this.#overflow.length === 0) this.#post(message());
     else this.#afterOverflow.push(message);
   }
 
@@ -207,7 +209,7 @@ export class Sidecar {
     }
     this.#overflow.splice(0, written);
     if (this.#overflow.length > 0) this.#overflowTimer = setTimeout(() => this.#writeOverflow(), OVERFLOW_RETRY_MS);
-    else for (const message of this.#afterOverflow.splice(0)) this.#post(message);
+    else for (const message of this.#afterOverflow.splice(0)) this.#post(message());
   }
 
   #receive(message: FromSidecar): void {
