@@ -25,20 +25,30 @@ const DETAIL_KEYS = ['text', 'message', 'reason', 'detail', 'title', 'error', 'e
 const MAX_DEPTH = 3;
 
 /**
- * The values a request carries that must never be printed: every header value and, for `<scheme> <credentials>`
- * values such as `Splunk <token>`, the credentials alone; and the URL's password, the Basic credentials made from
- * its user info, its query string and query values.
+ * The values a request carries that must never be printed: every header value (also as sent, without the spaces at
+ * its ends) and, for `<scheme> <credentials>` values such as `Splunk <token>`, the credentials alone (for `Basic`,
+ * also the `user:password` they encode, and the password); the URL's password (or, without one, its user name: a
+ * token given as the user), the Basic credentials made from its user info, its query string and query values. Each
+ * also in the forms a server may echo it in: percent-encoded (either case of hex digits), JSON-escaped (`/` as `\/`
+ * too) and HTML-escaped.
  */
 export function secretsOf(url: string, headers: Readonly<Record<string, string>>): string[] {
   const secrets: string[] = [];
   for (const value of Object.values(headers)) {
-    const space = value.indexOf(' ');
-    secrets.push(value, value.slice(space + 1));
+    const sent = value.trim();
+    const space = sent.indexOf(' ');
+    const credentials = sent.slice(space + 1).trim();
+    secrets.push(value, sent, credentials);
+    if (space > 0 && sent.slice(0, space).toLowerCase() === 'basic') {
+      const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+      secrets.push(decoded, decoded.slice(decoded.indexOf(':') + 1));
+    }
   }
   try {
     const parsed = new URL(url);
     const { username, password } = parsed;
     secrets.push(password, safeDecode(password), parsed.search.slice(1));
+    if (password === '') secrets.push(username, safeDecode(username));
     // The Basic credentials an HTTP client derives from the user info.
     if (username !== '' || password !== '') {
       for (const [user, pass] of [
@@ -59,9 +69,40 @@ export function secretsOf(url: string, headers: Readonly<Record<string, string>>
     // Not a URL: nothing in it to add.
   }
   // Longest first, so that a value is masked whole before any part of it is.
-  return [...new Set(secrets.filter((secret) => secret.length >= MIN_SECRET_CHARS))].sort(
+  return [...new Set(secrets.flatMap(echoedForms).filter((secret) => secret.length >= MIN_SECRET_CHARS))].sort(
     (a, b) => b.length - a.length,
   );
+}
+
+/** `secret`, and the forms a server may write it back in (see {@link secretsOf}). */
+function echoedForms(secret: string): string[] {
+  const percent = encodeURIComponent(secret);
+  const json = JSON.stringify(secret).slice(1, -1);
+  const html = secret.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+  const htmlNamed = secret.replace(/[&<>"]/g, (char) => HTML_ENTITIES[char] as string);
+  return [
+    secret,
+    percent,
+    percent.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()),
+    json,
+    json.replaceAll('/', '\\/'),
+    html,
+    htmlNamed,
+  ];
+}
+
+const HTML_ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+
+/**
+ * `text` from a server made fit for a one-line diagnostic: every one of `secrets` masked (before anything else, so
+ * that a secret holding a tab or a line break is found as sent), without control characters or runs of blanks,
+ * cut to {@link MAX_DETAIL_CHARS}.
+ */
+export function redactedLine(text: string, secrets: readonly string[]): string {
+  let line = text;
+  for (const secret of secrets) line = line.split(secret).join(MASK);
+  line = line.replace(CONTROL_CHARACTERS, ' ').replace(/\s+/g, ' ').trim();
+  return line.length > MAX_DETAIL_CHARS ? `${line.slice(0, MAX_DETAIL_CHARS - 1)}…` : line;
 }
 
 /**
@@ -75,11 +116,9 @@ export function failureDetail(body: string, secrets: readonly string[], statusTe
   if (trimmed === '' || trimmed.length > MAX_BODY_CHARS || trimmed.startsWith('<')) return undefined;
   const raw = /^[{["]/.test(trimmed) ? jsonDetail(parseOrUndefined(trimmed), 0) : firstLine(trimmed);
   if (raw === undefined) return undefined;
-  let detail = raw.replace(CONTROL_CHARACTERS, ' ');
-  for (const secret of secrets) detail = detail.split(secret).join(MASK);
-  detail = detail.replace(/\s+/g, ' ').trim();
+  const detail = redactedLine(raw, secrets);
   if (detail === '' || detail.toLowerCase() === statusText.toLowerCase()) return undefined;
-  return detail.length > MAX_DETAIL_CHARS ? `${detail.slice(0, MAX_DETAIL_CHARS - 1)}…` : detail;
+  return detail;
 }
 
 function jsonDetail(value: unknown, depth: number): string | undefined {

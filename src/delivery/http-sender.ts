@@ -6,7 +6,7 @@ import type { Agents, HttpsOptions, Response } from 'got';
 import type { ServerTarget } from '../url.js';
 import type { EncodedRequest } from './codec.js';
 import { DeliveryError } from './delivery-error.js';
-import { failureDetail, secretsOf } from './failure-detail.js';
+import { failureDetail, redactedLine, secretsOf } from './failure-detail.js';
 import { PreparedGot } from './prepared-got.js';
 import { isRetryableErrorCode, isRetryableStatus, parseRetryAfter } from './retry.js';
 import { unrefTimeout } from './timers.js';
@@ -232,6 +232,14 @@ export class HttpSender {
       const timer = unrefTimeout(() => this.#cancel('timeout'), this.#timeoutMs);
       if (signal.aborted) this.#cancel('abort');
     });
+  }
+
+  /**
+   * What a server said about a request to `target` (a reason it gave inside a 2xx answer), fit for a one-line
+   * diagnostic: the request's secrets masked (see {@link redactedLine}).
+   */
+  redact(target: ServerTarget, text: string): string {
+    return redactedLine(text, secretsOf(target.url, this.#headers));
   }
 
   /** What an answer comes to, from its status and (the start of) its body. */

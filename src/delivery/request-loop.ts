@@ -11,7 +11,7 @@ import { unrefTimeout } from './timers.js';
 export const REQUEST_ID_HEADER = 'logstream-request-id';
 
 /** What sends requests: {@link HttpSender}, or a scripted stand-in in tests. */
-export type Sender = Pick<HttpSender, 'prepare' | 'send'>;
+export type Sender = Pick<HttpSender, 'prepare' | 'send' | 'redact'>;
 
 /** One batch being delivered: where its entries' outcomes are counted, and the signal that abandons it. */
 export interface Flight {
@@ -198,7 +198,8 @@ export class RequestLoop {
     body: string,
     bodyCut: boolean,
   ): { resend: string[]; retry: readonly number[]; rejection: DeliveryError | undefined } {
-    const { readResponse } = this.#options.codec;
+    const { codec, sender } = this.#options;
+    const { readResponse } = codec;
     if (bodyCut && readResponse !== undefined && !this.#cutAnswerReported) {
       this.#cutAnswerReported = true;
       this.#options.events.onNotice(
@@ -220,7 +221,9 @@ export class RequestLoop {
             code: 'REJECTED',
             url: target.displayUrl,
             entries: rejected,
-            reason: `the server rejected ${rejected} of ${lines.length} entries: ${reason ?? 'no reason given'}`,
+            reason: `the server rejected ${rejected} of ${lines.length} entries: ${
+              reason === undefined ? 'no reason given' : sender.redact(target, reason)
+            }`,
           });
     return { resend: retry.map((i) => lines[i] as string), retry, rejection };
   }

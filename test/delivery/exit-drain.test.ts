@@ -20,6 +20,10 @@ class StallingSender implements Sender {
   prepare(target: ServerTarget, body: string, headers: Record<string, string>, entries: number) {
     return Promise.resolve<PreparedRequest>({ target, url: target.url, body: Buffer.from(body), headers, entries });
   }
+  /** Never called: no attempt succeeds. */
+  redact(_target: ServerTarget, text: string): string {
+    return text;
+  }
   send(_request: PreparedRequest, extraHeaders: Readonly<Record<string, string>>): Promise<SendResult> {
     this.ids.push(extraHeaders[REQUEST_ID_HEADER] as string);
     if (this.failures-- > 0) {

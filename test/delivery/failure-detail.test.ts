@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { failureDetail, MAX_DETAIL_CHARS, secretsOf } from '../../src/delivery/failure-detail.js';
+import { failureDetail, MAX_DETAIL_CHARS, redactedLine, secretsOf } from '../../src/delivery/failure-detail.js';
 
 describe('failure details: what a server says about a refused request, fit for one line', function () {
   describe('finds the explanation backends put in their error bodies', function () {
@@ -78,5 +78,64 @@ describe('failure details: what a server says about a refused request, fit for o
     const secret = 'S3cretValue-0123456789';
     const detail = failureDetail(JSON.stringify({ message: `${'x'.repeat(MAX_DETAIL_CHARS - 5)}${secret}` }), [secret]);
     expect(detail).to.not.include('S3cr');
+  });
+  describe('masks a credential in the forms a server may echo it in', function () {
+    const masked = (text: string, url: string, headers: Record<string, string>): string =>
+      redactedLine(text, secretsOf(url, headers));
+    const cases: [string, string, Record<string, string>, string][] = [
+      [
+        'a header value as sent (HTTP drops the spaces at its ends)',
+        'bad token TrailingSpace42',
+        { 'x-api-key': 'TrailingSpace42 ' },
+        'bad token [redacted]',
+      ],
+      [
+        'a token after a leading space',
+        'invalid "LeadingHec42"',
+        { authorization: 'Splunk  LeadingHec42' },
+        'invalid "[redacted]"',
+      ],
+      [
+        'a value holding a tab, before tabs become spaces',
+        'denied: Tab\tToken42',
+        { 'x-api-key': 'Tab\tToken42' },
+        'denied: [redacted]',
+      ],
+      [
+        'percent-encoded, upper or lower case',
+        'sig=Sig%2Fabc%3D%3D or sig=Sig%2fabc%3d%3d',
+        {},
+        'sig=[redacted] or sig=[redacted]',
+      ],
+      [
+        'JSON-escaped, "/" as "\\/"',
+        '{"x-api-key":"AbC\\/dEf\\/gh"}',
+        { 'x-api-key': 'AbC/dEf/gh' },
+        '{"x-api-key":"[redacted]"}',
+      ],
+      [
+        'HTML-escaped',
+        'key &quot;Quo&quot;te&amp;42&quot;',
+        { 'x-api-key': 'Quo"te&42' },
+        'key &quot;[redacted]&quot;',
+      ],
+      [
+        'the user:password a Basic header encodes, and the password',
+        'invalid credentials ops:BasicPass42 (BasicPass42)',
+        { authorization: `Basic ${Buffer.from('ops:BasicPass42').toString('base64')}` },
+        'invalid credentials [redacted] ([redacted])',
+      ],
+    ];
+    for (const [what, text, headers, expected] of cases) {
+      it(what, function () {
+        expect(masked(text, 'https://logs.test/ingest?sig=Sig/abc==', headers)).to.equal(expected);
+      });
+    }
+
+    it("a token given as the URL's user name, without a password", function () {
+      expect(masked('unknown user UserToken42', 'https://UserToken42@logs.test/ingest', {})).to.equal(
+        'unknown user [redacted]',
+      );
+    });
   });
 });

@@ -127,6 +127,35 @@ describe('end to end: no secret in any diagnostic', function () {
     ]);
   });
 
+  const refusalsIn2xx = [
+    {
+      protocol: 'otlp',
+      path: '/v1/logs',
+      answer: { partialSuccess: { rejectedLogRecords: 1, errorMessage: `denied: ${SECRETS.join(' ')}` } },
+    },
+    {
+      protocol: 'elasticsearch',
+      path: '/_bulk',
+      answer: {
+        errors: true,
+        items: [
+          { create: { status: 403, error: { type: 'security_exception', reason: `denied: ${SECRETS.join(' ')}` } } },
+        ],
+      },
+    },
+  ] as const;
+  for (const { protocol, path, answer } of refusalsIn2xx) {
+    it(`failure: entries refused inside a 2xx answer (${protocol}), its reason echoing every secret`, async function () {
+      await receiver.faults([
+        { kind: 'status', status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer) },
+      ]);
+      await logThrough(secretTransport({ url: secretUrl(path), protocol }));
+      const lines = stderr?.lines() ?? [];
+      expect(lines).to.have.length(1);
+      expect(lines[0]).to.match(/the server rejected 1 of 1 entries: .*denied: \[redacted\]/);
+    });
+  }
+
   it('failure: a redirect whose Location holds the secrets too', async function () {
     await receiver.faults([
       { kind: 'status', status: 307, headers: { location: secretUrl('/moved') }, body: 'Redirecting to /moved' },

@@ -6,6 +6,7 @@ import { DeliveryError } from '../../src/delivery/delivery-error.js';
 import type { RequestCodec } from '../../src/delivery/codec.js';
 import type { Sender } from '../../src/delivery/request-loop.js';
 import type { DeliveryObserver } from '../../src/delivery/engine.js';
+import { redactedLine, secretsOf } from '../../src/delivery/failure-detail.js';
 import type { PreparedRequest, SendResult } from '../../src/delivery/http-sender.js';
 import { isRetryableStatus } from '../../src/delivery/retry.js';
 import { parseServerUrl, type ServerTarget } from '../../src/url.js';
@@ -44,6 +45,11 @@ export class ScriptedServer implements Sender {
 
   prepare(target: ServerTarget, body: string, headers: Record<string, string>, entries: number) {
     return Promise.resolve<PreparedRequest>({ target, url: target.url, body: Buffer.from(body), headers, entries });
+  }
+
+  /** As `HttpSender.redact` does for a request without headers. */
+  redact(target: ServerTarget, text: string): string {
+    return redactedLine(text, secretsOf(target.url, {}));
   }
 
   send(request: PreparedRequest, _extraHeaders: unknown, signal: AbortSignal): Promise<SendResult> {
