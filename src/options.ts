@@ -100,7 +100,8 @@ export interface SpoolOptions {
    * `'exit'`: only what cannot be delivered when the process ends (the exit budget ran out, the server is down, a
    * `finish()` or shutdown deadline abandoned it) is written; nothing touches the disk while the process runs.
    * `'always'`: every accepted entry is also written within `syncIntervalMs`, and released once delivered, so that a
-   * SIGKILL, an out-of-memory kill or a power cut loses at most the last `syncIntervalMs` of entries.
+   * SIGKILL, an out-of-memory kill or a power cut loses at most the last `syncIntervalMs` of entries (in-process,
+   * while the event loop runs: a blocked loop writes nothing; with `thread: true` the worker writes).
    * @default 'exit'
    */
   mode?: SpoolMode;

@@ -156,7 +156,11 @@ let exitTimeoutOf: (transport: LogstreamTransport) => number;
  * What the drain at exit sends for a transport: `taken`, the entries a thread-mode transport's engine gave back,
  * or else those taken from its in-process engine (`undefined` for a thread-mode transport without `taken`).
  */
-let exitSourceOf: (transport: LogstreamTransport, taken: TakenEntries | undefined) => ExitSource | undefined;
+let exitSourceOf: (
+  transport: LogstreamTransport,
+  taken: TakenEntries | undefined,
+  exitTimeoutMs?: number,
+) => ExitSource | undefined;
 let settleAtExit: (transport: LogstreamTransport, outcome: ExitOutcome) => void;
 /** The transport's stream in the sidecar worker; `undefined` when it delivers in-process. */
 let threadStreamOf: (transport: LogstreamTransport) => number | undefined;
@@ -182,6 +186,7 @@ interface ExitPart {
  * delivered.
  */
 function atExit(): void {
+  exitDrainStartedAtMs = Date.now();
   const fromWorker = takeFromWorkerAtExit();
   // After that: a thread-mode transport whose worker did not answer delivers in-process from here.
   const parts = [...inProcessExitParts(), ...fromWorker.parts];
@@ -196,6 +201,33 @@ function atExit(): void {
   if (undelivered === 0) return;
   const spooled = kept > 0 ? `; ${kept} kept in the spool for the next run` : '';
   printNotice(`process exiting with ${undelivered} log entries not delivered${spooled}`);
+}
+
+/** When the drain at exit began (epoch ms), once it has: see {@link drainLateEntry}. */
+let exitDrainStartedAtMs: number | undefined;
+/** An entry logged after the drain at exit could not be delivered: said once. */
+let lateLossReported = false;
+
+/**
+ * An entry was accepted by an in-process transport after the drain at exit ran (logged by an `'exit'` listener that
+ * runs after the transport's): it is sent at once, as the drain would have, within what is left of the exit budget.
+ * What cannot be (past the budget, or not taken by the server) is said once, in one line. (A thread-mode
+ * transport's goes to the worker, whose event loop still runs.)
+ */
+function drainLateEntry(transport: LogstreamTransport): void {
+  const budgetMs = (exitDrainStartedAtMs as number) + exitTimeoutOf(transport) - Date.now();
+  const source = budgetMs > 0 ? exitSourceOf(transport, undefined, budgetMs) : undefined;
+  let undelivered = 1;
+  if (source !== undefined) {
+    const outcome = drainAtExit([source])[0] as ExitOutcome;
+    settleAtExit(transport, outcome);
+    undelivered = source.batches.reduce((entries, batch) => entries + batch.lines.length, 0) - outcome.delivered;
+  }
+  if (undelivered === 0 || lateLossReported) return;
+  lateLossReported = true;
+  printNotice(
+    "process exiting: log entries logged after the drain at exit (by a later 'exit' listener) were not delivered",
+  );
 }
 
 /** The parts of the transports delivering in-process: their entries are taken from their own engines. */
@@ -286,7 +318,7 @@ export class LogstreamTransport extends TransportStream {
 
   static {
     exitTimeoutOf = (transport) => transport.#options.exitTimeoutMs;
-    exitSourceOf = (transport, taken) => transport.#exitSource(taken);
+    exitSourceOf = (transport, taken, exitTimeoutMs) => transport.#exitSource(taken, exitTimeoutMs);
     settleAtExit = (transport, outcome) =>
       transport.#engineParts()?.engine.settleAtExit(outcome.delivered, outcome.settled);
     threadStreamOf = (transport) =>
@@ -316,9 +348,10 @@ export class LogstreamTransport extends TransportStream {
     }
     this.#inProcess = createEngine(settings, this.#observer(), { agent: options.agent, https: options.https });
     this.#engine = this.#inProcess.engine;
+    // From the start, so that the drain runs at an exit whose first entry comes from an 'exit' listener.
+    listenForExit();
     if (this.#options.spool !== undefined) {
       spoolingEngines.add(this.#inProcess.engine);
-      listenForExit();
       // Entries recovered from the spool are unsettled: an exit before they are delivered reports them.
       if (this.#engine.unsettled > 0) markBusy(this);
     }
@@ -361,7 +394,10 @@ export class LogstreamTransport extends TransportStream {
       // Busy only once an entry is accepted: one dropped by an idle queue would never see onIdle. Marked by set
       // membership, not by `unsettled` reaching 1: in thread mode the worker's entries recovered from the spool
       // may come first.
-      if (this.#engine.enqueue(line, size, target, timeMs) && !busyTransports.has(this)) markBusy(this);
+      if (this.#engine.enqueue(line, size, target, timeMs)) {
+        if (!busyTransports.has(this)) markBusy(this);
+        if (exitDrainStartedAtMs !== undefined && this.#inProcess !== undefined) drainLateEntry(this);
+      }
     } catch (error) {
       this.#intake.failed++;
       if (this.#serializationReported) return;
@@ -469,7 +505,8 @@ export class LogstreamTransport extends TransportStream {
    * What the drain at exit needs of this transport: its unsettled entries and settings. The entries are `taken`
    * (given back by the sidecar worker), or else taken from its in-process engine; `undefined` when there is none.
    */
-  #exitSource(taken: TakenEntries | undefined): ExitSource | undefined {
+  /** @param exitTimeoutMs - the budget, `exitTimeoutMs` by default. */
+  #exitSource(taken: TakenEntries | undefined, exitTimeoutMs = this.#options.exitTimeoutMs): ExitSource | undefined {
     const parts = this.#engineParts();
     const entries = taken ?? parts?.engine.takeForExit();
     if (entries === undefined) return undefined;
@@ -480,7 +517,7 @@ export class LogstreamTransport extends TransportStream {
       prepare: (target, body, headers, count) => sender.prepareSync(target, body, headers, count),
       userAgent: USER_AGENT,
       timeoutMs: this.#options.timeoutMs,
-      exitTimeoutMs: this.#options.exitTimeoutMs,
+      exitTimeoutMs,
       isRetryableStatus: codec.isRetryableStatus ?? isRetryableStatus,
       tls: this.#settings.tls,
     };

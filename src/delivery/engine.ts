@@ -193,6 +193,8 @@ export class DeliveryEngine {
   /** When the last entry was accepted. */
   #lastArrivalMs = -Infinity;
   #outage = false;
+  /** The entries accepted before this sequence number waited through an outage (see {@link #checkBacklog}). */
+  #outageBacklogEndSeq = 0;
   /** Entries taken out of the queue by {@link takeForExit}, not yet settled, in order. */
   #takenAtExit: string[] = [];
   #rejectionReported = false;
@@ -232,6 +234,8 @@ export class DeliveryEngine {
           this.#hold.failing(attemptStartedMs);
         },
         onSuccess: () => {
+          // What the outage left is being sent now, as fast as the server takes it: not a backlog that grows.
+          if (this.#outage) this.#outageBacklogEndSeq = this.#queue.accepted;
           this.#outage = false;
           this.#hold.recovered();
         },
@@ -568,17 +572,22 @@ export class DeliveryEngine {
 
   /**
    * Falling behind is reported while delivery works (a failing server is reported as such), and not while entries
-   * recovered from the spool are sent: they have waited since an earlier run, however fast delivery is.
+   * recovered from the spool are sent: they have waited since an earlier run, however fast delivery is. Nor is what
+   * an outage left: until it is sent, only the entries that came after it count, by their number (not their age).
    */
   #checkBacklog(nowMs: number): void {
-    if (this.#backlog === undefined || this.#outage || this.#lowestUnsettledSeq() < (this.#recovery?.end ?? 0)) return;
+    if (this.#backlog === undefined || this.#outage) return;
+    const lowest = this.#lowestUnsettledSeq();
+    if (lowest < (this.#recovery?.end ?? 0)) return;
     const { delivered, failed } = this.#counts;
     // The monitor sees time move forward from the start only: an entry handed over by the application's thread is
     // checked at its acceptance time, and entries from before the start (handed over again after the worker died)
     // count as waiting since the start.
     const checkedAtMs = Math.max(nowMs, this.#startedAtMs);
-    const oldestAtMs = Math.max(this.#oldestAcceptedAtMs(), this.#startedAtMs);
-    this.#backlog.check(checkedAtMs, this.unsettled, oldestAtMs, this.#queue.accepted, delivered + failed);
+    const leftByOutage = Math.max(0, this.#outageBacklogEndSeq - lowest);
+    const oldestAtMs = leftByOutage > 0 ? checkedAtMs : Math.max(this.#oldestAcceptedAtMs(), this.#startedAtMs);
+    const entries = this.unsettled - leftByOutage;
+    this.#backlog.check(checkedAtMs, entries, oldestAtMs, this.#queue.accepted, delivered + failed);
   }
 
   /**

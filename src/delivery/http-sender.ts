@@ -225,7 +225,13 @@ export class HttpSender {
         stream.on('data', onData);
         stream.once('end', () => settle(this.#answer(answer, bodyText(chunks, bytes), false, target, entries)));
       });
-      stream.on('error', (cause: unknown) => settle(this.#errorResult(cause, target, entries, false)));
+      stream.on('error', (cause: unknown) => {
+        // A body that does not decompress (mislabelled, or cut short): the answer came whole, and its status
+        // decides, as for a body past the bound; the body is not read.
+        if (response !== undefined && isDecodingError(cause))
+          settle(this.#answer(response, '', false, target, entries));
+        else settle(this.#errorResult(cause, target, entries, false));
+      });
       this.#inFlight = cancel;
       this.#cancelledBy = undefined;
       this.#watch(signal);
@@ -333,4 +339,9 @@ function unrefSocket(socket: Socket): void {
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** zlib's errors (`Z_DATA_ERROR`, `Z_BUF_ERROR`, …): a response body that does not decompress. */
+function isDecodingError(cause: unknown): boolean {
+  return cause instanceof Error && 'code' in cause && String(cause.code).startsWith('Z_');
 }

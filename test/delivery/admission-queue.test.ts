@@ -71,5 +71,9 @@ describe('AdmissionQueue', function () {
     expect(queue.holdsFullBatch({ maxEntries: 3, maxBytes: Infinity })).to.equal(true);
     expect(queue.holdsFullBatch({ maxEntries: 4, maxBytes: Infinity })).to.equal(false);
     expect(queue.holdsFullBatch({ maxEntries: 4, maxBytes: 30 })).to.equal(true);
+    // The body's framing counts, as take() counts it: 30 bytes of entries, 3 separators and 1 byte per request.
+    expect(queue.holdsFullBatch({ maxEntries: 4, maxBytes: 34 })).to.equal(true);
+    expect(queue.holdsFullBatch({ maxEntries: 4, maxBytes: 35 })).to.equal(false);
+    expect(queue.holdsFullBatch({ maxEntries: 4, maxBytes: 45, bytesPerEntry: 5, bytesPerRequest: 0 })).to.equal(true);
   });
 });

@@ -231,6 +231,8 @@ describe('DeliveryEngine: falling behind', function () {
       queue: { maxEntries: 100_000, maxBytes: 1 << 30, overflow: 'drop-newest' },
       backlog: { maxAgeMs: 2000, maxEntries: 10_000 },
       retry: { minDelayMs: 100, maxDelayMs: 100, maxElapsedMs: Infinity },
+      // The backoff's jitter at its top: a retry every 100 ms.
+      random: () => 1,
       holdProcessMs: 60_000,
       observer: {
         ...QUIET_OBSERVER,
@@ -320,5 +322,28 @@ describe('DeliveryEngine: falling behind', function () {
     await logFor(engine, 100, 5000);
     expect(engine.unsettled).to.equal(500);
     expect(reports).to.deep.equal([]);
+  });
+
+  /** 3 s of 503s (the engine retries every 100 ms), then `answer` for every request. */
+  const afterOutage = (answer: { status: number; delayMs: number }): ScriptedServer =>
+    new ScriptedServer(
+      Array.from({ length: 30 }, () => ({ status: 503 })),
+      answer,
+    );
+
+  it('says nothing for what an outage left, sent as fast as the server takes it once it is back', async function () {
+    const engine = engineFor(afterOutage({ status: 200, delayMs: 1 }));
+    await logFor(engine, 100, 6000);
+    await clock.tickAsync(2000);
+    expect(engine.counts.delivered).to.equal(600);
+    expect(reports).to.deep.equal([]);
+  });
+
+  it('still reports a server that, once back, does not keep up with what comes after the outage', async function () {
+    // 100 entries/s out once it is back, against 300/s logged: what comes after the outage piles up.
+    const engine = engineFor(afterOutage({ status: 200, delayMs: 10 }));
+    await logFor(engine, 300, 9000);
+    expect(reports).to.have.length(1);
+    expect(reports[0]!.acceptedPerSecond).to.be.within(250, 350);
   });
 });

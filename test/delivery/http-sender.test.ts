@@ -2,7 +2,7 @@ import { getEventListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import nock from 'nock';
 import winston from 'winston';
@@ -291,6 +291,29 @@ describe('HttpSender', function () {
       });
       expect(failure(await sendOnce(reading)).error.message).to.match(
         new RegExp(`HTTP 500 Internal Server Error \\(response body cut at ${DIAGNOSTIC_BODY_BYTES} bytes\\)$`),
+      );
+    });
+    it('decides by the status when a body does not decompress (mislabelled, or cut short): the body is not read', async function () {
+      const gzipped = gzipSync('{"ok":true}');
+      nock(ORIGIN)
+        .post('/logs')
+        .query(true)
+        .reply(200, deflateRawSync('{"ok":true}'), { 'content-encoding': 'deflate' });
+      nock(ORIGIN)
+        .post('/logs')
+        .query(true)
+        .reply(200, gzipped.subarray(0, gzipped.length - 6), { 'content-encoding': 'gzip' });
+      nock(ORIGIN)
+        .post('/logs')
+        .query(true)
+        .reply(503, '<html>Service Unavailable</html>', { 'content-encoding': 'gzip' });
+      const reading = sender();
+      expect(await sendOnce(reading)).to.deep.equal({ ok: true, statusCode: 200, body: '', bodyCut: false });
+      expect(await sendOnce(reading)).to.deep.equal({ ok: true, statusCode: 200, body: '', bodyCut: false });
+      const result = failure(await sendOnce(reading));
+      expect(result.retryable, 'a 503, retried as any').to.equal(true);
+      expect(result.error.message).to.equal(
+        'failed to send log entry to http://logs.test/logs: HTTP 503 Service Unavailable',
       );
     });
   });

@@ -80,12 +80,12 @@ describe('DeliveryEngine batching policy (fake timers)', function () {
   });
 
   /** Each entry's line is the time it was logged, so that a request tells how long its entries waited. */
-  function start(maxEntries = 1000, maxDelayMs = MAX_DELAY_MS): void {
+  function start(maxEntries = 1000, maxDelayMs = MAX_DELAY_MS, maxBytes = 1 << 20): void {
     server = new ScriptedServer([], { status: 200, delayMs: ANSWER_MS });
     engine = new DeliveryEngine({
       sender: server,
       codec: JSON_ARRAY_CODEC,
-      batch: { maxEntries, maxBytes: 1 << 20, maxDelayMs },
+      batch: { maxEntries, maxBytes, maxDelayMs },
       queue: { maxEntries: 100_000, maxBytes: 1 << 30, overflow: 'drop-newest' },
       retry: false,
       holdProcessMs: 60_000,
@@ -181,6 +181,19 @@ describe('DeliveryEngine batching policy (fake timers)', function () {
       { atMs: 0, entries: 1 },
       ...full,
       rest,
+    ]);
+  });
+
+  it('sends a batch full by its bytes with their framing without waiting out the linger', async function () {
+    // 9 entries of 13 bytes: 117 bytes, and with a separator each and a byte for the request, 127: maxBytes.
+    start(1000, MAX_DELAY_MS, 127);
+    log();
+    await clock.tickAsync(ANSWER_MS);
+    log(9);
+    await clock.tickAsync(ANSWER_MS);
+    expect(sent.map(({ atMs, entries }) => ({ atMs, entries }))).to.deep.equal([
+      { atMs: 0, entries: 1 },
+      { atMs: ANSWER_MS, entries: 9 },
     ]);
   });
 

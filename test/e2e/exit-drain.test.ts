@@ -30,9 +30,13 @@ interface DrainRun {
 async function runDrain(
   url: string,
   ending: string,
-  { batch = false, options = {} }: { batch?: boolean; options?: LogstreamTransportOptions } = {},
+  {
+    batch = false,
+    options = {},
+    entries = 1000,
+  }: { batch?: boolean; options?: LogstreamTransportOptions; entries?: number } = {},
 ): Promise<DrainRun> {
-  const run = await runScript('exit-drain.ts', { url, entries: 1000, ending, batch, options });
+  const run = await runScript('exit-drain.ts', { url, entries, ending, batch, options });
   const { stats, exitCalledAt, drainedAt } = lastJsonLine<{
     stats: DeliveryStats;
     exitCalledAt: number;
@@ -269,5 +273,30 @@ describe('drain at exit: the deadline holds whatever the size of the backlog', f
     expect(stats.delivered).to.equal(0);
     expect(run.stderr).to.include('process exiting with 100000 log entries not delivered');
     expect(drainedAt - exitCalledAt, 'ms from process.exit() to the end of the drain').to.be.below(exitTimeoutMs + 150);
+  });
+});
+
+describe("drain at exit: entries logged by an application's 'exit' listener that runs after the drain (in-process)", function () {
+  let receiver: TestReceiver;
+  useTestReceiver((started) => (receiver = started));
+
+  for (const entries of [0, 3]) {
+    it(`are sent at once, in order, after ${entries} entries logged before the exit`, async function () {
+      const run = await runDrain(receiver.url(), 'exit-listener', { entries });
+      expect(seqs(await receiver.entries())).to.deep.equal(range(entries + 1));
+      expect(run.stderr).to.equal('');
+    });
+  }
+
+  it('the server down: one line says they were not delivered', async function () {
+    await receiver.stopListening();
+    try {
+      const run = await runDrain(receiver.url(), 'exit-listener', { entries: 0 });
+      expect(run.stderr.trim().split('\n')).to.deep.equal([
+        "winston-logstream: process exiting: log entries logged after the drain at exit (by a later 'exit' listener) were not delivered",
+      ]);
+    } finally {
+      await receiver.startListening();
+    }
   });
 });
