@@ -272,7 +272,9 @@ describe('drain at exit: the deadline holds whatever the size of the backlog', f
     }>(run);
     expect(stats.delivered).to.equal(0);
     expect(run.stderr).to.include('process exiting with 100000 log entries not delivered');
-    expect(drainedAt - exitCalledAt, 'ms from process.exit() to the end of the drain').to.be.below(exitTimeoutMs + 150);
+    // Building all 100,000 requests alone takes over a second; the margin is for a loaded machine (the test suite
+    // runs two files at once on two cores).
+    expect(drainedAt - exitCalledAt, 'ms from process.exit() to the end of the drain').to.be.below(exitTimeoutMs + 400);
   });
 });
 
