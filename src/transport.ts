@@ -504,8 +504,8 @@ export class LogstreamTransport extends TransportStream {
   /**
    * What the drain at exit needs of this transport: its unsettled entries and settings. The entries are `taken`
    * (given back by the sidecar worker), or else taken from its in-process engine; `undefined` when there is none.
+   * @param exitTimeoutMs - the budget, `exitTimeoutMs` by default.
    */
-  /** @param exitTimeoutMs - the budget, `exitTimeoutMs` by default. */
   #exitSource(taken: TakenEntries | undefined, exitTimeoutMs = this.#options.exitTimeoutMs): ExitSource | undefined {
     const parts = this.#engineParts();
     const entries = taken ?? parts?.engine.takeForExit();
