@@ -2,7 +2,7 @@
 # Packaging test: packs the package as npm would publish it, installs the tarball into a scratch project and
 # checks what a user gets: the tarball's contents, ESM import, CommonJS require, a TypeScript consumer
 # (moduleResolution nodenext) type-checking against the published types, the bin, and thread mode (the sidecar
-# worker found in the package by ESM and CommonJS consumers, and drained at process.exit()).
+# worker found in the package by ESM and CommonJS consumers, and drained at process.exit()), and esbuild bundles.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/winston-logstream-pack.XXXXXX")"
@@ -148,6 +148,31 @@ const { createReceiver } = require('winston-logstream/receiver');
 })();
 JS
 (cd "$consumer" && node thread.cjs) || fail 'CommonJS thread mode'
+
+step 'bundled with esbuild: kept external (as the README says), thread mode and the drain find their workers; bundled whole in a CommonJS file, it still delivers (in-process, with one line)'
+cat > "$consumer/bundle-app.mjs" <<'JS'
+import winston from 'winston';
+import { LogstreamTransport } from 'winston-logstream';
+import { createReceiver } from 'winston-logstream/receiver';
+
+(async () => {
+  const lines = [];
+  const receiver = createReceiver({ port: 0, json: true, stdout: { write: (text) => lines.push(text) } });
+  const transport = new LogstreamTransport({ url: await receiver.start(), thread: true });
+  winston.createLogger({ transports: [transport] }).info('from a bundle');
+  const stats = await transport.finish();
+  await receiver.stop();
+  if (stats.delivered !== 1 || !lines.join('').includes('"from a bundle"')) throw new Error(`not delivered: ${JSON.stringify(stats)}`);
+})();
+JS
+esbuild="$root/node_modules/.bin/esbuild"
+"$esbuild" "$consumer/bundle-app.mjs" --bundle --platform=node --format=cjs --external:winston-logstream --log-level=warning --outfile="$consumer/bundled/external.cjs" || fail 'esbuild (external)'
+(cd "$consumer" && node bundled/external.cjs 2> "$scratch/external.err") || fail 'bundle with the package external'
+[ ! -s "$scratch/external.err" ] || fail "bundle with the package external printed: $(cat "$scratch/external.err")"
+"$esbuild" "$consumer/bundle-app.mjs" --bundle --platform=node --format=cjs --log-level=error --outfile="$consumer/bundled/whole.cjs" || fail 'esbuild (whole)'
+(cd "$consumer/bundled" && node whole.cjs 2> "$scratch/whole.err") || fail "whole bundle: $(cat "$scratch/whole.err")"
+grep -q 'the delivery thread could not start' "$scratch/whole.err" || fail "whole bundle: no line for the thread it could not start: $(cat "$scratch/whole.err")"
+echo 'pack-test:   bundles ok'
 
 step 'the published types leave out @internal members (tsconfig.build.json: stripInternal)'
 published="$consumer/node_modules/winston-logstream/dist"

@@ -1,6 +1,6 @@
 import winston from 'winston';
 import type { FinishOptions, LogstreamTransportOptions } from './options.js';
-import type { ServerSetting } from './server-setting.js';
+import type { logstreamBrand, ServerSetting } from './server-setting.js';
 import { type DeliveryStats, LogstreamTransport, sumStats } from './transport.js';
 import { parseServerUrl, type ServerTarget } from './url.js';
 
@@ -23,6 +23,7 @@ export interface LogstreamOptions {
  * While no server is set, transports count entries as skipped and do nothing else.
  */
 export class Logstream implements ServerSetting {
+  declare readonly [logstreamBrand]: true;
   #target: ServerTarget | undefined;
   #disabled = false;
   /**

@@ -20,6 +20,7 @@ import {
 } from './protocols/index.js';
 import type { ServerSetting } from './server-setting.js';
 import { parseServerUrl, type ServerTarget } from './url.js';
+import type { DeliveryError } from './delivery/delivery-error.js';
 
 /** Batching settings; every field is optional and defaults as documented. */
 export interface BatchOptions {
@@ -256,12 +257,13 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
    */
   maxEntryBytes?: number;
   /**
-   * Called with the first delivery failure of each outage instead of printing it to stderr.
+   * Called with the first delivery failure of each outage instead of printing it to stderr: a {@link DeliveryError}
+   * (its `code`, `statusCode`, the redacted `url`, `entries`, the server's `detail`).
    * @default none (print to stderr)
    * @example
-   * new LogstreamTransport({ url, onDeliveryError: (error) => metrics.increment('log_delivery_failures') });
+   * new LogstreamTransport({ url, onDeliveryError: (error) => metrics.increment('log_delivery_failures', { code: error.code }) });
    */
-  onDeliveryError?: (error: Error) => void;
+  onDeliveryError?: (error: DeliveryError) => void;
 }
 
 /** Options of {@link LogstreamTransport.finish}. */

@@ -299,7 +299,7 @@ export class LogstreamTransport extends TransportStream {
   readonly #settings: EngineSettings;
   /** In thread mode, what the drain at exit builds and sends requests with, made at exit (the engine is in the worker). */
   #requestParts: RequestParts | undefined;
-  readonly #onDeliveryError: ((error: Error) => void) | undefined;
+  readonly #onDeliveryError: LogstreamTransportOptions['onDeliveryError'];
   /** Counts of what never reached the engine. */
   readonly #intake = { logged: 0, skipped: 0, failed: 0, dropped: 0 };
   /** Reused for every entry: where the snapshotter reports an entry's size when it knows it. */

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { expect } from 'chai';
-import { Logstream, LogstreamTransport, type LogstreamTransportOptions } from '../src/index.js';
+import { type DeliveryError, Logstream, LogstreamTransport, type LogstreamTransportOptions } from '../src/index.js';
 import { DEFAULTS, resolveOptions } from '../src/options.js';
 
 const URL = 'http://logs.example.com/logs';
@@ -123,6 +123,16 @@ describe('transport options', function () {
     expect(resolveOptions({ url: URL, thread: true, https, maxEntryBytes: 1024 * 1024 }).thread).to.equal(true);
     expect(resolveOptions({ url: URL }).thread).to.equal(false);
     expect(resolveOptions({ url: URL, thread: false, agent: { http: new http.Agent() } }).thread).to.equal(false);
+  });
+
+  it('types as the runtime checks: onDeliveryError gets a DeliveryError; logstream takes a Logstream, not a lookalike', function () {
+    const onDeliveryError = (error: DeliveryError): void => void error.code;
+    const typed: LogstreamTransportOptions = { url: URL, onDeliveryError };
+    expect(new LogstreamTransport(typed).stats().logged).to.equal(0);
+    const lookalike = { hasServer: () => true, getServer: () => URL };
+    // @ts-expect-error: an object of Logstream's public shape is not a Logstream (the constructor refuses it)
+    const refused: LogstreamTransportOptions = { logstream: lookalike };
+    expect(() => new LogstreamTransport(refused)).to.throw(TypeError, /"logstream" must be a Logstream/);
   });
 
   it('rejects url and logstream together', function () {

@@ -1,3 +1,4 @@
+import { errorCodeOf } from './error-code.js';
 import { Spool } from './spool/index.js';
 import type { SpooledRecord } from './spool/index.js';
 import { HEADER_BYTES } from './spool/record-format.js';
@@ -82,7 +83,8 @@ export class SpoolKeeper {
       dir: settings.dir,
       maxBytes: settings.maxBytes,
       syncIntervalMs: settings.syncIntervalMs,
-      onError: (error) => onNotice(`the spool stopped writing (${errorCode(error)}); entries are kept in memory only`),
+      onError: (error) =>
+        onNotice(`the spool stopped writing (${errorCodeOf(error) as string}); entries are kept in memory only`),
     });
     if (result.kind !== 'opened') {
       onNotice(result.message);
@@ -179,9 +181,4 @@ export class SpoolKeeper {
   closeSync(): void {
     this.#spool.closeSync();
   }
-}
-
-function errorCode(error: Error): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  return typeof code === 'string' && /^[A-Z0-9_]{1,32}$/.test(code) ? code : error.name;
 }

@@ -23,7 +23,7 @@ export interface LokiOptions {
     /** Labels every entry carries. Default none. */
     static?: Record<string, string>;
     /** Entry fields promoted to labels of the same name. Default `['level']`. */
-    fields?: string[];
+    fields?: readonly string[];
   };
   /** The tenant, sent as `X-Scope-OrgID` (multi-tenant Loki). Default none. Never appears in diagnostics. */
   tenant?: string;

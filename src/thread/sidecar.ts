@@ -6,6 +6,7 @@
  * @module
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
+import { errorCodeOf } from '../delivery/error-code.js';
 import { startWorker } from '../delivery/worker-url.js';
 import type { DeliveryReport } from '../delivery/engine.js';
 import type { EngineSettings } from '../engine-setup.js';
@@ -43,8 +44,8 @@ export interface StreamClient {
   onReport(report: DeliveryReport): void;
   /** A `finish` call resolved. */
   onFinished(call: number): void;
-  /** The worker died: the stream's entries are the client's again. */
-  onWorkerLost(): void;
+  /** The worker died (`why`: its error's code, if it gave one): the stream's entries are the client's again. */
+  onWorkerLost(why: string | undefined): void;
   /** Whether the stream needs the process kept alive now. */
   holdsProcess(): boolean;
 }
@@ -73,6 +74,8 @@ export class Sidecar {
   #nextStream = 1;
   #referenced = false;
   #lost = false;
+  /** Why the worker ended, if it said: see {@link StreamClient.onWorkerLost}. */
+  #lostBecause: string | undefined;
 
   constructor() {
     const ring = createRingMemory(SIDECAR_RING_BYTES);
@@ -95,8 +98,9 @@ export class Sidecar {
       this.#worker.once('exit', () => resolve());
     });
     this.#worker.on('message', (message: FromSidecar) => this.#receive(message));
-    // An uncaught error ends the worker: 'exit' follows, and handles it.
-    this.#worker.on('error', () => undefined);
+    // An uncaught error ends the worker: 'exit' follows, and handles it. Only the error's code is kept for the
+    // notice (ERR_MODULE_NOT_FOUND for a bundle without the worker's file, say): its message may quote anything.
+    this.#worker.on('error', (error: unknown) => (this.#lostBecause = errorCodeOf(error)));
     this.#worker.on('exit', () => this.#workerLost());
     // After the listeners: adding a 'message' listener refs the worker's port again.
     this.#worker.unref();
@@ -236,7 +240,7 @@ export class Sidecar {
     this.#overflow.length = 0;
     this.#afterOverflow.length = 0;
     if (current === this) current = undefined;
-    for (const client of this.#clients.values()) client.onWorkerLost();
+    for (const client of this.#clients.values()) client.onWorkerLost(this.#lostBecause);
     this.#clients.clear();
   }
 }

@@ -7,6 +7,7 @@
  */
 import type { DeliveryObserver, DeliveryReport, EngineCounts } from '../delivery/engine.js';
 import { createEngine, type EngineParts, type EngineSettings } from '../engine-setup.js';
+import { errorCodeOf } from '../delivery/error-code.js';
 import { unrefTimeout } from '../delivery/timers.js';
 import type { ServerTarget } from '../url.js';
 import { RecordKind } from './entry-ring.js';
@@ -83,8 +84,21 @@ export class ThreadDelivery implements Delivery, StreamClient {
   constructor(settings: EngineSettings, observer: DeliveryObserver) {
     this.#settings = settings;
     this.#observer = observer;
-    this.#sidecar = sidecar();
-    this.#stream = this.#sidecar.open(settings, this);
+    this.#stream = this.#openStream();
+  }
+
+  /**
+   * Opens this transport's stream in the process's sidecar worker; when the worker cannot be started (a bundle
+   * without its file), delivers in-process from the start, with one stderr line.
+   */
+  #openStream(): number {
+    try {
+      this.#sidecar = sidecar();
+    } catch (error) {
+      this.#fallBack(`the delivery thread could not start${because(errorCodeOf(error))}; delivering in-process`, true);
+      return 0;
+    }
+    return this.#sidecar.open(this.#settings, this);
   }
 
   get counts(): Readonly<EngineCounts> {
@@ -182,8 +196,7 @@ export class ThreadDelivery implements Delivery, StreamClient {
     this.#writtenBytes = 0;
     this.#retained = new RetainedEntries();
     this.#closed = false;
-    this.#sidecar = sidecar();
-    this.#stream = this.#sidecar.open(this.#settings, this);
+    this.#stream = this.#openStream();
   }
 
   /** Which stream of the sidecar this is (for the drain at exit); `undefined` once closed or after the worker died. */
@@ -224,9 +237,9 @@ export class ThreadDelivery implements Delivery, StreamClient {
     return this.#waiters.size > 0 || this.#inTransit > 0 || this.#state.holding;
   }
 
-  onWorkerLost(): void {
+  onWorkerLost(why: string | undefined): void {
     this.#fallBack(
-      'the delivery thread stopped; delivering in-process from now on (entries it had not settled are sent again)',
+      `the delivery thread stopped${because(why)}; delivering in-process from now on (entries it had not settled are sent again)`,
     );
   }
 
@@ -239,8 +252,11 @@ export class ThreadDelivery implements Delivery, StreamClient {
     this.#fallBack('the delivery thread did not answer at exit; its entries are sent from the application thread');
   }
 
-  /** Delivers in-process from now on, starting with every entry the worker had not reported settled. */
-  #fallBack(notice: string): void {
+  /**
+   * Delivers in-process from now on, starting with every entry the worker had not reported settled.
+   * @param withSpool - the worker never ran, so the spool is not its: the in-process engine opens it.
+   */
+  #fallBack(notice: string, withSpool = false): void {
     this.#sidecar = undefined;
     this.#observer.onNotice(notice);
     // What this side kept was accepted already (the request in flight included, which the queue's limits do not
@@ -252,7 +268,8 @@ export class ThreadDelivery implements Delivery, StreamClient {
       maxEntries: queue.maxEntries + this.#retained.length,
       maxBytes: queue.maxBytes + this.#retained.bytes,
     };
-    const fallback = createEngine({ ...this.#settings, spool: undefined, queue: limits }, this.#observer);
+    const spool = withSpool ? this.#settings.spool : undefined;
+    const fallback = createEngine({ ...this.#settings, spool, queue: limits }, this.#observer);
     // The worker's unsettled entries that this side did not keep were recovered from the spool: they stay there,
     // for the next run.
     const leftInSpool = Math.max(0, this.#state.unsettled - (this.#retained.length - this.#inTransit));
@@ -293,4 +310,9 @@ function addCounts(counts: Readonly<EngineCounts>, more: Readonly<EngineCounts> 
   const sum = { ...counts };
   if (more !== undefined) for (const key of Object.keys(sum) as (keyof EngineCounts)[]) sum[key] += more[key];
   return sum;
+}
+
+/** ` (CODE)`, for a notice, or nothing. */
+function because(code: string | undefined): string {
+  return code === undefined ? '' : ` (${code})`;
 }

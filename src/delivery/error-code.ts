@@ -1,0 +1,12 @@
+/**
+ * What a diagnostic may say of an error: its code (`ENOSPC`, `ERR_MODULE_NOT_FOUND`) when it looks like one, else
+ * its name. Never its message, which may quote anything (a path, a URL with its credentials).
+ * @module
+ */
+
+/** `error`'s code, or its name; `undefined` when it is no `Error`. */
+export function errorCodeOf(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = 'code' in error ? String(error.code) : '';
+  return /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : error.name;
+}
