@@ -25,7 +25,12 @@ import { isoTimestamp } from './shared/timestamp.js';
 export type LogstreamLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 const LOGSTREAM_LEVELS: Readonly<Record<string, LogstreamLevel>> = {
+  // winston's syslog levels above `error` are errors too, and its `warning` a warning.
+  emerg: 'error',
+  alert: 'error',
+  crit: 'error',
   error: 'error',
+  warning: 'warn',
   warn: 'warn',
   info: 'info',
   http: 'info',

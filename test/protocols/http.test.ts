@@ -162,7 +162,7 @@ describe("the 'http' encoder", function () {
       ['toString', 'info'],
       [undefined, 'info'],
     ];
-    it('maps levels: error, warn, info/http→info, verbose/debug→debug, silly→trace, anything else→info', function () {
+    it('maps levels: emerg/alert/crit/error→error, warning/warn→warn, info/http/notice→info, verbose/debug→debug, silly→trace, anything else→info', function () {
       expect(table.map(([level]) => [level, toLogstreamLevel(level)])).to.deep.equal(table);
     });
   });

@@ -4,9 +4,13 @@ import type { LogstreamLevel, Payload } from '../../src/index.js';
 /** The Rust logger's `LogEntry` keys, in their order: the `'logstream'` payload's exact shape. */
 export const LOGSTREAM_ENTRY_KEYS = ['level', 'message', 'target', 'module', 'file', 'line', 'timestamp'] as const;
 
-/** winston levels and the Rust logger's level each maps to (any level winston does not define maps to `info`). */
+/** winston levels (npm's and syslog's) and the Rust logger's level each maps to (any other maps to `info`). */
 export const LOGSTREAM_LEVEL_MAPPING: readonly (readonly [string, LogstreamLevel])[] = [
+  ['emerg', 'error'],
+  ['alert', 'error'],
+  ['crit', 'error'],
   ['error', 'error'],
+  ['warning', 'warn'],
   ['warn', 'warn'],
   ['info', 'info'],
   ['http', 'info'],

@@ -25,12 +25,28 @@ export function encodeTruncated(
   for (let pass = 0; pass < 3 && keep >= 0; pass++) {
     const kept = utf8Prefix(raw, keep);
     const truncated = `${kept}…[truncated ${raw.length - Buffer.byteLength(kept)} bytes]`;
-    const line = snapshotter.snapshot({ ...info, message: truncated }, timeMs);
+    const line = snapshotter.snapshot(withMessage(info, truncated), timeMs);
     const lineSize = Buffer.byteLength(line);
     if (lineSize <= maxBytes) return line;
     keep -= lineSize - maxBytes + 64;
   }
   return undefined;
+}
+
+/**
+ * `info` with its `message` replaced. An `Error` (the entry of `logger.error(err)`) stays one, with every own
+ * property (its `stack` and `cause` are not enumerable: a spread would leave them out, and the entry would lose
+ * them).
+ */
+function withMessage(info: LogInfo, message: string): LogInfo {
+  if (!(info instanceof Error)) return { ...info, message };
+  const copy = Object.create(Object.getPrototypeOf(info) as object) as Error;
+  Object.defineProperties(copy, Object.getOwnPropertyDescriptors(info));
+  // As values: an accessor's getter (V8's `stack`, on some versions) may not work on another object.
+  const enumerable = Object.prototype.propertyIsEnumerable.call(info, 'message');
+  Object.defineProperty(copy, 'message', { value: message, enumerable, writable: true, configurable: true });
+  Object.defineProperty(copy, 'stack', { value: info.stack, writable: true, configurable: true });
+  return copy as unknown as LogInfo;
 }
 
 /** The longest prefix of `bytes` of at most `max` bytes that does not split a UTF-8 character. */

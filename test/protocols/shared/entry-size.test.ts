@@ -19,6 +19,25 @@ describe('encodeTruncated: entries over maxEntryBytes', function () {
     expect((match?.[1]?.length ?? 0) + Number(match?.[2])).to.equal(5000);
   });
 
+  it("keeps an Error entry's name, stack, cause and own fields (logger.error(err)), its message cut", function () {
+    const error = Object.assign(new Error('y'.repeat(3000), { cause: new Error('root cause') }), {
+      level: 'error',
+      code: 'E_FAIL',
+    });
+    // A short stack (as after `err.message += details`): the entry fits once its message is cut.
+    error.stack = 'Error: request failed\n    at handler (app.js:10:5)';
+    const info = error as unknown as Parameters<typeof snapshotter.snapshot>[0];
+    const size = Buffer.byteLength(snapshotter.snapshot(info, TIME));
+    const line = encodeTruncated(snapshotter, info, TIME, 2000, size) as string;
+
+    expect(Buffer.byteLength(line)).to.be.at.most(2000);
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    expect(entry).to.include({ name: 'Error', stack: error.stack, level: 'error', code: 'E_FAIL' });
+    expect(entry.cause).to.deep.include({ name: 'Error', message: 'root cause' });
+    expect(entry.message).to.match(/^y+…\[truncated \d+ bytes\]$/);
+    expect(error.message, 'the logged Error is left as it was').to.equal('y'.repeat(3000));
+  });
+
   for (const [label, unit] of [
     ['multi-byte characters', '日本語'],
     ['quotes JSON escapes as \\"', 'é"'],
