@@ -135,6 +135,11 @@ export class Sidecar {
     this.#postAfterOverflow(() => ({ type: 'finish', stream, call, timeoutMs: Math.max(0, deadline - Date.now()) }));
   }
 
+  /** Records wait on this thread for room in the ring: the worker is not reading it as fast as it is written. */
+  get overflowing(): boolean {
+    return this.#overflow.length > 0;
+  }
+
   /** Hands a record to the worker, in order with every earlier one. */
   write(kind: RecordKind, stream: number, timeMs: number, text: string, bytes: number): void {
     if (this.#overflow.length === 0 && this.#writer.write(kind, stream, timeMs, text, bytes)) return;

@@ -132,12 +132,13 @@ export class ThreadDelivery implements Delivery, StreamClient {
     if (this.#fallback !== undefined) return this.#fallback.engine.enqueue(line, size, target, nowMs);
     if (this.#closed) this.#reopen();
     const side = this.#sidecar as Sidecar;
-    // The worker applies the queue's limits and overflow policy as it takes entries in; these bound what waits
-    // for it to do so, while it is busy or stuck.
+    // The worker applies the queue's limits and overflow policy as it takes entries in. What waits for it beyond
+    // the ring (while it is busy or stuck) is bounded by the same limits, counting every entry not yet reported
+    // taken in (reports come between turns of this thread's event loop, so a burst within a turn counts whole:
+    // hence only once the ring is full).
     const { maxEntries, maxBytes } = this.#settings.queue;
-    if (this.#inTransit >= maxEntries || this.#writtenBytes - this.#state.receivedBytes + size > maxBytes) {
-      return this.#drop();
-    }
+    const waiting = this.#writtenBytes - this.#state.receivedBytes + size;
+    if (side.overflowing && (this.#inTransit >= maxEntries || waiting > maxBytes)) return this.#drop();
     this.#dropping = false;
     if (target !== this.#target) {
       const json = JSON.stringify(target);
@@ -296,7 +297,7 @@ export class ThreadDelivery implements Delivery, StreamClient {
     this.#sidecar?.updateHold();
   }
 
-  /** Drops the entry being logged: the worker is not taking entries in as fast as they come. */
+  /** Drops the entry being logged: the worker is not taking entries in as fast as they come (the ring is full). */
   #drop(): false {
     this.#dropped++;
     if (!this.#dropping) this.#observer.onNotice('the delivery thread is not taking entries in; dropping log entries');

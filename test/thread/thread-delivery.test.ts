@@ -217,6 +217,43 @@ describe('thread mode: fallback, retained entries, close and reuse', function ()
   }
 
   for (const mode of DELIVERY_MODES) {
+    it(`[${mode.name}] an entry larger than maxQueueBytes, the worker idle: refused by the queue, with its line`, async function () {
+      const transport = new LogstreamTransport({ url, ...mode.options, maxQueueBytes: 1000, fallingBehind: false });
+      const logger = winston.createLogger({ transports: [transport] });
+      logger.info('small', { seq: 0 });
+      expect(await transport.finish({ timeoutMs: 5000 })).to.include({ delivered: 1, queued: 0 });
+      stderr = StderrCapture.start();
+      logger.info('x'.repeat(5000), { seq: 1 });
+      expect(await transport.finish({ timeoutMs: 5000 })).to.include({
+        logged: 2,
+        delivered: 1,
+        dropped: 1,
+        queued: 0,
+      });
+      expect(stderr.lines()).to.deep.equal(['winston-logstream: queue full, dropping log entries']);
+    });
+
+    it(`[${mode.name}] overflow 'drop-oldest', ten entries logged in one turn, maxQueueEntries 3: the newest three are sent`, async function () {
+      const transport = new LogstreamTransport({
+        url,
+        ...mode.options,
+        maxQueueEntries: 3,
+        overflow: 'drop-oldest',
+        batch: true,
+        fallingBehind: false,
+      });
+      const logger = winston.createLogger({ transports: [transport] });
+      stderr = StderrCapture.start();
+      for (let seq = 0; seq < 10; seq++) logger.info('entry', { seq });
+      expect(await transport.finish({ timeoutMs: 5000 })).to.include({
+        logged: 10,
+        delivered: 3,
+        dropped: 7,
+        queued: 0,
+      });
+      expect(seqs, `stderr: ${JSON.stringify(stderr.lines())}`).to.deep.equal([7, 8, 9]);
+    });
+
     it(`[${mode.name}] logger.end() right after logging ten times what the worker's ring holds: 'finish' comes once all is delivered`, async function () {
       this.timeout(30_000);
       // 400 entries of 100 KB: 40 MB, within maxQueueBytes (64 MiB), ten times the ring (4 MiB). What does not fit
