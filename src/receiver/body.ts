@@ -3,6 +3,7 @@
  * Pure functions; every refusal is a {@link RejectedBody} carrying the HTTP status and a message for the client.
  * @module
  */
+import { constants } from 'node:buffer';
 import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
 
@@ -64,7 +65,8 @@ export async function decodeBody(raw: Buffer, contentEncoding: string | undefine
   else if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') {
     const decompress = encoding === 'deflate' ? inflateAsync : gunzipAsync;
     try {
-      bytes = await decompress(raw, { maxOutputLength: maxBytes });
+      // zlib refuses a bound over the largest Buffer; no body can be larger anyway.
+      bytes = await decompress(raw, { maxOutputLength: Math.min(maxBytes, constants.MAX_LENGTH) });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
         throw new RejectedBody(413, `body over the ${maxBytes}-byte limit once decompressed`);

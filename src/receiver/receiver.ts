@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { bodyFormat, decodeBody, parseEntries, RejectedBody } from './body.js';
-import { formatEntry, type ReceiverSummary } from './format.js';
+import { escapeControls, formatEntry, type ReceiverSummary } from './format.js';
 
 /** Where the receiver writes text: `process.stdout`, or anything with a `write(text)`. */
 export interface TextSink {
@@ -139,6 +139,8 @@ class LogReceiver implements Receiver {
   }
 
   async start(): Promise<string> {
+    // Refused before the `out` file is opened again: the one in use stays.
+    if (this.#server.listening) throw new Error('winston-logstream-receiver: already started');
     if (this.#outPath !== undefined) this.#out = await openAppend(this.#outPath);
     try {
       await new Promise<void>((resolve, reject) => {
@@ -174,7 +176,8 @@ class LogReceiver implements Receiver {
 
   #serve(req: http.IncomingMessage, res: http.ServerResponse): void {
     this.#handle(req, res).catch((error: Error) => {
-      if (res.headersSent || req.destroyed)
+      // (Not `req.destroyed`: a request read to its end is destroyed, its connection still open for the answer.)
+      if (res.headersSent || res.destroyed)
         res.destroy(); // the client went away, or the answer is under way
       // A fault here (such as the `out` file failing) rather than in the body: still an answer, not a drop.
       else this.#answerError(req, res, 500, error.message);
@@ -226,7 +229,9 @@ class LogReceiver implements Receiver {
 
   /** Answers `{"error": message}` and reports it on stderr (with the path only: a query string may carry a token). */
   #answerError(req: http.IncomingMessage, res: http.ServerResponse, status: number, message: string): void {
-    this.#stderr.write(`winston-logstream-receiver: ${status} for ${req.method} ${pathOf(req)}: ${message}\n`);
+    // One line, whatever the message quotes of the request (a JSON parse error quotes the body).
+    const line = escapeControls(`${status} for ${req.method} ${pathOf(req)}: ${message}`);
+    this.#stderr.write(`winston-logstream-receiver: ${line}\n`);
     sendJson(res, status, { error: message });
   }
 
@@ -290,6 +295,9 @@ function openAppend(path: string): Promise<WriteStream> {
     const stream = createWriteStream(path, { flags: 'a' });
     stream.once('open', () => {
       stream.off('error', reject);
+      // A write that fails (a full disk) fails its request (500), through its callback or the next write's: the
+      // error event itself must not end the process.
+      stream.on('error', () => undefined);
       resolve(stream);
     });
     stream.once('error', reject);

@@ -103,4 +103,8 @@ describe('receiver body', function () {
       }
     });
   });
+
+  it("decompresses with a limit over the largest Buffer (--max-body 5000m): the limit is the Buffer's", async function () {
+    expect(await decodeBody(gzipSync('{"message":"hi"}'), 'gzip', 5000 * 1024 * 1024)).to.equal('{"message":"hi"}');
+  });
 });

@@ -44,4 +44,26 @@ describe('receiver format', function () {
       'winston-logstream-receiver: 3 requests (1 rejected), 7 entries, 512 bytes',
     );
   });
+
+  it('escapes every control character (C0, DEL and C1) in every field, and in an entry that is no object', function () {
+    const line = formatEntry(
+      { level: 'info', message: 'csi\u009b2J', field: 'del\u007f c1\u009b31m' },
+      {
+        color: false,
+        receivedAt,
+      },
+    );
+    expect(line).to.equal('2026-11-27T10:00:00.000Z info  csi\\u009b2J {"field":"del\\u007f c1\\u009b31m"}');
+    expect(formatEntry('\u007f\u009b', { color: false, receivedAt })).to.equal(
+      '2026-11-27T10:00:00.000Z "\\u007f\\u009b"',
+    );
+  });
+
+  it('colours only the levels it knows: a level named "constructor" or "__proto__" is printed plain', function () {
+    for (const level of ['constructor', '__proto__']) {
+      expect(formatEntry({ level, message: 'x' }, { color: true, receivedAt })).to.equal(
+        `2026-11-27T10:00:00.000Z ${level} x`,
+      );
+    }
+  });
 });

@@ -211,4 +211,38 @@ describe('dev receiver (in-process)', function () {
     const deleted = await got.delete(url, { throwHttpErrors: false, retry: { limit: 0 } });
     expect([protobuf.statusCode, deleted.statusCode]).to.deep.equal([415, 405]);
   });
+
+  it('an out file that fails (a full disk) answers 500, reports it, and keeps running', async function () {
+    await startReceiver({ out: '/dev/full' });
+    const json = { 'content-type': 'application/json' };
+    expect((await post('{"message":"one"}', json)).statusCode).to.equal(500);
+    expect((await post('{"message":"two"}', json)).statusCode).to.equal(500);
+    expect(stderr.lines[0]).to.match(/^winston-logstream-receiver: 500 for POST \/api\/logs: .*ENOSPC/);
+  });
+
+  it('start() again is refused, and the out file in use stays', async function () {
+    const dir = await mkdtemp(join(tmpdir(), 'logstream-receiver-'));
+    const out = join(dir, 'entries.ndjson');
+    try {
+      await startReceiver({ out });
+      let refused: Error | undefined;
+      await receiver.start().catch((error: Error) => (refused = error));
+      expect(refused?.message).to.match(/already started/);
+      expect((await post('{"message":"after"}', { 'content-type': 'application/json' })).statusCode).to.equal(200);
+      await receiver.stop();
+      expect(await readFile(out, 'utf8')).to.equal('{"message":"after"}\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a refusal in one line, its control characters escaped, whatever the body quotes', async function () {
+    await startReceiver();
+    const json = { 'content-type': 'application/json' };
+    expect((await post('\u001b]0;owned\u0007\u001b[2J', json)).statusCode).to.equal(400);
+    expect((await post('x\nwinston-logstream-receiver: forged status line', json)).statusCode).to.equal(400);
+    expect(stderr.lines).to.have.length(2);
+    // eslint-disable-next-line no-control-regex -- C0, DEL and C1: none may reach the terminal
+    for (const line of stderr.lines) expect(line).to.not.match(/[\u0000-\u001f\u007f-\u009f]/);
+  });
 });
