@@ -1,5 +1,5 @@
 import type { ServerTarget } from '../url.js';
-import { type Batch, type BatchBounds, DEFAULT_FRAMING, EntryQueue } from './entry-queue.js';
+import { type Batch, type BatchBounds, EntryQueue } from './entry-queue.js';
 
 /** What to do with a new entry when the queue is full. */
 export type OverflowPolicy = 'drop-newest' | 'drop-oldest';
@@ -101,14 +101,9 @@ export class AdmissionQueue {
     this.#dropped += count;
   }
 
-  /** True when the queue holds a full request's worth: `maxEntries`, or a body of `maxBytes` with its framing. */
+  /** True when the queue holds a full request's worth (see {@link EntryQueue.holdsFullBatch}). */
   holdsFullBatch(bounds: BatchBounds): boolean {
-    const { length, bytes } = this.#entries;
-    if (length >= bounds.maxEntries) return true;
-    const framing =
-      (bounds.bytesPerRequest ?? DEFAULT_FRAMING.bytesPerRequest) +
-      length * (bounds.bytesPerEntry ?? DEFAULT_FRAMING.bytesPerEntry);
-    return bytes + framing >= bounds.maxBytes;
+    return this.#entries.holdsFullBatch(bounds);
   }
 
   /** Takes the next request's entries (see {@link EntryQueue.take}); the overload ends once there is room again. */

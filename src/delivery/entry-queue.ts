@@ -34,6 +34,14 @@ export interface BatchBounds {
  */
 export const DEFAULT_FRAMING = { bytesPerEntry: 1, bytesPerRequest: 1 } as const;
 
+/** `limits`' framing bytes, {@link DEFAULT_FRAMING} where it says none. */
+function framingOf(limits: BatchBounds): { bytesPerEntry: number; bytesPerRequest: number } {
+  return {
+    bytesPerEntry: limits.bytesPerEntry ?? DEFAULT_FRAMING.bytesPerEntry,
+    bytesPerRequest: limits.bytesPerRequest ?? DEFAULT_FRAMING.bytesPerRequest,
+  };
+}
+
 /** Entries taken off the queue for one request: all for the same server, in order. */
 export interface Batch {
   readonly target: ServerTarget;
@@ -101,6 +109,16 @@ export class EntryQueue {
   }
 
   /**
+   * True when the queue holds a full request's worth: `maxEntries`, or a body of `maxBytes` with the protocol's
+   * framing bytes, as {@link take} counts it.
+   */
+  holdsFullBatch(limits: BatchBounds): boolean {
+    if (this.#length >= limits.maxEntries) return true;
+    const { bytesPerEntry, bytesPerRequest } = framingOf(limits);
+    return this.#bytes + this.#length * bytesPerEntry + bytesPerRequest >= limits.maxBytes;
+  }
+
+  /**
    * Removes and returns the oldest entries that go to the same server (the same URL) as the oldest one, up to `maxEntries`
    * and as many as fit in a body of `maxBytes` with the protocol's framing bytes. The first entry is always
    * taken, even when it alone exceeds `maxBytes`.
@@ -109,10 +127,10 @@ export class EntryQueue {
   take(limits: BatchBounds): Batch | undefined {
     if (this.#length === 0) return undefined;
     const { maxEntries, maxBytes } = limits;
-    const bytesPerEntry = limits.bytesPerEntry ?? DEFAULT_FRAMING.bytesPerEntry;
+    const { bytesPerEntry, bytesPerRequest } = framingOf(limits);
     const target = this.#head.targets[this.#headIndex] as ServerTarget;
     const lines: string[] = [];
-    let bodyBytes = limits.bytesPerRequest ?? DEFAULT_FRAMING.bytesPerRequest;
+    let bodyBytes = bytesPerRequest;
     while (this.#length > 0 && lines.length < maxEntries) {
       const i = this.#headIndex;
       const size = (this.#head.sizes[i] as number) + bytesPerEntry;

@@ -4,9 +4,14 @@
  * @module
  */
 
+/** `error`'s code when it is an `Error` with one that looks like a code (`ECONNRESET`, `Z_DATA_ERROR`). */
+export function codeOf(error: unknown): string | undefined {
+  if (!(error instanceof Error && 'code' in error)) return undefined;
+  const code = String(error.code);
+  return /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : undefined;
+}
+
 /** `error`'s code, or its name; `undefined` when it is no `Error`. */
 export function errorCodeOf(error: unknown): string | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const code = 'code' in error ? String(error.code) : '';
-  return /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : error.name;
+  return error instanceof Error ? (codeOf(error) ?? error.name) : undefined;
 }

@@ -6,6 +6,7 @@ import type { Agents, HttpsOptions, Response } from 'got';
 import type { ServerTarget } from '../url.js';
 import type { EncodedRequest } from './codec.js';
 import { DeliveryError } from './delivery-error.js';
+import { codeOf } from './error-code.js';
 import { failureDetail, redactedLine, secretsOf } from './failure-detail.js';
 import { PreparedGot } from './prepared-got.js';
 import { isRetryableErrorCode, isRetryableStatus, parseRetryAfter } from './retry.js';
@@ -284,8 +285,7 @@ export class HttpSender {
     else {
       // got's errors carry the request options (headers, URL with credentials): keep only the code, and only
       // when it looks like one.
-      const code = cause instanceof Error && 'code' in cause ? String(cause.code) : '';
-      errorCode = /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : 'ERR_REQUEST_FAILED';
+      errorCode = codeOf(cause) ?? 'ERR_REQUEST_FAILED';
     }
     let reason = errorCode;
     if (errorCode === 'ETIMEDOUT') {
@@ -343,5 +343,5 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 
 /** zlib's errors (`Z_DATA_ERROR`, `Z_BUF_ERROR`, …): a response body that does not decompress. */
 function isDecodingError(cause: unknown): boolean {
-  return cause instanceof Error && 'code' in cause && String(cause.code).startsWith('Z_');
+  return codeOf(cause)?.startsWith('Z_') === true;
 }

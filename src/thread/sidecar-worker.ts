@@ -111,9 +111,7 @@ class Stream {
     const to = this.engine.queueHeadSeq;
     if (to <= from) return;
     this.#madeWayBelowSeq = to;
-    const toIndex =
-      to - this.#trimmedSeq < this.#ringIndexOf.length ? this.#ringIndexOf[to - this.#trimmedSeq] : undefined;
-    this.#addSettledAhead(this.#ringIndexOf[from - this.#trimmedSeq] as number, toIndex ?? this.#received);
+    this.#addSettledAhead(this.#ringIndexAt(from), this.#ringIndexAt(to));
   }
 
   /**
