@@ -127,7 +127,8 @@ class InFlight implements Flight {
   unsettledLines(): readonly string[] {
     if (this.unsettled === 0) return [];
     const attempt = this.attempt;
-    const lines = attempt === undefined ? this.lines : [...attempt.lines, ...attempt.after.flat()];
+    const lines =
+      attempt === undefined ? this.lines : [...attempt.lines, ...attempt.after.flatMap((part) => part.lines)];
     return lines.slice(lines.length - this.unsettled);
   }
 
@@ -141,7 +142,7 @@ class InFlight implements Flight {
     const attempt = this.attempt;
     if (attempt === undefined)
       return Array.from({ length: this.unsettled }, (_, i) => this.lines.length - this.unsettled + i);
-    const positions = [...attempt.positions, ...attempt.afterPositions.flat()];
+    const positions = [...attempt.positions, ...attempt.after.flatMap((part) => part.positions)];
     return positions.slice(positions.length - this.unsettled);
   }
 
@@ -367,7 +368,7 @@ export class DeliveryEngine {
     const attempt = this.#inFlight?.attempt;
     if (attempt !== undefined) {
       batches.push({ target: attempt.target, lines: attempt.lines, requestId: attempt.requestId });
-      for (const lines of attempt.after) batches.push({ target: attempt.target, lines });
+      for (const { lines } of attempt.after) batches.push({ target: attempt.target, lines });
     }
     if ((this.#recovery?.left ?? 0) > 0) return { batches, failing: this.#outage };
     for (let batch = this.#queue.take(this.#options.batch); batch !== undefined;) {

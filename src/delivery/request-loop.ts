@@ -32,18 +32,21 @@ export interface Flight {
  * The entries of the request being attempted (or waiting to be sent again), and its request id; with `after`, the
  * batch's other entries still to be sent after it: together, in order, every unsettled entry of the batch.
  */
-export interface FlightAttempt {
+export interface FlightAttempt extends FlightPart {
   readonly target: ServerTarget;
-  readonly lines: readonly string[];
   readonly requestId: string;
   /** The later halves of a 413 split, to be sent after this request, in order. */
-  readonly after: readonly (readonly string[])[];
+  readonly after: readonly FlightPart[];
+}
+
+/** Entries of a flight's batch, in order. */
+export interface FlightPart {
+  readonly lines: readonly string[];
   /**
-   * Where each entry of `lines`, then of `after`, is in the flight's batch: the entries of the batch not among them
-   * are settled (a 413 split's earlier halves, or those of a 2xx answer not asked for again).
+   * Where each of them is in the batch: the entries of the batch in no part left to send are settled (a 413
+   * split's earlier halves, or those of a 2xx answer not asked for again).
    */
   readonly positions: readonly number[];
-  readonly afterPositions: readonly (readonly number[])[];
 }
 
 /** What the loop reports besides the outcomes of entries. */
@@ -96,30 +99,25 @@ export class RequestLoop {
 
   /** Sends `batch` until each of its entries is counted on `flight` as delivered or failed, or the flight is abandoned. */
   deliver(batch: Batch, flight: Flight): Promise<void> {
-    const positions = batch.lines.map((_, i) => i);
-    return this.#deliver(batch, positions, flight, { after: [], afterPositions: [] });
+    const whole = { lines: batch.lines, positions: batch.lines.map((_, i) => i) };
+    return this.#deliver(batch.target, whole, flight, []);
   }
 
-  /**
-   * {@link deliver}, with `batchPositions` those of `batch`'s entries in the flight's, and `later` the entries of the
-   * flight to send after `batch` (see {@link FlightAttempt}).
-   */
-  async #deliver(batch: Batch, batchPositions: readonly number[], flight: Flight, later: Later): Promise<void> {
+  /** {@link deliver} for `part` of the flight's batch, with `after` its parts to send next (see {@link FlightAttempt}). */
+  async #deliver(target: ServerTarget, part: FlightPart, flight: Flight, after: readonly FlightPart[]): Promise<void> {
     const { sender, codec, events } = this.#options;
     const { signal } = flight;
-    const { after, afterPositions } = later;
     const started = this.#now();
-    let lines = batch.lines;
-    let positions = batchPositions;
+    let { lines, positions } = part;
     let requestId = randomUUID();
     /** Attempts made for these entries so far: every one after the first is a retry, and sets the backoff. */
     let attempts = 0;
     while (lines.length > 0) {
-      flight.attempt = { target: batch.target, lines, requestId, after, positions, afterPositions };
+      flight.attempt = { target, lines, positions, requestId, after };
       const encoded = codec.encode(lines);
-      const request = await sender.prepare(batch.target, encoded.body, encoded.headers, lines.length);
+      const request = await sender.prepare(target, encoded.body, encoded.headers, lines.length);
       const idHeaders = { [REQUEST_ID_HEADER]: requestId };
-      let resend: string[];
+      let resend: readonly string[];
       for (;;) {
         if (signal.aborted) return;
         events.onAttempt(attempts++ > 0);
@@ -128,7 +126,7 @@ export class RequestLoop {
         if (signal.aborted) return;
         if (result.ok) {
           events.onSuccess();
-          const answer = this.#countAnswer(flight, batch.target, lines, result.body, result.bodyCut);
+          const answer = this.#countAnswer(flight, target, lines, result.body, result.bodyCut);
           resend = answer.resend;
           // What is left of the flight is set before the rejection is reported: an observer may end the process,
           // and the drain at exit takes it from there. The entries to send again go in a new request.
@@ -137,20 +135,18 @@ export class RequestLoop {
             positions = answer.retry.map((i) => positions[i] as number);
           }
           flight.attempt =
-            resend.length > 0
-              ? { target: batch.target, lines: resend, requestId, after, positions, afterPositions }
-              : nextHalf(batch, later);
+            resend.length > 0 ? { target, lines: resend, positions, requestId, after } : nextHalf(target, after);
           if (answer.rejection !== undefined) events.onRejected(answer.rejection);
           break;
         }
         events.onFailure(result.error, attemptStarted);
         if (result.error.statusCode === 413 && lines.length > 1) {
-          await this.#sendHalves({ target: batch.target, lines }, positions, flight, later);
+          await this.#sendHalves(target, { lines, positions }, flight, after);
           return;
         }
         const delay = this.#retryDelay(result, attempts - 1, started);
         if (delay === undefined) {
-          flight.attempt = nextHalf(batch, later);
+          flight.attempt = nextHalf(target, after);
           return flight.failed(lines.length);
         }
         await sleep(delay, signal);
@@ -158,7 +154,7 @@ export class RequestLoop {
       if (resend.length === 0) return;
       const delay = this.#retryDelay(RESEND, attempts - 1, started);
       if (delay === undefined) {
-        flight.attempt = nextHalf(batch, later);
+        flight.attempt = nextHalf(target, after);
         return flight.failed(resend.length);
       }
       lines = resend;
@@ -166,22 +162,19 @@ export class RequestLoop {
     }
   }
 
-  /** A 413 for a batch: send each half as its own request, first half first. */
-  async #sendHalves(batch: Batch, positions: readonly number[], flight: Flight, later: Later): Promise<void> {
-    const middle = Math.ceil(batch.lines.length / 2);
-    const second = batch.lines.slice(middle);
-    const secondPositions = positions.slice(middle);
-    await this.#deliver(
-      { target: batch.target, lines: batch.lines.slice(0, middle) },
-      positions.slice(0, middle),
-      flight,
-      {
-        after: [second, ...later.after],
-        afterPositions: [secondPositions, ...later.afterPositions],
-      },
-    );
+  /** A 413 for `part`: send each half as its own request, first half first. */
+  async #sendHalves(
+    target: ServerTarget,
+    part: FlightPart,
+    flight: Flight,
+    after: readonly FlightPart[],
+  ): Promise<void> {
+    const middle = Math.ceil(part.lines.length / 2);
+    const first = { lines: part.lines.slice(0, middle), positions: part.positions.slice(0, middle) };
+    const second = { lines: part.lines.slice(middle), positions: part.positions.slice(middle) };
+    await this.#deliver(target, first, flight, [second, ...after]);
     if (flight.signal.aborted) return;
-    await this.#deliver({ target: batch.target, lines: second }, secondPositions, flight, later);
+    await this.#deliver(target, second, flight, after);
   }
 
   /**
@@ -194,7 +187,7 @@ export class RequestLoop {
   #countAnswer(
     flight: Flight,
     target: ServerTarget,
-    lines: string[],
+    lines: readonly string[],
     body: string,
     bodyCut: boolean,
   ): { resend: string[]; retry: readonly number[]; rejection: DeliveryError | undefined } {
@@ -238,22 +231,10 @@ export class RequestLoop {
   }
 }
 
-/** The entries of a flight to send after a request, and their positions (see {@link FlightAttempt}). */
-type Later = Pick<FlightAttempt, 'after' | 'afterPositions'>;
-
-/** The flight's attempt once `batch` is settled: the next of the later halves of its 413 split, if any is left. */
-function nextHalf(batch: Batch, later: Later): FlightAttempt | undefined {
-  const [next, ...after] = later.after;
-  const [positions, ...afterPositions] = later.afterPositions;
-  if (next === undefined) return undefined;
-  return {
-    target: batch.target,
-    lines: next,
-    requestId: randomUUID(),
-    after,
-    positions: positions ?? [],
-    afterPositions,
-  };
+/** The flight's attempt once a part is settled: the next of the later halves of its 413 split, if any is left. */
+function nextHalf(target: ServerTarget, after: readonly FlightPart[]): FlightAttempt | undefined {
+  const [next, ...rest] = after;
+  return next === undefined ? undefined : { target, ...next, requestId: randomUUID(), after: rest };
 }
 
 /** Waits `ms` unless aborted. The timer is unref'd: whether the process waits for it is up to the process hold. */
