@@ -135,8 +135,9 @@ export interface LogstreamTransportOptions extends TransportStream.TransportStre
   /**
    * Extra request headers, for example `Authorization`. They win over the protocol's headers (`Content-Type`
    * included), whatever their case, except the transport's own, which are ignored: `Logstream-Request-Id`,
-   * `Content-Length`, and `Content-Encoding` (sent on a compressed body only). Values never appear in diagnostics. With `protocol: 'otlp'` they are
-   * added to (and win over) those of `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_EXPORTER_OTLP_LOGS_HEADERS`.
+   * `Content-Length`, and `Content-Encoding` (sent on a compressed body only). Values never appear in diagnostics.
+   * With `protocol: 'otlp'` they are added to (and win over) those of `OTEL_EXPORTER_OTLP_HEADERS` and
+   * `OTEL_EXPORTER_OTLP_LOGS_HEADERS`.
    * @default none
    */
   headers?: Record<string, string>;
