@@ -110,15 +110,33 @@ export function redactedLine(text: string, secrets: readonly string[]): string {
  * or HTML body, or one that only repeats the status text).
  * @param secrets - values to mask wherever they appear (see {@link secretsOf}).
  * @param statusText - the status's reason phrase, left out when the body says nothing more.
+ * @param cut - the body is the start of a longer one: it may end in the first part of a secret.
  */
-export function failureDetail(body: string, secrets: readonly string[], statusText = ''): string | undefined {
-  const trimmed = body.trim();
+export function failureDetail(
+  body: string,
+  secrets: readonly string[],
+  statusText = '',
+  cut = false,
+): string | undefined {
+  const trimmed = cut ? withCutSecretMasked(body.trim(), secrets) : body.trim();
   if (trimmed === '' || trimmed.length > MAX_BODY_CHARS || trimmed.startsWith('<')) return undefined;
   const raw = /^[{["]/.test(trimmed) ? jsonDetail(parseOrUndefined(trimmed), 0) : firstLine(trimmed);
   if (raw === undefined) return undefined;
   const detail = redactedLine(raw, secrets);
   if (detail === '' || detail.toLowerCase() === statusText.toLowerCase()) return undefined;
   return detail;
+}
+
+/**
+ * `text`, the start of a longer body, with the first part of a secret it ends with masked: the cut may fall
+ * inside an echoed secret, which is then not found whole.
+ */
+function withCutSecretMasked(text: string, secrets: readonly string[]): string {
+  let longest = 0;
+  for (const secret of secrets)
+    for (let length = Math.min(secret.length - 1, text.length); length > longest; length--)
+      if (text.endsWith(secret.slice(0, length))) longest = length;
+  return longest === 0 ? text : `${text.slice(0, -longest)}${MASK}`;
 }
 
 function jsonDetail(value: unknown, depth: number): string | undefined {

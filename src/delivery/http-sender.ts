@@ -256,7 +256,8 @@ export class HttpSender {
     const redirect = statusCode >= 300 && statusCode < 400 ? ' (redirects are not followed)' : '';
     const statusText = STATUS_CODES[statusCode] ?? '';
     // A redirect's body is boilerplate about where to go, and where to go is not followed.
-    const detail = redirect === '' ? failureDetail(body, secretsOf(target.url, this.#headers), statusText) : undefined;
+    const detail =
+      redirect === '' ? failureDetail(body, secretsOf(target.url, this.#headers), statusText, cut) : undefined;
     const reason =
       `HTTP ${statusCode} ${statusText}`.trimEnd() +
       redirect +

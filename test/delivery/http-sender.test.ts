@@ -260,6 +260,15 @@ describe('HttpSender', function () {
       );
     });
 
+    it('masks the first part of a secret the cut falls inside (an echo of the request, padded)', async function () {
+      // Blanks collapse to one, so the echo's start is still within the detail's length.
+      const echo = `bad token: ${' '.repeat(DIAGNOSTIC_BODY_BYTES - 'bad token: '.length - 5)}QueryToken`;
+      nock(ORIGIN).post('/logs').query(true).reply(401, echo);
+      const result = failure(await sendOnce(sender()));
+      expect(result.error.detail).to.equal('bad token: [redacted]');
+      expect(result.error.message).not.to.include('Query');
+    });
+
     it(`reads at most ${DIAGNOSTIC_BODY_BYTES} bytes of a 2xx body by default (the protocol ignores it): a success, marked cut`, async function () {
       nock(ORIGIN).post('/logs').query(true).reply(200, long);
       expect(await sendOnce(sender())).to.deep.equal({

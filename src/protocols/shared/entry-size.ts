@@ -16,15 +16,15 @@ export function encodeTruncated(
 ): string | undefined {
   const message = info.message;
   if (typeof message !== 'string') return undefined;
-  const raw = Buffer.from(message);
+  const rawBytes = Buffer.byteLength(message);
   // JSON escapes make the encoded message longer than its raw bytes (up to 6x), so the first cut is scaled by
   // that ratio; removing the remaining excess from the raw bytes then fits after one more pass at most. The
   // slack leaves room for the marker.
   const encodedBytes = Buffer.byteLength(JSON.stringify(message)) - 2;
-  let keep = Math.floor((raw.length * (encodedBytes - (size - maxBytes) - 64)) / encodedBytes);
+  let keep = Math.floor((rawBytes * (encodedBytes - (size - maxBytes) - 64)) / encodedBytes);
   for (let pass = 0; pass < 3 && keep >= 0; pass++) {
-    const kept = utf8Prefix(raw, keep);
-    const truncated = `${kept}…[truncated ${raw.length - Buffer.byteLength(kept)} bytes]`;
+    const kept = prefixWithin(message, keep);
+    const truncated = `${kept}…[truncated ${rawBytes - Buffer.byteLength(kept)} bytes]`;
     const line = snapshotter.snapshot(withMessage(info, truncated), timeMs);
     const lineSize = Buffer.byteLength(line);
     if (lineSize <= maxBytes) return line;
@@ -49,9 +49,15 @@ function withMessage(info: LogInfo, message: string): LogInfo {
   return copy as unknown as LogInfo;
 }
 
-/** The longest prefix of `bytes` of at most `max` bytes that does not split a UTF-8 character. */
-function utf8Prefix(bytes: Buffer, max: number): string {
-  let end = Math.min(max, bytes.length);
-  while (end > 0 && end < bytes.length && ((bytes[end] as number) & 0xc0) === 0x80) end--;
-  return bytes.toString('utf8', 0, end);
+const utf8 = new TextEncoder();
+
+/**
+ * The longest prefix of `text` of at most `maxBytes` bytes in UTF-8 that does not split a character (a surrogate
+ * pair included). Cut as a string, not as bytes: a lone surrogate kept stays one (JSON writes it as `\udXXX`)
+ * instead of becoming U+FFFD, as it would through a Buffer.
+ */
+function prefixWithin(text: string, maxBytes: number): string {
+  if (maxBytes <= 0) return '';
+  const { read } = utf8.encodeInto(text, new Uint8Array(Math.min(maxBytes, text.length * 3)));
+  return text.slice(0, read);
 }

@@ -59,6 +59,19 @@ describe('encodeTruncated: entries over maxEntryBytes', function () {
     });
   }
 
+  it('keeps a lone surrogate of the kept part as it was (JSON writes it escaped), not as U+FFFD', function () {
+    const info = { level: 'info', message: `a\uD800b${'😀'.repeat(2000)}` };
+    const size = Buffer.byteLength(snapshotter.snapshot(info, TIME));
+    const line = encodeTruncated(snapshotter, info, TIME, 2000, size) as string;
+
+    expect(line).to.include('a\\ud800b😀');
+    const message = (JSON.parse(line) as { message: string }).message;
+    expect(message.startsWith('a\uD800b😀')).to.equal(true);
+    expect(message).not.to.include('\uFFFD');
+    const kept = /^(.*)…\[truncated (\d+) bytes\]$/su.exec(message);
+    expect(Buffer.byteLength(kept?.[1] ?? '') + Number(kept?.[2])).to.equal(Buffer.byteLength(info.message));
+  });
+
   it('gives up (undefined) when the message is not a string, or the rest alone is too large', function () {
     const notString = { level: 'info', message: { big: 'x'.repeat(5000) } };
     expect(encodeTruncated(snapshotter, notString, TIME, 1000, 5100)).to.equal(undefined);
