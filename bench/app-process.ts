@@ -2,7 +2,9 @@
  * The application that bench/app.ts loads, in its own process: a node:http server that answers every request
  * with a small JSON body and logs one entry per request (method, url, status, duration, a request id, and a
  * `seq` for the receiver to count) through a winston logger made for one variant. It reports its CPU time during
- * the measured load, its peak RSS, and this transport's `stats()` and backlog.
+ * the measured load, its peak RSS, and this transport's `stats()` and backlog. Its own work per request can be
+ * made heavier, as a real endpoint's is: with `records` > 0 it answers with that many order records, built and
+ * serialized for each request (a list endpoint).
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -72,6 +74,21 @@ function makeLogger(
   }
 }
 
+/** The `i`-th order record of a list endpoint's answer. */
+function orderRecord(i: number): Record<string, unknown> {
+  return {
+    id: `ord-${100_000 + i}`,
+    customer: { id: 7_000 + (i % 97), name: `Customer ${i % 97}` },
+    items: [
+      { sku: `SKU-${i % 13}`, quantity: 1 + (i % 3), unitPrice: 9.99 },
+      { sku: `SKU-${i % 7}`, quantity: 2, unitPrice: 24.5 },
+    ],
+    total: 58.99 + (i % 3) * 9.99,
+    status: i % 5 === 0 ? 'shipped' : 'open',
+    createdAt: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(),
+  };
+}
+
 /** The application: its server, its logger, and what it measures of itself. */
 class App {
   readonly #logger: winston.Logger | undefined;
@@ -86,8 +103,12 @@ class App {
   #loadSends: { requests: number; delivered: number } | undefined;
   readonly #backlog: BacklogSample[] = [];
 
-  constructor(variant: AppVariant, url: string) {
+  /** The order records each answer carries. */
+  readonly #records: number;
+
+  constructor(variant: AppVariant, url: string, records: number) {
     ({ logger: this.#logger, ours: this.#ours } = makeLogger(variant, url));
+    this.#records = records;
     this.#server = http.createServer((req, res) => this.#handle(req, res));
     this.#server.keepAliveTimeout = 60_000;
   }
@@ -96,7 +117,8 @@ class App {
     const started = performance.now();
     const requestId = randomUUID();
     res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': requestId });
-    res.end(JSON.stringify({ ok: true, requestId }));
+    const orders = this.#records > 0 ? Array.from({ length: this.#records }, (_, i) => orderRecord(i)) : undefined;
+    res.end(JSON.stringify({ ok: true, requestId, orders }));
     this.#logger?.info('request', {
       seq: this.#logged++,
       requestId,
@@ -160,7 +182,7 @@ let app: App | undefined;
 process.on('message', (command: AppCommand) => {
   switch (command.type) {
     case 'start': {
-      const started = new App(command.variant, command.url);
+      const started = new App(command.variant, command.url, command.records);
       app = started;
       void started.listen().then((port) => send({ type: 'ready', port }));
       return;

@@ -37,8 +37,11 @@ export const WINSTON_BATCH_INTERVAL_MS = 1000;
 
 /** Coordinator → application. Each command but `start` is answered by an {@link AppMessage}. */
 export type AppCommand =
-  /** Make the logger for `variant`, logging to `url`, and listen: answered by `ready`. */
-  | { readonly type: 'start'; readonly variant: AppVariant; readonly url: string }
+  /**
+   * Make the logger for `variant`, logging to `url`, and listen, answering each request with `records` order
+   * records (see bench/app-process.ts): answered by `ready`.
+   */
+  | { readonly type: 'start'; readonly variant: AppVariant; readonly url: string; readonly records: number }
   /** How many entries have been logged so far: answered by `ack`. */
   | { readonly type: 'logged' }
   /** The measured load begins: start the CPU clock and the backlog samples. Answered by `ack`. */

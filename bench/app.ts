@@ -19,7 +19,7 @@
  * and the receiver compete for them: the ratios within a round are meant to cancel that out, not the figures.
  *
  *   npm run bench:app -- [--duration S] [--connections C] [--rounds R] [--warmup W] [--drain-ms MS]
- *                        [--rate R] [--only a,b] [--cpu-prof DIR] [--json]
+ *                        [--rate R] [--records N] [--only a,b] [--cpu-prof DIR] [--json]
  *
  * --duration S     seconds of measured load per run (default 10)
  * --connections C  autocannon's connections (default 20)
@@ -29,6 +29,9 @@
  * --rate R         hold the measured load at R requests/s in all (autocannon's overallRate) instead of as many
  *                  as the application serves: every variant then serves the same rate, and its CPU µs per
  *                  request compares at that rate (default 0: as many as it serves)
+ * --records N      the application's own work: it answers every request with N order records, built and
+ *                  serialized per request, as a list endpoint does (default 0: a two-field answer, which makes
+ *                  the application far lighter than a real one, and logging's share of its CPU far larger)
  * --only a,b       run only these variants (ratios to no-op need `noop`)
  * --cpu-prof DIR   write a V8 CPU profile of every application process into DIR (node --cpu-prof; it costs CPU
  *                  too, so compare the profiles' shares, not the table's figures)
@@ -91,6 +94,8 @@ interface Options {
   drainMs: number;
   /** Requests/s of the measured load; 0: as many as the application serves. */
   rate: number;
+  /** Order records in every answer: the application's own work per request. */
+  records: number;
   only: readonly AppVariant[];
   cpuProfDir: string | undefined;
   json: boolean;
@@ -104,6 +109,7 @@ function parseArgs(argv: readonly string[]): Options {
     warmupRequests: 2000,
     drainMs: 10_000,
     rate: 0,
+    records: 0,
     only: APP_VARIANTS,
     cpuProfDir: undefined,
     json: false,
@@ -115,6 +121,7 @@ function parseArgs(argv: readonly string[]): Options {
     '--warmup': 'warmupRequests',
     '--drain-ms': 'drainMs',
     '--rate': 'rate',
+    '--records': 'records',
   } as const;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -179,8 +186,8 @@ class AppProcess {
   }
 
   /** Makes the application's logger for `variant`, logging to `url`; resolves with the port it serves on. */
-  async start(variant: AppVariant, url: string): Promise<number> {
-    const ready = await this.call({ type: 'start', variant, url });
+  async start(variant: AppVariant, url: string, records: number): Promise<number> {
+    const ready = await this.call({ type: 'start', variant, url, records });
     if (ready.type !== 'ready') throw new Error(`the application answered ${ready.type} to start`);
     return ready.port;
   }
@@ -238,6 +245,11 @@ interface Measurement {
   readonly loadErrors: number;
   /** The application's CPU time during the measured load over the requests it served, in µs. */
   readonly cpuUsPerRequest: number;
+  /**
+   * The receiver's CPU time during the measured load over the requests the application served, in µs: CPU the
+   * log server takes from the cores the application shares with it here (none for the variants that send nothing).
+   */
+  readonly receiverCpuUsPerRequest: number;
   readonly peakRssMiB: number;
   /** Entries the application logged, warm-up included. */
   readonly logged: number;
@@ -296,13 +308,14 @@ async function measure(
   options: Options,
 ): Promise<Measurement> {
   receiver.expect(run, Number.MAX_SAFE_INTEGER, () => {});
-  const port = await app.start(variant, `http://127.0.0.1:${receiver.port}/${run}`);
+  const port = await app.start(variant, `http://127.0.0.1:${receiver.port}/${run}`, options.records);
   const url = `http://127.0.0.1:${port}/api/orders`;
   if (options.warmupRequests > 0) {
     await autocannon({ url, connections: options.connections, amount: options.warmupRequests });
     const warmupEntries = sends(variant) ? await app.logged('logged') : 0;
     await receiverHas(receiver, run, warmupEntries, epochNow() + options.drainMs);
   }
+  const receiverCpuAtStart = (await receiver.count(run)).cpuMs;
   const loadStartedAt = epochNow();
   await app.logged('load-start');
   const load = await autocannon({
@@ -312,6 +325,7 @@ async function measure(
     ...(options.rate > 0 ? { overallRate: options.rate } : {}),
   });
   await app.logged('load-end');
+  const receiverCpuMs = (await receiver.count(run)).cpuMs - receiverCpuAtStart;
   const result = await app.finish(options.drainMs);
   // This transport's finish() has waited already: only its last responses may still be in the receiver's count.
   const sent = result.stats?.delivered ?? (sends(variant) ? result.logged : 0);
@@ -327,6 +341,7 @@ async function measure(
     loadMs: load.duration * 1000,
     loadErrors: load.errors + load.non2xx,
     cpuUsPerRequest: result.loadCpuUs / load.requests.total,
+    receiverCpuUsPerRequest: (receiverCpuMs * 1000) / load.requests.total,
     peakRssMiB: result.peakRssBytes / 2 ** 20,
     logged: result.logged,
     received,
@@ -341,7 +356,14 @@ async function measure(
   };
 }
 
-type Figure = 'requestsPerSecond' | 'p99Ms' | 'cpuUsPerRequest' | 'peakRssMiB' | 'postsPerSecond' | 'entriesPerPost';
+type Figure =
+  | 'requestsPerSecond'
+  | 'p99Ms'
+  | 'cpuUsPerRequest'
+  | 'receiverCpuUsPerRequest'
+  | 'peakRssMiB'
+  | 'postsPerSecond'
+  | 'entriesPerPost';
 
 /** One variant over every round. */
 interface Row {
@@ -364,6 +386,7 @@ function summarize(variant: AppVariant, rounds: readonly Measurement[], noop: re
     'requestsPerSecond',
     'p99Ms',
     'cpuUsPerRequest',
+    'receiverCpuUsPerRequest',
     'peakRssMiB',
     'postsPerSecond',
     'entriesPerPost',
@@ -452,6 +475,7 @@ function printTable(rows: readonly Row[], verdicts: readonly Verdict[], options:
   console.log(
     `node:http application, autocannon (in the coordinator) and receiver in 3 processes sharing the cores; ` +
       `${options.connections} connections${options.rate > 0 ? ` at ${options.rate} requests/s` : ''}, ` +
+      `${options.records > 0 ? `${options.records} order records per answer, ` : ''}` +
       `${options.durationS} s per run after ${options.warmupRequests} warm-up ` +
       `requests; medians of ${options.rounds} round(s), ratios to the no-op within each round`,
   );
@@ -463,6 +487,7 @@ function printTable(rows: readonly Row[], verdicts: readonly Verdict[], options:
     'p99 ms',
     'p99 ÷ no-op',
     'CPU µs/req',
+    'receiver CPU µs/req',
     'peak RSS MiB',
     'lost / logged',
     'POSTs/s',
@@ -477,6 +502,7 @@ function printTable(rows: readonly Row[], verdicts: readonly Verdict[], options:
     format(row.median.p99Ms, 1),
     format(row.p99Ratio, 2),
     format(row.median.cpuUsPerRequest, 1),
+    sends(row.variant) ? format(row.median.receiverCpuUsPerRequest, 1) : '—',
     format(row.median.peakRssMiB, 1),
     sends(row.variant) ? `${format(row.lost, 0)} / ${format(row.logged, 0)}` : '—',
     format(row.median.postsPerSecond, 1),

@@ -13,6 +13,7 @@ interface Round {
   requestsPerSecond: number;
   p99Ms: number;
   cpuUsPerRequest: number;
+  receiverCpuUsPerRequest: number;
   peakRssMiB: number;
   logged: number;
   received: number;
@@ -31,6 +32,7 @@ describe('application bench (npm run bench:app), in a short run', function () {
 
   it('runs every variant under load and reports its figures and the entries it lost', async function () {
     const args = ['--rounds', '1', '--duration', '1', '--connections', '4', '--warmup', '100', '--drain-ms', '2000'];
+    args.push('--records', '2'); // the application's own work, as a list endpoint's
     const { stdout } = await run(process.execPath, ['--import', 'tsx', APP_BENCH, ...args, '--json'], {
       maxBuffer: 16 * 1024 * 1024,
     });
@@ -48,6 +50,7 @@ describe('application bench (npm run bench:app), in a short run', function () {
         .and.to.equal(sends ? round.logged - round.received : 0);
       for (const figure of ['requestsPerSecond', 'p99Ms', 'cpuUsPerRequest', 'peakRssMiB'] as const)
         expect(round[figure], `${row.variant} ${figure}`).to.be.a('number').and.to.be.at.least(0);
+      if (sends) expect(round.receiverCpuUsPerRequest, `${row.variant}: the receiver's CPU`).to.be.above(0);
       expect(row.rateRatio, row.variant).to.be.a('number');
       if (row.variant === 'noop') expect(row.rateRatio).to.equal(1);
       if (row.variant === 'none') expect(round.logged).to.equal(0);
