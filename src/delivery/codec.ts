@@ -22,6 +22,11 @@ export interface ResponseVerdict {
   readonly retry: readonly number[];
   /** The server's first explanation, reported once. */
   readonly reason: string | undefined;
+  /**
+   * Entries at the end of the request whose results an answer cut short did not reach: counted as delivered (the
+   * server said 2xx), and reported once. Absent: none.
+   */
+  readonly unread?: number;
 }
 
 /** The wire format, as the delivery side sees it. */
@@ -31,8 +36,12 @@ export interface RequestCodec {
    * @throws never for snapshots its protocol's snapshotter took.
    */
   encode(lines: readonly string[]): EncodedRequest;
-  /** Reads a 2xx answer's body; absent when a 2xx means every entry was accepted. */
-  readResponse?(this: void, body: string, entryCount: number): ResponseVerdict;
+  /**
+   * Reads a 2xx answer's body; absent when a 2xx means every entry was accepted.
+   * @param cut - the body is the first {@link maxResponseBytes} of a longer one: the results it does not reach are
+   *   {@link ResponseVerdict.unread}.
+   */
+  readResponse?(this: void, body: string, entryCount: number, cut: boolean): ResponseVerdict;
   /**
    * How entries are grouped into requests, counted in snapshot bytes (what the queue measures): the framing and
    * `maxBytes` are set so that a body never exceeds the protocol's limit, however its records grow from the snapshots.
@@ -45,7 +54,8 @@ export interface RequestCodec {
   readonly isRetryableStatus?: (this: void, statusCode: number) => boolean;
   /**
    * For protocols with `readResponse`: the most bytes of a 2xx body it needs, which must fit the largest answer a
-   * server legitimately gives to a full batch. Longer bodies are cut there, their entries counted as delivered.
+   * server legitimately gives to a full batch. Longer bodies are cut there: the results past the cut are not read,
+   * and their entries count as delivered.
    * Absent: the body is ignored, and only its start is read (for a diagnostic).
    */
   readonly maxResponseBytes?: number;

@@ -59,7 +59,7 @@ export interface RequestLoopEvents {
   onSuccess(): void;
   /** A 2xx answer refused some entries for good. */
   onRejected(error: DeliveryError): void;
-  /** A one-line operator notice (an answer cut unread). */
+  /** A one-line operator notice (an answer whose results were cut off). */
   onNotice(message: string): void;
 }
 
@@ -192,19 +192,18 @@ export class RequestLoop {
     bodyCut: boolean,
   ): { resend: string[]; retry: readonly number[]; rejection: DeliveryError | undefined } {
     const { codec, sender } = this.#options;
-    const { readResponse } = codec;
-    if (bodyCut && readResponse !== undefined && !this.#cutAnswerReported) {
-      this.#cutAnswerReported = true;
-      this.#options.events.onNotice(
-        `${target.displayUrl} answered 2xx with a body longer than the protocol's answers, cut unread: ${lines.length} entries counted as delivered without per-entry results`,
-      );
-    }
-    const verdict = bodyCut ? undefined : readResponse?.(body, lines.length);
+    const verdict = codec.readResponse?.(body, lines.length, bodyCut);
     if (verdict === undefined) {
       flight.delivered(lines.length);
       return { resend: [], retry: [], rejection: undefined };
     }
-    const { rejected, retry, reason } = verdict;
+    const { rejected, retry, reason, unread = 0 } = verdict;
+    if (unread > 0 && !this.#cutAnswerReported) {
+      this.#cutAnswerReported = true;
+      this.#options.events.onNotice(
+        `${target.displayUrl} answered 2xx with a body longer than the protocol's answers, cut: the results of ${unread} of ${lines.length} entries were not read, and they count as delivered`,
+      );
+    }
     flight.delivered(lines.length - rejected - retry.length);
     flight.failed(rejected);
     const rejection =

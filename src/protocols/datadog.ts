@@ -45,6 +45,15 @@ export const DATADOG_LIMITS: BackendLimits = {
   maxBytes: 5_000_000 - 1001,
 };
 
+/**
+ * The statuses the intake means as "try again": 408 and 429, and every 5xx ("request should be retried after some
+ * time", its API reference says; the Datadog Agent retries them all). 400, 401 and 403 are final, and so is 413 once
+ * a request is down to one log.
+ */
+export function isDatadogRetryableStatus(statusCode: number): boolean {
+  return statusCode === 408 || statusCode === 429 || (statusCode >= 500 && statusCode <= 599);
+}
+
 /** winston's npm, syslog and cli levels as Datadog's statuses (the syslog severities Datadog recognises). */
 const LEVEL_STATUS: Readonly<Record<string, string>> = {
   emerg: 'emergency',
@@ -110,6 +119,7 @@ export function createDatadogCodec(settings: DatadogSettings, batch: BatchLimits
       bytesPerRequest: 1,
     }),
     encode: (lines): EncodedRequest => ({ body: `[${lines.map(encodeLog).join(',')}]`, headers: JSON_HEADERS }),
+    isRetryableStatus: isDatadogRetryableStatus,
   };
 }
 

@@ -47,7 +47,9 @@ export const ELASTICSEARCH_LIMITS: BackendLimits = {
  * Room per bulk response item, in bytes. A created document's item is about 200 bytes plus the index name (`_index`,
  * `_id`, `_version`, `result`, `_shards`, `_seq_no`, `_primary_term`, `status`); a refused one adds an `error`
  * (`type`, `reason`, often `caused_by`), usually a few hundred bytes more. 4 KiB leaves room for the long reasons
- * that quote a mapping or a field's value preview.
+ * that quote a mapping, but not for every refusal of a large document: Elasticsearch quotes the value it refused
+ * whole (in the reason's "Preview of field's value" and again in its cause). Answers past the bound are read up to
+ * their last whole item.
  */
 const MAX_BULK_ITEM_BYTES = 4096;
 /** Room for the bulk response's envelope (`took`, `errors`, `items`) and any top-level fields a proxy adds. */
@@ -55,7 +57,7 @@ const BULK_ENVELOPE_BYTES = 64 * 1024;
 
 /**
  * The most of a bulk response read: room for an item per document of a full batch (4 MiB with the default 1,000
- * documents). Past that, the answer is no bulk response of this request, and its entries count as delivered.
+ * documents). Past that, the items are read up to the last whole one, and the entries past it count as delivered.
  */
 export function maxBulkResponseBytes(maxEntries: number): number {
   return BULK_ENVELOPE_BYTES + maxEntries * MAX_BULK_ITEM_BYTES;
@@ -133,17 +135,16 @@ export const elasticsearch: ProtocolDefinition<'elasticsearch', ElasticsearchOpt
 /**
  * Reads a bulk response. Item statuses: 2xx delivered, 429 (queue full, circuit breaker) to be sent again,
  * anything else refused for good, the first refusal's `type: reason` reported. An unreadable 2xx body, or items
- * missing from it, count as delivered: the server said 2xx and named no failure.
+ * missing from it, count as delivered: the server said 2xx and named no failure. A body cut short is read up to
+ * its last whole item (an item quotes the value it refused whole, so refusals of large documents can outgrow the
+ * bound); the entries past it are unread.
  */
-function readBulkResponse(body: string, entryCount: number): ResponseVerdict {
-  if (!/"errors"\s*:\s*true/.test(body)) return ALL_ACCEPTED;
-  let items: unknown;
-  try {
-    items = (JSON.parse(body) as { items?: unknown }).items;
-  } catch {
-    return ALL_ACCEPTED;
+function readBulkResponse(body: string, entryCount: number, cut: boolean): ResponseVerdict {
+  if (!/"errors"\s*:\s*true/.test(body)) {
+    return cut && !/"errors"\s*:\s*false/.test(body) ? { ...ALL_ACCEPTED, unread: entryCount } : ALL_ACCEPTED;
   }
-  if (!Array.isArray(items)) return ALL_ACCEPTED;
+  const items = cut ? itemsBeforeCut(body) : parsedItems(body);
+  if (items === undefined) return ALL_ACCEPTED;
   const retry: number[] = [];
   let rejected = 0;
   let reason: string | undefined;
@@ -159,7 +160,54 @@ function readBulkResponse(body: string, entryCount: number): ResponseVerdict {
     rejected++;
     reason ??= describeError(status, result?.error);
   }
+  const unread = cut ? entryCount - count : 0;
+  if (unread > 0) return { rejected, retry, reason, unread };
   return rejected === 0 && retry.length === 0 ? ALL_ACCEPTED : { rejected, retry, reason };
+}
+
+/** The `items` of a whole bulk response; `undefined` when it has none or does not parse. */
+function parsedItems(body: string): unknown[] | undefined {
+  try {
+    const { items } = JSON.parse(body) as { items?: unknown };
+    return Array.isArray(items) ? items : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The items a bulk response cut short holds whole, in order: each object of its `items` array that ends before the cut. */
+function itemsBeforeCut(body: string): unknown[] {
+  const items: unknown[] = [];
+  const opening = /"items"\s*:\s*\[/.exec(body);
+  if (opening === null) return items;
+  let at = opening.index + opening[0].length;
+  for (;;) {
+    while (at < body.length && ' \t\r\n,'.includes(body[at] as string)) at++;
+    const end = body[at] === '{' ? objectEnd(body, at) : -1;
+    if (end === -1) return items;
+    try {
+      items.push(JSON.parse(body.slice(at, end)));
+    } catch {
+      return items;
+    }
+    at = end;
+  }
+}
+
+/** Where the JSON object opening at `start` ends (the index after its `}`), or -1 when the text ends first. */
+function objectEnd(text: string, start: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const char = text[i];
+    if (inString) {
+      if (char === '\\') i++;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === '{' || char === '[') depth++;
+    else if ((char === '}' || char === ']') && --depth === 0) return i + 1;
+  }
+  return -1;
 }
 
 function describeError(status: number, error: { type?: unknown; reason?: unknown } | undefined): string {

@@ -57,12 +57,12 @@ export const OTLP_LIMITS: BackendLimits = {
 };
 
 /**
- * The most of an `ExportLogsServiceResponse` read. It holds one `partialSuccess` (a count and one developer-facing
- * `errorMessage`) and nothing per record, so a full batch's answer is no larger than an empty one's: 64 KiB leaves
- * room for a message hundreds of times longer than a Collector writes. A longer body is cut, and its records
- * count as delivered.
+ * The most of an `ExportLogsServiceResponse` read: 4 MiB, the response limit the OTLP specification recommends to
+ * servers and clients alike ("OTLP/HTTP Response"; the exporter's "Max Response Size" default). The answer holds one
+ * `partialSuccess` (a count and one developer-facing `errorMessage`, which a server may make as long as that limit
+ * allows) and nothing per record. A longer body is cut, and its records count as delivered.
  */
-export const OTLP_MAX_RESPONSE_BYTES = 64 * 1024;
+export const OTLP_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 /** OpenTelemetry `SeverityNumber` values by name (log data model, "Field: SeverityNumber"). */
 const SEVERITY = {
@@ -388,7 +388,9 @@ function isTraceIdentifier(value: string | undefined, shape: RegExp): value is s
  * Reads an `ExportLogsServiceResponse`: `partialSuccess.rejectedLogRecords` entries failed (the response does
  * not say which), with `errorMessage` as the reason. An empty or unreadable 2xx body means all were accepted.
  */
-function readPartialSuccess(body: string, entryCount: number): ResponseVerdict {
+function readPartialSuccess(body: string, entryCount: number, cut: boolean): ResponseVerdict {
+  // One count for the whole request, which a cut body may not hold whole.
+  if (cut) return { ...ALL_ACCEPTED, unread: entryCount };
   if (!body.includes('partialSuccess')) return ALL_ACCEPTED;
   let partial: { rejectedLogRecords?: unknown; errorMessage?: unknown } | undefined;
   try {

@@ -6,6 +6,7 @@ import { defaultBatch } from '../../src/protocols/shared/definition.js';
 import { LogstreamTransport } from '../../src/index.js';
 import { type ReceivedRequest, type TestReceiver, useTestReceiver } from '../support/receiver.js';
 import { bodyText, entryEncoder } from '../support/entry-encoder.js';
+import { StderrCapture } from '../support/stderr.js';
 
 /** The NDJSON lines of a bulk body, checking it ends with the newline `_bulk` requires. */
 function bulkLines(body: string): string[] {
@@ -57,7 +58,7 @@ describe('protocols/elasticsearch', function () {
     });
 
     it('counts everything as delivered when "errors" is false, without reading the items', function () {
-      expect(read('{"took":3,"errors":false,"items":[]}', 3)).to.deep.equal({
+      expect(read('{"took":3,"errors":false,"items":[]}', 3, false)).to.deep.equal({
         rejected: 0,
         retry: [],
         reason: undefined,
@@ -76,10 +77,43 @@ describe('protocols/elasticsearch', function () {
           item(404, { type: 'index_not_found_exception', reason: 'no such index' }),
         ],
       });
-      expect(read(body, 6)).to.deep.equal({
+      expect(read(body, 6, false)).to.deep.equal({
         rejected: 2,
         retry: [1, 4],
         reason: 'document_parsing_exception: bad field [n]',
+      });
+    });
+
+    describe('an answer cut short (past the bound)', function () {
+      const quoting = item(400, {
+        type: 'document_parsing_exception',
+        reason: 'failed to parse field [n]. Preview of field\'s value: \'{"a":["}",{"b":"\\"]"}]}\'',
+      });
+      const whole = JSON.stringify({ took: 3, errors: true, items: [item(201), quoting, item(429), item(201)] });
+
+      it('reads the items it holds whole, braces and quotes inside strings included; the rest are unread', function () {
+        const cut = whole.slice(0, whole.lastIndexOf('{"create"') + 12); // inside the fourth item
+        expect(read(cut, 5, true)).to.deep.equal({
+          rejected: 1,
+          retry: [2],
+          reason:
+            'document_parsing_exception: failed to parse field [n]. Preview of field\'s value: \'{"a":["}",{"b":"\\"]"}]}\'',
+          unread: 2,
+        });
+      });
+
+      it('leaves every entry unread when it is cut before its items, or is no bulk answer', function () {
+        for (const body of [whole.slice(0, 30), 'x'.repeat(100), '{"errors":true,"items":[{"create":']) {
+          expect(read(body, 4, true), body).to.deep.equal({ rejected: 0, retry: [], reason: undefined, unread: 4 });
+        }
+      });
+
+      it('counts everything as delivered when it says "errors": false before the cut', function () {
+        expect(read('{"took":3,"errors":false,"items":[{"create":{"status":201}},{"cr', 3, true)).to.deep.equal({
+          rejected: 0,
+          retry: [],
+          reason: undefined,
+        });
       });
     });
   });
@@ -142,6 +176,55 @@ describe('protocols/elasticsearch', function () {
         if (i % 2 === 0) expect(line, `action line ${i}`).to.equal(oracleLines[i]);
         else expect(JSON.parse(line), `document line ${i}`).to.deep.equal(JSON.parse(oracleLines[i] as string));
       });
+    });
+
+    it("reads a refusal that quotes a long field value in full, as Elasticsearch's previews do, up to the bound", async function () {
+      // Elasticsearch quotes the whole value it could not parse, in the reason ("Preview of field's value: '…'") and
+      // again in its cause ("For input string: \"…\""): the answer grows with the documents, not only their count.
+      const value = 'x'.repeat(20_000);
+      const refused = {
+        create: {
+          _index: 'logs-app-default',
+          status: 400,
+          error: {
+            type: 'document_parsing_exception',
+            reason: `[1:20100] failed to parse field [count] of type [long] in document with id 'a'. Preview of field's value: '${value}'`,
+            caused_by: { type: 'illegal_argument_exception', reason: `For input string: "${value}"` },
+          },
+        },
+      };
+      await receiver.faults([
+        {
+          kind: 'status',
+          status: 200,
+          headers: { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' },
+          body: JSON.stringify({ errors: true, took: 3, items: [refused, refused] }),
+        },
+      ]);
+      const transport = new LogstreamTransport({
+        url: receiver.url('/_bulk'),
+        protocol: 'elasticsearch',
+        batch: { maxEntries: 2 },
+        onDeliveryError: () => {},
+      });
+      const logger = winston.createLogger({ transports: [transport] });
+      logger.info('one', { count: value });
+      logger.info('two', { count: value });
+
+      const stderr = StderrCapture.start();
+      let stats;
+      try {
+        stats = await transport.finish();
+      } finally {
+        stderr.restore();
+      }
+
+      // The bound for two documents is 72 KiB: the first refusal (40 KB) is read whole, the second is cut.
+      expect(await receiver.requests()).to.have.length(1);
+      expect(stats).to.include({ logged: 2, delivered: 1, failed: 1, pending: 0 });
+      expect(stderr.lines()).to.deep.equal([
+        `winston-logstream: ${receiver.url('/_bulk')} answered 2xx with a body longer than the protocol's answers, cut: the results of 1 of 2 entries were not read, and they count as delivered`,
+      ]);
     });
 
     it('resends items refused with 429 at the head, in order, and fails items refused with 400 with one report', async function () {

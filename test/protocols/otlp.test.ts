@@ -8,7 +8,7 @@ import winston from 'winston';
 import { createOtlpCodec, OTLP_LIMITS, otlpSeverityNumber } from '../../src/protocols/otlp.js';
 import { defaultBatch } from '../../src/protocols/shared/definition.js';
 import { LogstreamTransport } from '../../src/index.js';
-import { TestReceiver } from '../support/receiver.js';
+import { TestReceiver, useTestReceiver } from '../support/receiver.js';
 import type { LogInfo } from '../../src/protocols/shared/encoder.js';
 import { bodyText, entryEncoder } from '../support/entry-encoder.js';
 
@@ -237,12 +237,12 @@ describe('protocols/otlp', function () {
   describe('partial success answers', function () {
     it('count rejectedLogRecords (int64 as string or number) as failed, with errorMessage as the reason', function () {
       const read = encoder.readResponse as NonNullable<typeof encoder.readResponse>;
-      expect(read('{"partialSuccess":{"rejectedLogRecords":"2","errorMessage":"too old"}}', 5)).to.deep.equal({
+      expect(read('{"partialSuccess":{"rejectedLogRecords":"2","errorMessage":"too old"}}', 5, false)).to.deep.equal({
         rejected: 2,
         retry: [],
         reason: 'too old',
       });
-      expect(read('{"partialSuccess":{"rejectedLogRecords":9}}', 3)).to.deep.equal({
+      expect(read('{"partialSuccess":{"rejectedLogRecords":9}}', 3, false)).to.deep.equal({
         rejected: 3,
         retry: [],
         reason: undefined,
@@ -252,8 +252,54 @@ describe('protocols/otlp', function () {
     it('count everything as delivered for an empty answer, a warning-only partial success, or an unreadable body', function () {
       const read = encoder.readResponse as NonNullable<typeof encoder.readResponse>;
       for (const body of ['', '{}', '{"partialSuccess":{"errorMessage":"deprecated field"}}', 'partialSuccess<html>']) {
-        expect(read(body, 4), body).to.include({ rejected: 0 }).and.have.property('retry').that.is.empty;
+        expect(read(body, 4, false), body)
+          .to.include({ rejected: 0 })
+          .and.have.property('retry').that.is.empty;
       }
+    });
+  });
+
+  it('leaves every entry unread in an answer cut short: its one count may be past the cut', function () {
+    const read = encoder.readResponse as NonNullable<typeof encoder.readResponse>;
+    expect(read('{"partialSuccess":{"rejectedLogRecords":"2","errorMessage":"too old', 5, true)).to.deep.equal({
+      rejected: 0,
+      retry: [],
+      reason: undefined,
+      unread: 5,
+    });
+  });
+
+  describe('on a collector answering a partial success', function () {
+    let receiver: TestReceiver;
+    useTestReceiver((started) => (receiver = started));
+
+    it('counts the rejected records as failed when errorMessage is long: answers up to 4 MiB are read, as the specification recommends', async function () {
+      // A server may send a response of up to 4 MiB (OTLP/HTTP Response), and a long error message is how a
+      // partial success explains itself: this one is 200 KB.
+      const errorMessage = `records rejected: ${'attribute value too long; '.repeat(8000)}`;
+      await receiver.faults([
+        {
+          kind: 'status',
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ partialSuccess: { rejectedLogRecords: '2', errorMessage } }),
+        },
+      ]);
+      const reports: Error[] = [];
+      const transport = new LogstreamTransport({
+        url: receiver.url('/v1/logs'),
+        protocol: 'otlp',
+        onDeliveryError: (error) => reports.push(error),
+      });
+      const logger = winston.createLogger({ transports: [transport] });
+      for (let seq = 0; seq < 3; seq++) logger.info(`entry ${seq}`, { seq });
+
+      const stats = await transport.finish();
+
+      expect(await receiver.requests()).to.have.length(1);
+      expect(stats).to.include({ logged: 3, delivered: 1, failed: 2, pending: 0 });
+      expect(reports).to.have.length(1);
+      expect(reports[0]?.message).to.include('rejected 2 of 3').and.include('records rejected');
     });
   });
 
