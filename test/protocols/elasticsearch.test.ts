@@ -211,18 +211,12 @@ describe('protocols/elasticsearch', function () {
       logger.info('one', { count: value });
       logger.info('two', { count: value });
 
-      const stderr = StderrCapture.start();
-      let stats;
-      try {
-        stats = await transport.finish();
-      } finally {
-        stderr.restore();
-      }
+      const { result: stats, lines } = await StderrCapture.around(() => transport.finish());
 
       // The bound for two documents is 72 KiB: the first refusal (40 KB) is read whole, the second is cut.
       expect(await receiver.requests()).to.have.length(1);
       expect(stats).to.include({ logged: 2, delivered: 1, failed: 1, pending: 0 });
-      expect(stderr.lines()).to.deep.equal([
+      expect(lines).to.deep.equal([
         `winston-logstream: ${receiver.url('/_bulk')} answered 2xx with a body longer than the protocol's answers, cut: the results of 1 of 2 entries were not read, and they count as delivered`,
       ]);
     });

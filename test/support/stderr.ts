@@ -20,6 +20,17 @@ export class StderrCapture {
     return new StderrCapture();
   }
 
+  /** Runs `task` while capturing; resolves with its result and the lines it printed, the real stderr put back. */
+  static async around<T>(task: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+    const capture = new StderrCapture();
+    try {
+      const result = await task();
+      return { result, lines: capture.lines() };
+    } finally {
+      capture.restore();
+    }
+  }
+
   /** The complete lines written so far. */
   lines(): string[] {
     return this.#text.split('\n').slice(0, -1);
