@@ -36,6 +36,8 @@ export interface EngineSettings {
   readonly recoveryTarget: ServerTarget | undefined;
   /** When the transport was made (ms since the epoch): see `DeliveryEngineOptions.startedAtMs`. */
   readonly startedAtMs: number;
+  /** See `DeliveryEngineOptions.failing`. */
+  readonly failing?: boolean;
 }
 
 /** What cannot cross a thread: given where the engine runs. */
@@ -120,6 +122,7 @@ export function createEngine(
     spool: settings.spool,
     recoveryTarget: settings.recoveryTarget,
     startedAtMs: settings.startedAtMs,
+    failing: settings.failing,
     observer,
     onHold: local.onHold,
     onProgress: local.onProgress,

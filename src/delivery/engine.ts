@@ -73,6 +73,12 @@ export interface DeliveryEngineOptions {
    * transport accepts entries while the worker starts.
    */
   readonly startedAtMs?: number;
+  /**
+   * Delivery is failing already, and its failure has been reported: the engine takes over from another one in
+   * the middle of an outage (in-process, from a worker thread that died), and does not report it again.
+   * Default: false.
+   */
+  readonly failing?: boolean;
   /** Source of jitter, `Math.random` by default. */
   readonly random?: () => number;
 }
@@ -214,6 +220,7 @@ export class DeliveryEngine {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#startedAtMs = Math.min(options.startedAtMs ?? Infinity, this.#now());
+    this.#outage = options.failing ?? false;
     this.#queue = new AdmissionQueue(options.queue, (message) => options.observer.onNotice(message));
     this.#hold = new ProcessHold(options.holdProcessMs, () => this.unsettled > 0, this.#now, options.onHold);
     this.#requests = new RequestLoop({

@@ -64,6 +64,8 @@ export interface StreamState {
   readonly receivedBytes: number;
   /** The engine holds the process alive (see ProcessHold). */
   readonly holding: boolean;
+  /** Delivery is failing (an outage, its first failure reported). */
+  readonly failing: boolean;
 }
 
 /** A stream's unsettled entries, taken out of its engine at exit for the drain (see `DeliveryEngine.takeForExit`). */

@@ -93,6 +93,7 @@ class Stream {
       settledReceived: this.#settledReceived(flight),
       settledAhead,
       holding: this.#holding,
+      failing: this.engine.failing,
     };
   }
 

@@ -42,6 +42,7 @@ const NO_STATE: StreamState = {
   settledReceived: 0,
   settledAhead: [],
   holding: false,
+  failing: false,
 };
 
 /** How long past its deadline a `finish()` waits for the worker's answer before resolving without it. */
@@ -270,7 +271,11 @@ export class ThreadDelivery implements Delivery, StreamClient {
       maxBytes: queue.maxBytes + this.#retained.bytes,
     };
     const spool = withSpool ? this.#settings.spool : undefined;
-    const fallback = createEngine({ ...this.#settings, spool, queue: limits }, this.#observer);
+    // Mid-outage, the worker reported its first failure already: the fallback does not say it again.
+    const fallback = createEngine(
+      { ...this.#settings, spool, queue: limits, failing: this.#state.failing },
+      this.#observer,
+    );
     // The worker's unsettled entries that this side did not keep were recovered from the spool: they stay there,
     // for the next run.
     const leftInSpool = Math.max(0, this.#state.unsettled - (this.#retained.length - this.#inTransit));
