@@ -93,8 +93,42 @@ describe('retry policy', function () {
     });
 
     it('ignores an absent or unreadable header', function () {
-      for (const header of [undefined, '', 'soon', '1.5', '-5', '2e3'])
+      for (const header of [undefined, '', 'soon', '1.5', '-5', '+5', '2e3'])
         expect(parseRetryAfter(header, now), String(header)).to.equal(undefined);
+    });
+
+    it('reads the two obsolete HTTP date formats, asctime as UTC whatever the local time zone', function () {
+      const zone = process.env.TZ;
+      try {
+        for (const tz of ['Asia/Tokyo', 'America/New_York', 'UTC']) {
+          process.env.TZ = tz;
+          expect(parseRetryAfter('Friday, 27-Nov-26 12:01:00 GMT', now), `rfc850-date in ${tz}`).to.equal(60_000);
+          expect(parseRetryAfter('Fri Nov 27 12:01:00 2026', now), `asctime-date in ${tz}`).to.equal(60_000);
+          expect(parseRetryAfter('Fri Nov  6 12:01:00 2026', now), `asctime-date, day padded, in ${tz}`).to.equal(0);
+        }
+      } finally {
+        if (zone === undefined) delete process.env.TZ;
+        else process.env.TZ = zone;
+      }
+    });
+
+    it('reads a two-digit rfc850 year as at most 50 years ahead (RFC 9110 §5.6.7)', function () {
+      // 2094 would be 68 years ahead: 1994, long past.
+      expect(parseRetryAfter('Sunday, 06-Nov-94 08:49:37 GMT', now)).to.equal(0);
+      expect(parseRetryAfter('Saturday, 27-Nov-27 12:00:00 GMT', now)).to.equal(365 * 86_400_000);
+    });
+
+    it('ignores text that is no HTTP date, however leniently Date.parse reads it', function () {
+      // Date.parse takes these for 2099, 2001, 1 May 2001, 3 March 2026 and 07:01 GMT: a wait of up to maxDelayMs
+      // (or none) instead of the backoff.
+      for (const header of [
+        'x 2099',
+        'in 5',
+        'May 1',
+        'Tue, 31 Feb 2026 12:00:00 GMT',
+        'Fri, 27 Nov 2026 12:01:00 +0500',
+      ])
+        expect(parseRetryAfter(header, now), header).to.equal(undefined);
     });
   });
 });
