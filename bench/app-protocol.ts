@@ -70,6 +70,8 @@ export interface AppResult {
   readonly logged: number;
   /** CPU time (user + system) the application spent during the measured load, in µs. */
   readonly loadCpuUs: number;
+  /** The part of it on the application's own thread, in µs (Linux only). */
+  readonly loadThreadCpuUs: number | undefined;
   /** The process's peak resident set size, in bytes. */
   readonly peakRssBytes: number;
   /** `stats()` of this transport, after `finish()`, for its variants. */

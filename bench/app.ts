@@ -245,6 +245,8 @@ interface Measurement {
   readonly loadErrors: number;
   /** The application's CPU time during the measured load over the requests it served, in µs. */
   readonly cpuUsPerRequest: number;
+  /** The part of it on the application's own thread (Linux only): without GC helper threads or a worker's. */
+  readonly threadCpuUsPerRequest: number | undefined;
   /**
    * The receiver's CPU time during the measured load over the requests the application served, in µs: CPU the
    * log server takes from the cores the application shares with it here (none for the variants that send nothing).
@@ -341,6 +343,7 @@ async function measure(
     loadMs: load.duration * 1000,
     loadErrors: load.errors + load.non2xx,
     cpuUsPerRequest: result.loadCpuUs / load.requests.total,
+    threadCpuUsPerRequest: ratio(result.loadThreadCpuUs, load.requests.total),
     receiverCpuUsPerRequest: (receiverCpuMs * 1000) / load.requests.total,
     peakRssMiB: result.peakRssBytes / 2 ** 20,
     logged: result.logged,
@@ -360,6 +363,7 @@ type Figure =
   | 'requestsPerSecond'
   | 'p99Ms'
   | 'cpuUsPerRequest'
+  | 'threadCpuUsPerRequest'
   | 'receiverCpuUsPerRequest'
   | 'peakRssMiB'
   | 'postsPerSecond'
@@ -386,6 +390,7 @@ function summarize(variant: AppVariant, rounds: readonly Measurement[], noop: re
     'requestsPerSecond',
     'p99Ms',
     'cpuUsPerRequest',
+    'threadCpuUsPerRequest',
     'receiverCpuUsPerRequest',
     'peakRssMiB',
     'postsPerSecond',
@@ -487,6 +492,7 @@ function printTable(rows: readonly Row[], verdicts: readonly Verdict[], options:
     'p99 ms',
     'p99 ÷ no-op',
     'CPU µs/req',
+    'of which app thread',
     'receiver CPU µs/req',
     'peak RSS MiB',
     'lost / logged',
@@ -502,6 +508,7 @@ function printTable(rows: readonly Row[], verdicts: readonly Verdict[], options:
     format(row.median.p99Ms, 1),
     format(row.p99Ratio, 2),
     format(row.median.cpuUsPerRequest, 1),
+    format(row.median.threadCpuUsPerRequest, 1),
     sends(row.variant) ? format(row.median.receiverCpuUsPerRequest, 1) : '—',
     format(row.median.peakRssMiB, 1),
     sends(row.variant) ? `${format(row.lost, 0)} / ${format(row.logged, 0)}` : '—',

@@ -13,6 +13,7 @@ interface Round {
   requestsPerSecond: number;
   p99Ms: number;
   cpuUsPerRequest: number;
+  threadCpuUsPerRequest: number | null;
   receiverCpuUsPerRequest: number;
   peakRssMiB: number;
   logged: number;
@@ -50,6 +51,12 @@ describe('application bench (npm run bench:app), in a short run', function () {
         .and.to.equal(sends ? round.logged - round.received : 0);
       for (const figure of ['requestsPerSecond', 'p99Ms', 'cpuUsPerRequest', 'peakRssMiB'] as const)
         expect(round[figure], `${row.variant} ${figure}`).to.be.a('number').and.to.be.at.least(0);
+      if (process.platform === 'linux') {
+        expect(round.threadCpuUsPerRequest, `${row.variant}: the application thread's CPU`)
+          .to.be.a('number')
+          .above(0)
+          .and.at.most(round.cpuUsPerRequest * 1.05); // ticks of 10 ms against µs: a little over, at most
+      }
       if (sends) expect(round.receiverCpuUsPerRequest, `${row.variant}: the receiver's CPU`).to.be.above(0);
       expect(row.rateRatio, row.variant).to.be.a('number');
       if (row.variant === 'noop') expect(row.rateRatio).to.equal(1);
