@@ -1,7 +1,7 @@
 import winston from 'winston';
 import TransportStream from 'winston-transport';
 import type { BacklogReport } from './delivery/backlog-monitor.js';
-import type { DeliveryObserver } from './delivery/engine.js';
+import type { DeliveryObserver, EngineCounts } from './delivery/engine.js';
 import { DeliveryError, type DeliveryFailure } from './delivery/delivery-error.js';
 import { drainAtExit, type ExitOutcome, type ExitSource, startExitDrain } from './delivery/exit-drain.js';
 import { exitTls } from './delivery/exit-tls.js';
@@ -12,6 +12,7 @@ import {
   type EngineParts,
   type EngineSettings,
   engineSettings,
+  type LocalParts,
   type RequestParts,
   USER_AGENT,
 } from './engine-setup.js';
@@ -27,7 +28,8 @@ import { createSnapshotter } from './protocols/index.js';
 import { type FinishOptions, type LogstreamTransportOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import type { SettledAtExit } from './thread/messages.js';
 import { sidecar } from './thread/sidecar.js';
-import { type Delivery, ThreadDelivery } from './thread/thread-delivery.js';
+import { claimedSpoolDirMessage, claimSpoolDir, releaseSpoolDir } from './thread/spool-claims.js';
+import { addCounts, type Delivery, ThreadDelivery } from './thread/thread-delivery.js';
 import type { ServerTarget } from './url.js';
 
 /** What every `format.json()` instance runs (a method shared through its prototype). */
@@ -292,9 +294,15 @@ export class LogstreamTransport extends TransportStream {
   readonly #options: ResolvedOptions;
   readonly #logstream: LogstreamTransportOptions['logstream'];
   readonly #snapshotter: Snapshotter;
-  readonly #engine: Delivery;
+  #engine: Delivery;
   /** The in-process engine's parts, for the drain at exit; `undefined` in thread mode. */
-  readonly #inProcess: EngineParts | undefined;
+  #inProcess: EngineParts | undefined;
+  /** What the in-process engine is made with besides {@link #settings}: a new one is made if the spool was given up. */
+  readonly #local: LocalParts;
+  /** The in-process engine gave its spool up as the transport left (see {@link #giveSpoolUp}). */
+  #spoolGivenUp = false;
+  /** The counts of the in-process engines replaced before the current one (see {@link #reopenInProcess}). */
+  #replacedCounts: EngineCounts | undefined;
   /** What the engine is made from: in thread mode, the drain at exit builds its requests from it too. */
   readonly #settings: EngineSettings;
   /** In thread mode, what the drain at exit builds and sends requests with, made at exit (the engine is in the worker). */
@@ -339,22 +347,32 @@ export class LogstreamTransport extends TransportStream {
     this.#snapshotter = createSnapshotter(this.#options);
     const recoveryTarget = this.#options.target ?? this.#logstream?.currentTarget();
     const settings = engineSettings(this.#options, recoveryTarget, exitTls(options.https));
-    this.#settings = settings;
     if (this.#options.thread) {
+      this.#settings = settings;
+      this.#claimSpool();
+      this.#local = {};
       this.#engine = new ThreadDelivery(settings, this.#observer());
       threadTransports.add(this);
       listenForExit();
       return;
     }
-    this.#inProcess = createEngine(settings, this.#observer(), { agent: options.agent, https: options.https });
+    this.#settings = this.#spoolClaimedByThread() ? { ...settings, spool: undefined } : settings;
+    this.#local = { agent: options.agent, https: options.https };
+    this.#inProcess = this.#startInProcess();
     this.#engine = this.#inProcess.engine;
     // From the start, so that the drain runs at an exit whose first entry comes from an 'exit' listener.
     listenForExit();
-    if (this.#options.spool !== undefined) {
-      spoolingEngines.add(this.#inProcess.engine);
+  }
+
+  /** Makes the in-process engine; with a spool, what it recovered makes the transport busy at once. */
+  #startInProcess(): EngineParts {
+    const parts = createEngine(this.#settings, this.#observer(), this.#local);
+    if (this.#settings.spool !== undefined) {
+      spoolingEngines.add(parts.engine);
       // Entries recovered from the spool are unsettled: an exit before they are delivered reports them.
-      if (this.#engine.unsettled > 0) markBusy(this);
+      if (parts.engine.unsettled > 0) markBusy(this);
     }
+    return parts;
   }
 
   /**
@@ -461,7 +479,7 @@ export class LogstreamTransport extends TransportStream {
 
   /** The counts so far. */
   stats(): DeliveryStats {
-    const engine = this.#engine.counts;
+    const engine = addCounts(this.#engine.counts, this.#replacedCounts);
     const intake = this.#intake;
     return {
       logged: intake.logged,
@@ -534,8 +552,12 @@ export class LogstreamTransport extends TransportStream {
     if (!this.#left) return;
     this.#left = false;
     this.#logstream?.rejoin(this);
+    if (this.#spoolGivenUp) this.#reopenInProcess();
     // Its closed stream in the worker is opened again by its next entry.
-    if (this.#engine instanceof ThreadDelivery) threadTransports.add(this);
+    if (this.#engine instanceof ThreadDelivery) {
+      threadTransports.add(this);
+      this.#claimSpool();
+    }
   }
 
   /** Retired and settled: leaves its Logstream and, in thread mode, the sidecar worker. */
@@ -543,10 +565,50 @@ export class LogstreamTransport extends TransportStream {
     if (this.#left) return;
     this.#left = true;
     this.#logstream?.release(this);
+    if (this.#inProcess !== undefined && this.#settings.spool !== undefined) this.#giveSpoolUp(this.#inProcess.engine);
     if (this.#engine instanceof ThreadDelivery) {
       this.#engine.close();
       threadTransports.delete(this);
+      this.#releaseSpoolClaim();
     }
+  }
+
+  /**
+   * Left with nothing unsettled: the in-process engine closes its spool, so that a transport made later in this
+   * process can own the directory (as a thread-mode transport's engine in the worker does when its stream closes).
+   */
+  #giveSpoolUp(engine: EngineParts['engine']): void {
+    spoolingEngines.delete(engine);
+    engine.keepForNextRun();
+    this.#spoolGivenUp = true;
+  }
+
+  /** In use again after its engine gave the spool up: a new in-process engine opens it again, counting on. */
+  #reopenInProcess(): void {
+    this.#replacedCounts = addCounts(this.#engine.counts, this.#replacedCounts);
+    this.#spoolGivenUp = false;
+    this.#inProcess = this.#startInProcess();
+    this.#engine = this.#inProcess.engine;
+  }
+
+  /** Thread mode: the spool's directory is this transport's from now on (see spool-claims.ts). */
+  #claimSpool(): void {
+    if (this.#options.spool !== undefined) claimSpoolDir(this.#options.spool.dir, this);
+  }
+
+  /** Thread mode, settled and left: the worker closes the spool, and the directory is free again. */
+  #releaseSpoolClaim(): void {
+    if (this.#options.spool !== undefined) releaseSpoolDir(this.#options.spool.dir, this);
+  }
+
+  /**
+   * In-process: whether a thread-mode transport of this process claimed the spool's directory (its worker may not
+   * have opened it yet); if so, says so as the lock would, and the transport runs without a spool.
+   */
+  #spoolClaimedByThread(): boolean {
+    const refusal = this.#options.spool === undefined ? undefined : claimedSpoolDirMessage(this.#options.spool.dir);
+    if (refusal !== undefined) printNotice(refusal);
+    return refusal !== undefined;
   }
 
   #observer(): DeliveryObserver {

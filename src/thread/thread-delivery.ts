@@ -312,7 +312,7 @@ export class ThreadDelivery implements Delivery, StreamClient {
 }
 
 /** `counts` plus `more`, when there are more. */
-function addCounts(counts: Readonly<EngineCounts>, more: Readonly<EngineCounts> | undefined): EngineCounts {
+export function addCounts(counts: Readonly<EngineCounts>, more: Readonly<EngineCounts> | undefined): EngineCounts {
   const sum = { ...counts };
   if (more !== undefined) for (const key of Object.keys(sum) as (keyof EngineCounts)[]) sum[key] += more[key];
   return sum;

@@ -2,11 +2,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import winston from 'winston';
 import { LOCK_FILE } from '../../src/delivery/spool/directory-lock.js';
-import type { DeliveryStats, SpoolOptions } from '../../src/index.js';
+import { type DeliveryStats, LogstreamTransport, type SpoolOptions } from '../../src/index.js';
 import { lastJsonLine, runScript, type ScriptRun } from '../support/run-script.js';
 import { describeEachMode } from '../support/modes.js';
 import { appendAll, crashTestBase, openSpool } from '../support/spool.js';
+import { StderrCapture } from '../support/stderr.js';
 import { type TestReceiver, useTestReceiver } from '../support/receiver.js';
 
 const SCRIPT = 'spool-run.ts';
@@ -248,6 +250,37 @@ describeEachMode('end to end: the disk spool (scripts in their own processes)', 
       holder.kill('SIGKILL');
       await closed;
     }
+  });
+
+  it('a transport closed once settled gives the directory up: a new one in the same process sends what it kept first', async function () {
+    await receiver.stopListening();
+    const options = { url: receiver.url(), ...mode, retry: { minDelayMs: 5, maxDelayMs: 20 }, spool: { dir } };
+    const { result: kept, lines } = await StderrCapture.around(async () => {
+      const first = new LogstreamTransport(options);
+      const logger = winston.createLogger({ transports: [first] });
+      for (let seq = 0; seq < 3; seq++) logger.info('first', { seq });
+      const stats = await first.finish({ timeoutMs: 100 });
+      // Removed from its logger (winston calls close()) with nothing unsettled: it is done with the directory.
+      logger.remove(first);
+      return stats;
+    });
+    expect(kept).to.include({ logged: 3, spooled: 3, queued: 0 });
+    expect(lines.at(-1)).to.equal(
+      'winston-logstream: 3 log entries were not delivered before the deadline; 3 kept in the spool for the next run',
+    );
+    await receiver.startListening();
+    // In thread mode the worker gives the directory up once it has the close message.
+    while (existsSync(join(dir, LOCK_FILE))) await new Promise((resolve) => setTimeout(resolve, 5));
+    const { result: restarted, lines: restartLines } = await StderrCapture.around(async () => {
+      const second = new LogstreamTransport(options);
+      second.log({ level: 'info', message: 'second', seq: 3 });
+      const stats = await second.finish({ timeoutMs: 5000 });
+      second.close();
+      return stats;
+    });
+    expect(restartLines).to.deep.equal([]);
+    expect(restarted).to.include({ logged: 1, recovered: 3, delivered: 4, queued: 0 });
+    expect((await receiver.entries()).map((entry) => entry.seq)).to.deep.equal([0, 1, 2, 3]);
   });
 
   it('keeps its files private (0700 directory, 0600 files) and free of the URL credentials and header values', async function () {

@@ -162,6 +162,36 @@ describe('thread mode: fallback, retained entries, close and reuse', function ()
     }
   });
 
+  it('a thread-mode transport owns its spool directory from when it is made: an in-process one made next is refused', async function () {
+    const { dir, cleanup } = tempSpoolDir();
+    const transports: LogstreamTransport[] = [];
+    try {
+      // A worker that is still starting (as for the first thread-mode transport of a process) opens the spool late.
+      await sidecar().crashForTest();
+      stderr = StderrCapture.start();
+      answer = holdAll;
+      const first = new LogstreamTransport({ url, thread: true, spool: { dir }, fallingBehind: false });
+      const second = new LogstreamTransport({ url, spool: { dir }, fallingBehind: false });
+      transports.push(first, second);
+      first.log({ level: 'info', message: 'first', seq: 0 });
+      second.log({ level: 'info', message: 'second', seq: 1 });
+      await sidecar().ready;
+      const firstStats = await first.finish({ timeoutMs: 200 });
+      const secondStats = await second.finish({ timeoutMs: 100 });
+      expect(firstStats).to.include({ logged: 1, spooled: 1, pending: 0, queued: 0 });
+      expect(secondStats).to.include({ logged: 1, spooled: 0, pending: 1, queued: 0 });
+      const refusals = stderr.lines().filter((line) => line.includes('running without a spool'));
+      expect(refusals, stderr.lines().join('\n')).to.have.length(1);
+      expect(refusals[0]).to.match(
+        /^winston-logstream: spool: .+ is in use by process \d+ on .+; running without a spool/,
+      );
+    } finally {
+      for (const transport of transports) transport.close();
+      await sleep(50);
+      cleanup();
+    }
+  });
+
   const created = JSON.stringify({ create: { status: 201 } });
   const tooMany = JSON.stringify({ create: { status: 429, error: { type: 'es_rejected_execution_exception' } } });
   /** Requests of 4 entries partly settled, then the rest held while the worker dies. */

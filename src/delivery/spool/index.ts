@@ -8,6 +8,7 @@ export {
   Spool,
   type SpoolOpenResult,
   type SpoolOptions,
+  spoolInUseMessage,
 } from './spool.js';
 export type { SpooledRecord } from './record-format.js';
-export type { LockOwner } from './directory-lock.js';
+export { LOCK_FILE, type LockOwner } from './directory-lock.js';

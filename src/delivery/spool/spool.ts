@@ -66,6 +66,14 @@ export type SpoolOpenResult =
       readonly message: string;
     };
 
+/** The line saying that `owner` holds the spool directory `dir` (its lock file at `lockPath`). */
+export function spoolInUseMessage(dir: string, owner: LockOwner, lockPath: string): string {
+  return (
+    `spool: ${dir} is in use by process ${owner.pid} on ${owner.host}; running without a spool ` +
+    `(if that process is gone, delete ${lockPath})`
+  );
+}
+
 /** An open spool directory: its lock, its files, and the appends not yet written. */
 export class Spool {
   readonly #lock: DirectoryLock;
@@ -108,13 +116,7 @@ export class Spool {
       const locking = acquireLock(dir);
       if (!locking.acquired) {
         const { owner, path } = locking;
-        return {
-          kind: 'locked',
-          owner,
-          message:
-            `spool: ${dir} is in use by process ${owner.pid} on ${owner.host}; running without a spool ` +
-            `(if that process is gone, delete ${path})`,
-        };
+        return { kind: 'locked', owner, message: spoolInUseMessage(dir, owner, path) };
       }
       lock = locking.lock;
     } catch (error) {
