@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import got from 'got';
 import { createReceiver, type Receiver } from '../src/receiver/index.js';
+import { nodeArgs } from './support/child-node.js';
 import { LOGSTREAM_ENTRY_KEYS } from './support/entries.js';
 
 const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
@@ -14,7 +15,7 @@ interface ExampleRun {
 }
 
 function runExample(name: string, env: Record<string, string>): ExampleRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', `${EXAMPLES}${name}`], {
+  const child = spawn(process.execPath, nodeArgs(`${EXAMPLES}${name}`), {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import winston from 'winston';
 import { type DeliveryStats, Logstream, LogstreamTransport } from '../src/index.js';
+import { nodeArgs } from './support/child-node.js';
 import { isCollected } from './support/gc.js';
 import { blockNetwork, MockLogServer, restoreNetwork, stalledAnswer } from './support/mock-server.js';
 import { LOGSTREAM_ENTRY_KEYS } from './support/entries.js';
@@ -232,7 +233,7 @@ describe('Logstream: the shared, switchable server setting', function () {
       const cycles = 10_000;
       const { stdout } = await promisify(execFile)(
         process.execPath,
-        ['--expose-gc', '--import', 'tsx', CYCLES_SCRIPT, String(cycles)],
+        nodeArgs(CYCLES_SCRIPT, [String(cycles)], ['--expose-gc']),
         { maxBuffer: MiB },
       );
       const report = JSON.parse(stdout.trim()) as { heapBefore: number; heapAfter: number; stats: DeliveryStats };

@@ -11,6 +11,13 @@ import { lastJsonLine, runScript } from '../support/run-script.js';
 const EXIT_TIMEOUT_MS = 2000;
 /** "At once", for a process whose server is down or failing: far below the drain's budget. */
 const AT_ONCE_MS = 1000;
+/**
+ * `exitTimeoutMs` for a process that exits with its server down and nothing failed yet: the drain retries the refused
+ * connection until its deadline (2 s by default, waited out in full). What those tests check (the line that counts
+ * what was not delivered) does not depend on how long the drain tried; with 300 ms it still tries (its backoff starts
+ * at 25 ms).
+ */
+const DOWN_AT_EXIT: LogstreamTransportOptions = { exitTimeoutMs: 300 };
 
 interface DrainRun {
   code: number | null;
@@ -221,7 +228,13 @@ describe('drain at exit, an in-process and a thread-mode transport in one proces
   it('the server down: one line counts what neither delivered', async function () {
     await receiver.stopListening();
     try {
-      const run = await runScript('exit-mixed.ts', { url: receiver.url(), inProcess: 20, thread: 30 });
+      const run = await runScript('exit-mixed.ts', {
+        url: receiver.url(),
+        inProcess: 20,
+        thread: 30,
+        inProcessOptions: DOWN_AT_EXIT,
+        threadOptions: DOWN_AT_EXIT,
+      });
 
       expect(run.code).to.equal(0);
       expect(run.stderr).to.include('process exiting with 50 log entries not delivered\n');
@@ -294,7 +307,7 @@ describe("drain at exit: entries logged by an application's 'exit' listener that
   it('the server down: one line says they were not delivered', async function () {
     await receiver.stopListening();
     try {
-      const run = await runDrain(receiver.url(), 'exit-listener', { entries: 0 });
+      const run = await runDrain(receiver.url(), 'exit-listener', { entries: 0, options: DOWN_AT_EXIT });
       expect(run.stderr.trim().split('\n')).to.deep.equal([
         "winston-logstream: process exiting: log entries logged after the drain at exit (by a later 'exit' listener) were not delivered",
       ]);

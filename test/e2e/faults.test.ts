@@ -15,6 +15,7 @@ import {
   TestReceiver,
   useTestReceiver,
 } from '../support/receiver.js';
+import { childModule } from '../support/child-node.js';
 import { type DeliveryMode, describeEachMode } from '../support/modes.js';
 
 /** Small delays so that a whole outage plays out in well under a second. */
@@ -301,8 +302,9 @@ describeEachMode('end to end: memory during a long outage (a script in its own p
         maxQueueEntries,
         maxQueueBytes: 2 ** 30,
       };
-      const child = fork(script, [JSON.stringify({ url: receiver.url(), entries, entryBytes, options })], {
-        execArgv: ['--expose-gc', '--import', 'tsx'],
+      const { module, execArgv } = childModule(script);
+      const child = fork(module, [JSON.stringify({ url: receiver.url(), entries, entryBytes, options })], {
+        execArgv: ['--expose-gc', ...execArgv],
         stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       });
       let stderr = '';

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import winston from 'winston';
 import { LOCK_FILE } from '../../src/delivery/spool/directory-lock.js';
 import { type DeliveryStats, LogstreamTransport, type SpoolOptions } from '../../src/index.js';
+import { nodeArgs } from '../support/child-node.js';
 import { lastJsonLine, runScript, type ScriptRun } from '../support/run-script.js';
 import { describeEachMode } from '../support/modes.js';
 import { appendAll, crashTestBase, openSpool } from '../support/spool.js';
@@ -12,6 +14,15 @@ import { StderrCapture } from '../support/stderr.js';
 import { type TestReceiver, useTestReceiver } from '../support/receiver.js';
 
 const SCRIPT = 'spool-run.ts';
+
+/**
+ * `exitTimeoutMs` for a run that exits with the server down: the drain at exit retries the refused connection until
+ * its deadline (2 s by default, waited out in full in-process, where nothing failed before the exit) and only then
+ * leaves the entries in the spool. What these tests check (the exit line, what the spool kept, what the next run
+ * sends) does not depend on how long the drain tried; with 300 ms it still tries (its backoff starts at 25 ms), and
+ * a spool that lost entries still fails the next run's checks.
+ */
+const DOWN_AT_EXIT = 300;
 
 /** The stats the fixture prints as its last stdout line. */
 const statsOf = (run: ScriptRun): DeliveryStats => lastJsonLine<DeliveryStats>(run);
@@ -36,6 +47,7 @@ describeEachMode('end to end: the disk spool (scripts in their own processes)', 
     spool?: Partial<SpoolOptions>;
     maxQueueEntries?: number;
     maxQueueBytes?: number;
+    exitTimeoutMs?: number;
     sampleRss?: boolean;
     serverLater?: 'set' | 'never';
   }
@@ -51,8 +63,8 @@ describeEachMode('end to end: the disk spool (scripts in their own processes)', 
 
   /** Starts the fixture for an ending that lasts until it is killed (`burst`, `hold`); stdout piped, stderr ignored. */
   function spawnRun(args: RunArgs) {
-    const script = new URL(`../fixtures/${SCRIPT}`, import.meta.url).pathname;
-    return spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(scriptArgs(args))], {
+    const script = fileURLToPath(new URL(`../fixtures/${SCRIPT}`, import.meta.url));
+    return spawn(process.execPath, nodeArgs(script, [JSON.stringify(scriptArgs(args))]), {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
   }
@@ -66,7 +78,7 @@ describeEachMode('end to end: the disk spool (scripts in their own processes)', 
 
     it(`server down at exit: the entries are kept, and the next process sends them first, in order (${mode})`, async function () {
       await receiver.stopListening();
-      const first = await run({ from: 0, count: 50, ending: 'exit', batch });
+      const first = await run({ from: 0, count: 50, ending: 'exit', batch, exitTimeoutMs: DOWN_AT_EXIT });
       expect(statsOf(first)).to.include({ logged: 50, spooled: 50, pending: 0, delivered: 0 });
       expect(first.stderrLines).to.deep.equal([
         'winston-logstream: process exiting with 50 log entries not delivered; 50 kept in the spool for the next run',
@@ -82,7 +94,9 @@ describeEachMode('end to end: the disk spool (scripts in their own processes)', 
 
   it('a Logstream with no server when the transport is made: recovered entries go to the first server set, first', async function () {
     await receiver.stopListening();
-    expect(statsOf(await run({ from: 0, count: 5, ending: 'exit' }))).to.include({ spooled: 5 });
+    expect(statsOf(await run({ from: 0, count: 5, ending: 'exit', exitTimeoutMs: DOWN_AT_EXIT }))).to.include({
+      spooled: 5,
+    });
     await receiver.startListening();
 
     const never = await run({ from: 5, count: 0, ending: 'finish', serverLater: 'never' });
@@ -99,9 +113,11 @@ describeEachMode('end to end: the disk spool (scripts in their own processes)', 
   it('an exit with recovered entries still unsent: the exit line counts them, and the entries behind them', async function () {
     await receiver.stopListening();
     try {
-      expect(statsOf(await run({ from: 0, count: 5, ending: 'exit' }))).to.include({ spooled: 5 });
+      expect(statsOf(await run({ from: 0, count: 5, ending: 'exit', exitTimeoutMs: DOWN_AT_EXIT }))).to.include({
+        spooled: 5,
+      });
       // The server still down: the recovered entries fail first, and the 3 logged wait behind them.
-      const down = await run({ from: 5, count: 3, ending: 'exit' });
+      const down = await run({ from: 5, count: 3, ending: 'exit', exitTimeoutMs: DOWN_AT_EXIT });
       expect(statsOf(down)).to.include({ logged: 3, recovered: 5, spooled: 8 });
       expect(down.stderrLines).to.deep.equal([
         'winston-logstream: process exiting with 8 log entries not delivered; 8 kept in the spool for the next run',
@@ -173,7 +189,7 @@ describeEachMode('end to end: the disk spool (scripts in their own processes)', 
 
   it('a record torn by a crash mid-write is skipped and counted as failed; every other one is delivered', async function () {
     await receiver.stopListening();
-    await run({ from: 0, count: 20, ending: 'exit' });
+    await run({ from: 0, count: 20, ending: 'exit', exitTimeoutMs: DOWN_AT_EXIT });
     const [segment] = spoolFiles();
     const path = join(dir, segment as string);
     truncateSync(path, statSync(path).size - 3);
@@ -295,6 +311,7 @@ describeEachMode('end to end: the disk spool (scripts in their own processes)', 
       from: 0,
       count: 5,
       ending: 'exit',
+      exitTimeoutMs: DOWN_AT_EXIT,
       headers: { 'x-api-key': 'hdr-secret' },
       spool: { dir },
       ...mode,

@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { childModule } from './child-node.js';
 import type { FaultRule, ReceivedRequest, ReceiverCommand, ReceiverReply } from './receiver-protocol.js';
 
 export type { FaultRule, ReceivedRequest } from './receiver-protocol.js';
@@ -46,8 +47,9 @@ export class TestReceiver {
     const { tls } = options;
     const env =
       tls === undefined ? process.env : { ...process.env, RECEIVER_TLS_KEY: tls.key, RECEIVER_TLS_CERT: tls.cert };
-    const child = fork(PROCESS_SCRIPT, [], {
-      execArgv: ['--import', 'tsx'],
+    const { module, execArgv } = childModule(PROCESS_SCRIPT);
+    const child = fork(module, [], {
+      execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env,
     });

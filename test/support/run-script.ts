@@ -1,9 +1,10 @@
 /**
- * Runs a fixture script in its own Node process (TypeScript through tsx) to its end and collects what it did: the
+ * Runs a fixture script in its own Node process (compiled from the current TypeScript: see child-node.ts) to its end and collects what it did: the
  * one way tests run a child script. Each fixture takes one JSON argument and reports on stdout.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { nodeArgs } from './child-node.js';
 
 export interface ScriptRun {
   /** The exit code; `null` when a signal ended the process. */
@@ -29,7 +30,7 @@ export function runScript(
   nodeOptions: readonly string[] = [],
 ): Promise<ScriptRun> {
   const script = fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
-  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', script, JSON.stringify(args)], {
+  const child = spawn(process.execPath, nodeArgs(script, [JSON.stringify(args)], nodeOptions), {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

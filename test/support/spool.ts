@@ -2,10 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Spool, type SpoolOptions } from '../../src/delivery/spool/index.js';
 import type { SpooledRecord } from '../../src/delivery/spool/record-format.js';
+import { nodeArgs } from './child-node.js';
 
-const CHILD = new URL('../fixtures/spool-child.ts', import.meta.url).pathname;
+const CHILD = fileURLToPath(new URL('../fixtures/spool-child.ts', import.meta.url));
 
 /** A fresh directory under the OS temp dir; the spool directory is `spool` inside it (so the spool creates it). */
 export function tempSpoolDir(): { root: string; dir: string; cleanup: () => void } {
@@ -49,7 +51,7 @@ export const linesOf = (records: readonly SpooledRecord[]): string[] => records.
 export async function startChild(
   args: string[],
 ): Promise<{ child: ChildProcess; firstLine: string; laterLines: () => string[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, nodeArgs(CHILD, args), { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const laterLines = (): string[] => out.split('\n').slice(1, -1);
