@@ -12,6 +12,7 @@
 import { linkSync, readFileSync, renameSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { openPrivateFile } from './private-files.js';
 
 /** Who holds a lock, as its file says. */
@@ -110,7 +111,8 @@ export function acquireLock(dir: string): LockResult {
   const start = processStart(process.pid);
   const me: LockOwner = { pid: process.pid, host: hostname(), ...(start === undefined ? {} : { start }) };
   const content = JSON.stringify(me);
-  const temporary = join(dir, `${LOCK_FILE}.${process.pid}.tmp`);
+  // Named per thread too: the sidecar worker and the application's thread of one process may lock at once.
+  const temporary = join(dir, `${LOCK_FILE}.${process.pid}-${threadId}.tmp`);
   const fd = openPrivateFile(temporary, 'w');
   try {
     writeSync(fd, content);
@@ -131,7 +133,7 @@ export function acquireLock(dir: string): LockResult {
       if (owner !== undefined && ownerAlive(owner)) return { acquired: false, owner, path };
       // A dead owner's lock: move it aside (of racing processes, one rename wins), then check that what moved is
       // the lock judged dead and not a live one that replaced it meanwhile; if it is live, put it back.
-      const aside = join(dir, `${LOCK_FILE}.${process.pid}.stale`);
+      const aside = join(dir, `${LOCK_FILE}.${process.pid}-${threadId}.stale`);
       try {
         renameSync(path, aside);
       } catch (error) {
