@@ -304,7 +304,7 @@ export class LogstreamTransport extends TransportStream {
   /** The counts of the in-process engines replaced before the current one (see {@link #reopenInProcess}). */
   #replacedCounts: EngineCounts | undefined;
   /** What the engine is made from: in thread mode, the drain at exit builds its requests from it too. */
-  readonly #settings: EngineSettings;
+  #settings: EngineSettings;
   /** In thread mode, what the drain at exit builds and sends requests with, made at exit (the engine is in the worker). */
   #requestParts: RequestParts | undefined;
   readonly #onDeliveryError: LogstreamTransportOptions['onDeliveryError'];
@@ -587,6 +587,8 @@ export class LogstreamTransport extends TransportStream {
   #reopenInProcess(): void {
     this.#replacedCounts = addCounts(this.#engine.counts, this.#replacedCounts);
     this.#spoolGivenUp = false;
+    // A thread-mode transport made meanwhile owns the directory now: refused, as a transport made now would be.
+    if (this.#spoolClaimedByThread()) this.#settings = { ...this.#settings, spool: undefined };
     this.#inProcess = this.#startInProcess();
     this.#engine = this.#inProcess.engine;
   }
@@ -626,6 +628,9 @@ export class LogstreamTransport extends TransportStream {
           `caught up: the backlog is gone (delivered, or given up at a deadline), ${behindMs} ms after falling behind`,
         ),
       onIdle: () => {
+        // From an engine replaced since (see #reopenInProcess), whose request abandoned at a deadline ended late:
+        // the transport's current engine may be busy.
+        if (this.#engine.unsettled > 0) return;
         busyTransports.delete(this);
         if (this.#retired) this.#leave();
       },

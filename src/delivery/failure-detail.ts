@@ -132,11 +132,13 @@ export function failureDetail(
  * inside an echoed secret, which is then not found whole.
  */
 function withCutSecretMasked(text: string, secrets: readonly string[]): string {
+  // A cut inside a character of several bytes leaves U+FFFD in its place: the secret's part ends before it.
+  const whole = text.endsWith('\uFFFD') ? text.slice(0, -1) : text;
   let longest = 0;
   for (const secret of secrets)
-    for (let length = Math.min(secret.length - 1, text.length); length > longest; length--)
-      if (text.endsWith(secret.slice(0, length))) longest = length;
-  return longest === 0 ? text : `${text.slice(0, -longest)}${MASK}`;
+    for (let length = Math.min(secret.length - 1, whole.length); length > longest; length--)
+      if (whole.endsWith(secret.slice(0, length))) longest = length;
+  return longest === 0 ? text : `${whole.slice(0, -longest)}${MASK}`;
 }
 
 function jsonDetail(value: unknown, depth: number): string | undefined {

@@ -180,8 +180,8 @@ export class RequestLoop {
   /**
    * Counts a 2xx answer's entries as delivered, or, for protocols that report per entry, as delivered,
    * failed, or to be sent again.
-   * A body cut at the sender's bound is not read: it is no answer the protocol gives to this request, and the
-   * status said 2xx, so every entry counts as delivered (said once, as a notice).
+   * A body cut at the sender's bound is read as far as it goes: the entries whose results it does not reach
+   * (the verdict's `unread`) count as delivered, the status having said 2xx (said once, as a notice).
    * @returns the entries to send again, in order, and the error to report for the entries refused, if any.
    */
   #countAnswer(

@@ -45,7 +45,12 @@ class Stream {
     readonly id: number,
     settings: EngineSettings,
   ) {
-    const report = (message: DeliveryReport): void => post({ type: 'report', stream: id, report: message });
+    const report = (message: DeliveryReport): void => {
+      post({ type: 'report', stream: id, report: message });
+      // A failure changes no count until its request ends: the state says that delivery is failing now (for a
+      // fallback that takes over mid-outage, see StreamState.failing).
+      if (message.type === 'onFailure') markChanged(this);
+    };
     this.engine = createEngine(settings, reporter(report), {
       onHold: (holding) => {
         this.#holding = holding;

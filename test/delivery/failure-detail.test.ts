@@ -79,6 +79,16 @@ describe('failure details: what a server says about a refused request, fit for o
     const detail = failureDetail(JSON.stringify({ message: `${'x'.repeat(MAX_DETAIL_CHARS - 5)}${secret}` }), [secret]);
     expect(detail).to.not.include('S3cr');
   });
+
+  it('masks the first part of a secret a cut body ends in, also when the cut split one of its characters', function () {
+    const secrets = secretsOf('http://ops:Passwort-f%C3%BCr-alle@logs.test/logs', {});
+    const echo = Buffer.from('wrong password: Passwort-für-alle');
+    // Cut (as the sender cuts, in bytes) between the two bytes of the ü: the text ends in U+FFFD.
+    const body = echo.subarray(0, echo.indexOf(Buffer.from('ü')) + 1).toString();
+    const detail = failureDetail(body, secrets, 'Unauthorized', true);
+    expect(detail).to.not.include('Passwort');
+    expect(detail).to.equal('wrong password: [redacted]');
+  });
   describe('masks a credential in the forms a server may echo it in', function () {
     const masked = (text: string, url: string, headers: Record<string, string>): string =>
       redactedLine(text, secretsOf(url, headers));

@@ -14,7 +14,17 @@
  * a module loaded through tsx has, not that of a compiled copy.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,11 +90,18 @@ function buildDir(): string {
       if (!existsSync(dir)) throw error;
     }
     pruneOldBuilds(dir);
+  } else {
+    // In use from now: a build made long ago is as new as its latest run (see pruneOldBuilds).
+    const now = new Date();
+    utimesSync(dir, now, now);
   }
   return (built = dir);
 }
 
-/** Removes builds of older sources, once they are an hour old (a run still using one is long over). */
+/**
+ * Removes builds of older sources, once no run has started on them for an hour (a run still using one is long over):
+ * a run that finds its build made touches it.
+ */
 function pruneOldBuilds(keep: string): void {
   for (const name of readdirSync(BUILDS)) {
     const path = join(BUILDS, name);

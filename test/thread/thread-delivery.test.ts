@@ -277,6 +277,34 @@ describe('thread mode: fallback, retained entries, close and reuse', function ()
     expect(lines.filter((line) => line.includes('the delivery thread stopped'))).to.have.length(1);
   });
 
+  it('the worker dies during an outage with nothing logged since its first failure: the fallback does not report it again', async function () {
+    const transport = new LogstreamTransport({
+      url,
+      thread: true,
+      retry: { minDelayMs: 20, maxDelayMs: 20, maxElapsedMs: 60_000 },
+      fallingBehind: false,
+    });
+    const logger = winston.createLogger({ transports: [transport] });
+    stderr = StderrCapture.start();
+    answer = () => 503;
+    logger.info('entry', { seq: 0 });
+    await until(() => seqs.length >= 3, 'a failure and retries');
+    await sleep(50);
+
+    await sidecar().crashForTest();
+    const attempts = seqs.length;
+    await until(() => seqs.length >= attempts + 2, 'the fallback retrying');
+    answer = ok;
+    const stats = await transport.finish({ timeoutMs: 10_000 });
+
+    expect(stats).to.include({ logged: 1, delivered: 1, queued: 0 });
+    const lines = stderr.lines();
+    expect(
+      lines.filter((line) => line.includes('failed to send')),
+      lines.join('\n'),
+    ).to.have.length(1);
+  });
+
   for (const mode of DELIVERY_MODES) {
     it(`[${mode.name}] an entry larger than maxQueueBytes, the worker idle: refused by the queue, with its line`, async function () {
       const transport = new LogstreamTransport({ url, ...mode.options, maxQueueBytes: 1000, fallingBehind: false });
