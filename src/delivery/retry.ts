@@ -23,6 +23,14 @@ export function isRetryableStatus(statusCode: number): boolean {
 }
 
 /**
+ * 408, 429 and every 5xx: for backends whose own clients retry any server error (Datadog's Agent, Loki's Promtail
+ * and Grafana Alloy).
+ */
+export function isServerErrorOrThrottle(statusCode: number): boolean {
+  return statusCode === 408 || statusCode === 429 || (statusCode >= 500 && statusCode <= 599);
+}
+
+/**
  * Exponential backoff with full jitter: a uniform wait in [0, min(maxDelayMs, minDelayMs·2^attempt)],
  * so that many senders recovering together do not retry in lockstep.
  * @param attempt - 0 for the wait after the first failure.

@@ -4,6 +4,7 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest, RequestCodec } from '../delivery/codec.js';
+import { isServerErrorOrThrottle } from '../delivery/retry.js';
 import type { BackendLimits, ProtocolDefinition } from './shared/definition.js';
 import { JSON_HEADERS } from './shared/encoder.js';
 import { type JsonValue, messageText } from './shared/json-value.js';
@@ -44,15 +45,6 @@ export const DATADOG_LIMITS: BackendLimits = {
   maxEntries: 1000,
   maxBytes: 5_000_000 - 1001,
 };
-
-/**
- * The statuses the intake means as "try again": 408 and 429, and every 5xx ("request should be retried after some
- * time", its API reference says; the Datadog Agent retries them all). 400, 401 and 403 are final, and so is 413 once
- * a request is down to one log.
- */
-export function isDatadogRetryableStatus(statusCode: number): boolean {
-  return statusCode === 408 || statusCode === 429 || (statusCode >= 500 && statusCode <= 599);
-}
 
 /** winston's npm, syslog and cli levels as Datadog's statuses (the syslog severities Datadog recognises). */
 const LEVEL_STATUS: Readonly<Record<string, string>> = {
@@ -119,7 +111,10 @@ export function createDatadogCodec(settings: DatadogSettings, batch: BatchLimits
       bytesPerRequest: 1,
     }),
     encode: (lines): EncodedRequest => ({ body: `[${lines.map(encodeLog).join(',')}]`, headers: JSON_HEADERS }),
-    isRetryableStatus: isDatadogRetryableStatus,
+    // The intake's "try again": 408, 429 and every 5xx ("request should be retried after some time", its API
+    // reference says; the Datadog Agent retries them all). 400, 401 and 403 are final, and 413 once a request is
+    // down to one log.
+    isRetryableStatus: isServerErrorOrThrottle,
   };
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import type { BatchLimits, EncodedRequest, RequestCodec } from '../delivery/codec.js';
+import { isServerErrorOrThrottle } from '../delivery/retry.js';
 import type { BackendLimits, ProtocolDefinition } from './shared/definition.js';
 import { JSON_HEADERS } from './shared/encoder.js';
 import { fieldTexts } from './shared/field-texts.js';
@@ -100,6 +101,8 @@ export function createLokiCodec(settings: LokiSettings, batch: BatchLimits): Req
   return {
     batch: snapshotBounds(batch, { ...LOKI_GROWTH, bytesPerEntry: LOKI_GROWTH.bytesPerEntry + staticBytes }),
     encode: (lines): EncodedRequest => ({ body: encodeStreams(lines.map(streamEntry)), headers: JSON_HEADERS }),
+    // As Loki's own clients (Promtail, Grafana Alloy: "Only retry 429s, 500s and connection-level errors").
+    isRetryableStatus: isServerErrorOrThrottle,
   };
 }
 

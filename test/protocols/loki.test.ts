@@ -3,6 +3,8 @@ import { createLokiCodec, loki, LOKI_LIMITS } from '../../src/protocols/loki.js'
 import { defaultBatch, processEnvironment } from '../../src/protocols/shared/definition.js';
 import type { LogInfo } from '../../src/protocols/shared/encoder.js';
 import { bodyText, entryEncoder } from '../support/entry-encoder.js';
+import { MOCK_ORIGIN, type MockLogServer, useMockLogServer } from '../support/mock-server.js';
+import { LogstreamTransport } from '../../src/index.js';
 
 /**
  * Golden bodies written from Loki's push API reference, "Ingest logs" (`POST /loki/api/v1/push`, JSON body):
@@ -177,5 +179,29 @@ describe('protocols/loki', function () {
     const body = JSON.parse(bodyText(encoder.encode([encoder.encodeEntry({ level: 'info', message: 'm' }, timeMs)])));
     expect(body.streams[0].stream).to.deep.equal({ tenant: 'unknown' });
     expect(() => resolve({ static: { env: '' }, fields: [] })).to.throw(TypeError, /at least one label/);
+  });
+
+  describe('answers', function () {
+    let server: MockLogServer;
+    useMockLogServer((mocked) => (server = mocked));
+
+    // As Loki's own clients (Promtail, Grafana Alloy: "Only retry 429s, 500s and connection-level errors").
+    it('sends a request again after any 5xx, 408 or 429, until it is accepted; fails it on another 4xx', async function () {
+      server.reply(501).reply(507).reply(408).reply(429).reply(204).reply(400);
+      const transport = new LogstreamTransport({
+        url: `${MOCK_ORIGIN}/loki/api/v1/push`,
+        protocol: 'loki',
+        retry: { minDelayMs: 1, maxDelayMs: 2 },
+        batch: { maxEntries: 1 },
+        onDeliveryError: () => {},
+      });
+      transport.log({ level: 'info', message: 'kept' }, () => undefined);
+      transport.log({ level: 'info', message: 'refused' }, () => undefined);
+
+      const stats = await transport.finish();
+
+      server.done();
+      expect(stats).to.include({ delivered: 1, failed: 1, requests: 6, retries: 4 });
+    });
   });
 });
