@@ -356,7 +356,7 @@ export class LogstreamTransport extends TransportStream {
       listenForExit();
       return;
     }
-    this.#settings = this.#spoolClaimedByThread() ? { ...settings, spool: undefined } : settings;
+    this.#settings = settings;
     this.#local = { agent: options.agent, https: options.https };
     this.#inProcess = this.#startInProcess();
     this.#engine = this.#inProcess.engine;
@@ -364,8 +364,14 @@ export class LogstreamTransport extends TransportStream {
     listenForExit();
   }
 
-  /** Makes the in-process engine; with a spool, what it recovered makes the transport busy at once. */
+  /**
+   * Makes the in-process engine; with a spool, what it recovered makes the transport busy at once. A spool whose
+   * directory a thread-mode transport of this process claimed is refused, as the lock would refuse it.
+   */
   #startInProcess(): EngineParts {
+    if (this.#settings.spool !== undefined && this.#spoolClaimedByThread()) {
+      this.#settings = { ...this.#settings, spool: undefined };
+    }
     const parts = createEngine(this.#settings, this.#observer(), this.#local);
     if (this.#settings.spool !== undefined) {
       spoolingEngines.add(parts.engine);
@@ -587,8 +593,6 @@ export class LogstreamTransport extends TransportStream {
   #reopenInProcess(): void {
     this.#replacedCounts = addCounts(this.#engine.counts, this.#replacedCounts);
     this.#spoolGivenUp = false;
-    // A thread-mode transport made meanwhile owns the directory now: refused, as a transport made now would be.
-    if (this.#spoolClaimedByThread()) this.#settings = { ...this.#settings, spool: undefined };
     this.#inProcess = this.#startInProcess();
     this.#engine = this.#inProcess.engine;
   }
